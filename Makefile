@@ -1,0 +1,37 @@
+# hipcoach: everything a fresh machine needs goes through these targets.
+# Needs Python 3.11 or 3.12 (durable-rules does not build on 3.13) and gcc with Python headers.
+
+PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
+	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 13))' 2>/dev/null; then echo $$p; break; fi; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help install demo test bench clean
+
+help:
+	@echo "make demo   - set up .venv and print a plan for the bundled example runner"
+	@echo "make test   - set up .venv with the test extras and run the whole test suite"
+	@echo "make bench  - print timing figures and ratios"
+	@echo "make clean  - remove .venv and build leftovers"
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: need python3.11 or python3.12 on PATH (durable-rules does not build on 3.13)" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/hipcoach plan examples/desk_runner.yaml
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py
+
+clean:
+	rm -rf $(VENV) build dist engine/*.egg-info .pytest_cache .hypothesis

@@ -1,0 +1,89 @@
+"""A runner's answers: reading them from a file, checking them, filling defaults, skip logic.
+
+The questionnaire in the knowledge base is the single definition of every answer id, its type,
+its allowed values and its default; this module only applies it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TextIO
+
+import yaml
+
+from .errors import AnswersError
+from .knowledge import KnowledgeBase, Question, SkipCondition
+
+Answers = dict[str, Any]
+
+
+def read_answers(source: Path | TextIO, name: str | None = None) -> Mapping[str, Any]:
+    """Parse an answers document (JSON or YAML; JSON is a subset of YAML) from a path or stream."""
+    label = name or str(source)
+    try:
+        text = source.read_text(encoding="utf-8") if isinstance(source, Path) else source.read()
+    except FileNotFoundError:
+        raise AnswersError(None, None, f"{label}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AnswersError(None, None, f"{label}: cannot read: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise AnswersError(None, None, f"{label}: not valid JSON or YAML: {exc}") from None
+    if data is None:
+        raise AnswersError(None, None, f"{label}: is empty; expected a mapping of answer ids to values")
+    if not isinstance(data, Mapping):
+        raise AnswersError(None, None,
+                           f"{label}: expected a mapping of answer ids to values, got {type(data).__name__}")
+    return data
+
+
+def normalise(raw: Mapping[str, Any], kb: KnowledgeBase) -> Answers:
+    """Check ``raw`` against the questionnaire and return complete, canonical answers.
+
+    Unknown keys are errors (a typo must not silently fall back to a default); a ``null`` value
+    means "not answered" and takes the default. The result holds every question, in
+    questionnaire order, so equal answers always serialise identically.
+    """
+    unknown = sorted(str(key) for key in raw if key not in kb.questions)
+    if unknown:
+        raise AnswersError(unknown[0], raw[unknown[0]],
+                           f"unknown answer id; known ids: {', '.join(kb.questions)}")
+    answers: Answers = {}
+    for question in kb.questions.values():
+        value = raw.get(question.id)
+        answers[question.id] = question.default if value is None else question.coerce(value)
+    return answers
+
+
+def should_ask(question: Question, answers: Mapping[str, Any]) -> bool:
+    """Skip logic: a question with ``ask_if_any`` is asked only when one condition holds."""
+    if not question.ask_if_any:
+        return True
+    return any(_holds(cond, answers.get(cond.answer)) for cond in question.ask_if_any)
+
+
+def _holds(cond: SkipCondition, value: Any) -> bool:
+    if value is None:
+        return False
+    if cond.op == "eq":
+        return value == cond.value
+    if cond.op == "ne":
+        return value != cond.value
+    try:
+        if cond.op == "gt":
+            return value > cond.value
+        if cond.op == "gte":
+            return value >= cond.value
+        if cond.op == "lt":
+            return value < cond.value
+        return value <= cond.value
+    except TypeError:
+        return False
+
+
+def dumps(answers: Mapping[str, Any]) -> str:
+    """Answers as canonical JSON: the form ``ask --save`` writes and tests compare."""
+    return json.dumps(dict(answers), indent=2, ensure_ascii=False) + "\n"

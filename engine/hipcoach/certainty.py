@@ -1,0 +1,39 @@
+"""Certainty factors, MYCIN style.
+
+A rule's conclusion gets ``cf(rule) * min(cf(premises))``; two pieces of evidence for the same
+conclusion combine as ``cf1 + cf2 - cf1 * cf2``, which is order-free, never exceeds 1 and grows
+with every independent confirmation. Only positive evidence is used: a rule that argues against
+a conclusion is written as an exclusion instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+#: Digits kept in reports; enough to tell rules apart, few enough to hide float noise.
+PRECISION = 3
+
+
+def combine(first: float, second: float) -> float:
+    """Combine two positive certainty factors for the same conclusion."""
+    for cf in (first, second):
+        if not 0.0 <= cf <= 1.0:
+            raise ValueError(f"certainty factor {cf!r} is outside [0, 1]")
+    return first + second - first * second
+
+
+def combine_all(cfs: Iterable[float]) -> float:
+    """Fold :func:`combine` over ``cfs``; no evidence is certainty 0."""
+    total = 0.0
+    for cf in cfs:
+        total = combine(total, cf)
+    return total
+
+
+def conclude(rule_cf: float, premise_cfs: Iterable[float]) -> float:
+    """The certainty a rule lends its conclusion: its own cf times its weakest premise."""
+    return rule_cf * min(premise_cfs, default=1.0)
+
+
+def rounded(cf: float) -> float:
+    return round(cf, PRECISION)

@@ -1,0 +1,164 @@
+"""The ``hipcoach`` command line: a thin layer that turns library errors into one-line messages."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .answers import dumps, normalise, read_answers, should_ask
+from .errors import AnswersError, HipcoachError
+from .knowledge import Question
+from .plan import Planner
+from .render import FORMATS, render
+
+
+def _planner(kb: Path | None, rules: Path | None) -> Planner:
+    try:
+        return Planner(kb, rules)
+    except HipcoachError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def engine_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--kb`` and ``--rules``: run on an edited copy of the knowledge base or rules."""
+
+    @click.option("--kb", "kb", type=click.Path(file_okay=False, exists=True, path_type=Path),
+                  help="Knowledge-base folder to use instead of the bundled one.")
+    @click.option("--rules", "rules", type=click.Path(file_okay=False, exists=True, path_type=Path),
+                  help="Rules folder to use instead of the bundled one.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """How the plan is shown, and the per-session minutes override."""
+
+    @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+                  help="text and markdown are for runners; json is for other tools.")
+    @click.option("--minutes", type=int, default=None,
+                  help="Minutes per session (5-90); overrides the 'minutes' answer.")
+    @click.option("--explain", is_flag=True,
+                  help="Add the full chain behind every choice, down to the answers.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _emit(planner: Planner, answers: dict[str, Any], fmt: str, minutes: int | None,
+          explain: bool) -> None:
+    try:
+        plan = planner.plan(answers, minutes)
+    except HipcoachError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(render(plan, fmt, explain), nl=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="hipcoach")
+def cli() -> None:
+    """hipcoach: turn a runner's symptoms into a balanced hip-care plan that says why.
+
+    Answer the questionnaire with `hipcoach ask`, or write the answers to a JSON or YAML file
+    and run `hipcoach plan FILE`. Red flags end in advice to see a clinician, not exercises.
+    """
+
+
+@cli.command()
+@click.argument("answers", type=click.File("r", encoding="utf-8"))
+@output_options
+@engine_options
+def plan(answers: Any, fmt: str, minutes: int | None, explain: bool, kb: Path | None,
+         rules: Path | None) -> None:
+    """Print the plan for the answers in ANSWERS (a JSON or YAML file, or - for stdin).
+
+    ANSWERS maps answer ids to values, for example {"knee_pain": "front", "minutes": 20};
+    missing answers take their defaults (`hipcoach ask` lists them).
+    """
+    planner = _planner(kb, rules)
+    name = "<stdin>" if answers.name == "<stdin>" else answers.name
+    try:
+        raw = read_answers(answers, name)
+    except HipcoachError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _emit(planner, dict(raw), fmt, minutes, explain)
+
+
+@cli.command()
+@click.option("--save", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Also write the answers to this JSON file, for `hipcoach plan` later.")
+@output_options
+@engine_options
+def ask(save: Path | None, fmt: str, minutes: int | None, explain: bool, kb: Path | None,
+        rules: Path | None) -> None:
+    """Answer the questionnaire interactively, then print the plan.
+
+    Press Enter to accept the default shown in brackets. Questions that do not apply (such as
+    pain level when nothing hurts) are skipped.
+    """
+    planner = _planner(kb, rules)
+    answers: dict[str, Any] = {}
+    for question in planner.kb.questions.values():
+        if should_ask(question, answers):
+            answers[question.id] = _prompt(question)
+    answers = normalise(answers, planner.kb)
+    if save is not None:
+        try:
+            save.write_text(dumps(answers), encoding="utf-8")
+        except OSError as exc:
+            raise click.ClickException(f"cannot save answers to {save}: {exc}") from exc
+        click.echo(f"Answers saved to {save}", err=True)
+    click.echo("", err=True)
+    _emit(planner, answers, fmt, minutes, explain)
+
+
+def _prompt(question: Question) -> Any:
+    """Ask one question until the answer is valid; choices may be typed by value or number."""
+    click.echo(f"\n{question.prompt}", err=True)
+    click.echo(f"  {question.help}", err=True)
+    for number, choice in enumerate(question.choices, start=1):
+        click.echo(f"  {number}. {choice.label} [{choice.value}]", err=True)
+    if question.type == "multi":
+        click.echo("  (type numbers or values separated by commas; Enter for none)", err=True)
+    elif question.type in ("int", "number"):
+        click.echo(f"  ({question.min:g} to {question.max:g})", err=True)
+
+    def convert(text: Any) -> Any:
+        try:
+            return question.coerce(_by_number(question, text))
+        except AnswersError as exc:
+            raise click.UsageError(exc.problem) from exc
+
+    default = question.default
+    shown = ", ".join(default) if isinstance(default, list) else default
+    if question.type == "bool":
+        shown = "yes" if default else "no"
+    return click.prompt("  answer", default=str(shown) if shown != "" else "",
+                        value_proc=convert, err=True, show_default=True)
+
+
+def _by_number(question: Question, text: Any) -> Any:
+    """Map typed choice numbers ("2" or "1, 3") to their values; leave anything else alone."""
+    if question.type not in ("choice", "multi") or not isinstance(text, str):
+        return text
+    parts = [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
+    values = [question.choices[int(p) - 1].value if p.isdigit() and 0 < int(p) <= len(question.choices)
+              else p for p in parts]
+    return values if question.type == "multi" else (values[0] if values else "")
+
+
+def main() -> None:  # pragma: no cover - console entry point wrapper
+    cli(prog_name="hipcoach")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

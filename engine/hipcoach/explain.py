@@ -1,0 +1,74 @@
+"""Derivation chains, read from a plan: why a symptom, cause or exercise is there.
+
+Everything needed is in the plan dict itself (each conclusion's ``because`` names the rules, their
+rationale and the facts they matched), so a saved JSON plan can be explained later without the
+engine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Plan = dict[str, Any]
+
+
+def _pct(confidence: float) -> str:
+    return f"{round(confidence * 100)}%"
+
+
+def premise_text(premise: dict[str, Any], plan: Plan) -> str:
+    """One matched fact in words: ``knee_pain = front`` or ``cause Tight hip flexors (64%)``."""
+    if "answer" in premise:
+        return f"answer {premise['answer']} = {premise['value']}"
+    for kind in ("symptom", "cause"):
+        if kind in premise:
+            name = next((c["name"] for c in plan[kind + "s"] if c["id"] == premise[kind]),
+                        premise[kind])
+            return f"{kind} {name} ({_pct(premise['confidence'])})"
+    if "requires" in premise:
+        return f"{premise['exercise']} needs {premise['requires']}"
+    if "item" in premise:
+        return f"plan item {premise['item']} ({premise['category']})"
+    return f"candidate {premise['exercise']} ({_pct(premise['confidence'])})"
+
+
+def chain(because: list[dict[str, Any]], plan: Plan, depth: int = 1) -> list[str]:
+    """The support tree under a conclusion, down to the answers, as indented lines."""
+    lines = []
+    pad = "  " * depth
+    for support in because:
+        lines.append(f"{pad}<- {support['rule']} (adds {_pct(support['confidence'])}): "
+                     f"{support['rationale']}")
+        for premise in support["from"]:
+            lines.append(f"{pad}   <- {premise_text(premise, plan)}")
+            for kind in ("symptom", "cause"):
+                if kind in premise:
+                    found = next((c for c in plan[kind + "s"] if c["id"] == premise[kind]), None)
+                    if found is not None:
+                        lines.extend(chain(found["because"], plan, depth + 3))
+    return lines
+
+
+def explain_item(item: dict[str, Any], plan: Plan) -> list[str]:
+    lines = [f"{item['name']} [{item['exercise']}] ({_pct(item['confidence'])})"]
+    lines.extend(chain(item["because"], plan))
+    chosen = item["chosen"]
+    by = f" by {chosen['rule']}" if chosen["rule"] else ""
+    lines.append(f"  chosen{by}: {chosen['reason']}")
+    if item.get("scheduled_by"):
+        lines.append(f"  scheduled {item['when']} by {item['scheduled_by']}")
+    return lines
+
+
+def explain_plan(plan: Plan) -> list[str]:
+    """Every item's chain, then every cause's, for ``--explain``."""
+    if plan["status"] == "refer":
+        lines = ["Why a referral:"]
+        for reason in plan["reasons"]:
+            lines.append(f"  {reason['id']} <- {reason['rule']}: {reason['message']}")
+            lines.extend(f"     <- {premise_text(p, plan)}" for p in reason["from"])
+        return lines
+    lines = ["Why each exercise:"]
+    for item in plan["items"]:
+        lines.extend("  " + line for line in explain_item(item, plan))
+    return lines

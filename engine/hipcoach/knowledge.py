@@ -1,0 +1,339 @@
+"""The knowledge base: exercises, causes, symptoms, sources, vocabularies and the questionnaire.
+
+Loaded from the YAML files in ``knowledge/`` and checked on load, each problem reported with the
+file and the entry. The engine treats every entry as data; nothing here knows about a specific
+exercise or cause.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import AnswersError, KnowledgeError
+from .schema import Entry, entries, load_yaml
+
+FILES = ("sources.yaml", "vocabulary.yaml", "exercises.yaml", "causes.yaml", "symptoms.yaml",
+         "questionnaire.yaml")
+QUESTION_TYPES = ("int", "number", "bool", "choice", "multi")
+SKIP_OPS = ("eq", "ne", "gt", "gte", "lt", "lte")
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    title: str
+    publisher: str
+
+    @property
+    def citation(self) -> str:
+        return f"{self.title} ({self.publisher})"
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    categories: tuple[str, ...]
+    muscles: tuple[str, ...]
+    when: tuple[str, ...]
+    sides: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    name: str
+    category: str
+    targets: tuple[str, ...]
+    equipment: tuple[str, ...]
+    dose: str
+    minutes: float
+    sides: str
+    when: str
+    cue: str
+    steps: tuple[str, ...]
+    cautions: tuple[str, ...]
+    source: str
+    variant_of: str | None = None
+
+
+@dataclass(frozen=True)
+class Concept:
+    """A cause or a symptom: named, described, sourced."""
+
+    id: str
+    name: str
+    description: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class SkipCondition:
+    """``{answer: ID, OP: VALUE}``: part of a question's skip logic."""
+
+    answer: str
+    op: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    prompt: str
+    type: str
+    default: Any
+    help: str
+    choices: tuple[Choice, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    ask_if_any: tuple[SkipCondition, ...] = ()
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return tuple(choice.value for choice in self.choices)
+
+    def coerce(self, value: Any) -> Any:
+        """Check ``value`` against this question and return it in canonical form.
+
+        Text forms are accepted where a person or a spreadsheet would write them ("7", "yes",
+        "foam_roller;ball"), so that a JSON file, a YAML file and a typed prompt all normalise to
+        the same answers and so give the same plan.
+        """
+        kind = self.type
+        if kind == "bool":
+            return _as_bool(self.id, value)
+        if kind in ("int", "number"):
+            number = _as_number(self.id, value, integer=kind == "int")
+            if not self.min <= number <= self.max:
+                raise AnswersError(self.id, value, f"must be between {_fmt(self.min)} and {_fmt(self.max)}")
+            return number
+        allowed = ", ".join(self.values)
+        if kind == "choice":
+            if not isinstance(value, str) or value not in self.values:
+                raise AnswersError(self.id, value, f"must be one of: {allowed}")
+            return value
+        items = _as_list(self.id, value)
+        for item in items:
+            if item not in self.values:
+                raise AnswersError(self.id, value, f"{item!r} is not allowed; allowed: {allowed}")
+        # canonical: questionnaire order, no repeats, so ["ball", "mat", "ball"] == ["mat", "ball"]
+        return [choice for choice in self.values if choice in items]
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    sources: dict[str, Source]
+    vocabulary: Vocabulary
+    exercises: dict[str, Exercise]
+    causes: dict[str, Concept]
+    symptoms: dict[str, Concept]
+    questions: dict[str, Question]
+    digest: str = field(compare=False)
+
+    def citation(self, source_id: str) -> str:
+        return self.sources[source_id].citation
+
+
+def load_knowledge(directory: Path) -> KnowledgeBase:
+    """Load and check every knowledge file in ``directory``."""
+    directory = Path(directory)
+    raw = {name: load_yaml(directory / name, KnowledgeError) for name in FILES}
+    path = {name: str(directory / name) for name in FILES}
+
+    sources = {e.data["id"]: _source(e) for e in entries(raw["sources.yaml"], "sources",
+                                                          path["sources.yaml"], KnowledgeError)}
+    vocabulary = _vocabulary(raw["vocabulary.yaml"], path["vocabulary.yaml"])
+    questions = _questions(raw["questionnaire.yaml"], path["questionnaire.yaml"])
+    if "equipment" not in questions:
+        raise KnowledgeError(path["questionnaire.yaml"], None,
+                             "no 'equipment' question: exercises' equipment is checked against it")
+    equipment = questions["equipment"].values
+    exercise_entries = entries(raw["exercises.yaml"], "exercises", path["exercises.yaml"],
+                               KnowledgeError)
+    exercises = {e.data["id"]: _exercise(e, vocabulary, equipment, sources)
+                 for e in exercise_entries}
+    for entry in exercise_entries:
+        parent = exercises[entry.data["id"]].variant_of
+        if parent is not None and parent not in exercises:
+            entry.fail(f"variant_of names unknown exercise {parent!r}")
+    causes = {e.data["id"]: _concept(e, sources)
+              for e in entries(raw["causes.yaml"], "causes", path["causes.yaml"], KnowledgeError)}
+    symptoms = {e.data["id"]: _concept(e, sources)
+                for e in entries(raw["symptoms.yaml"], "symptoms", path["symptoms.yaml"], KnowledgeError)}
+    clash = sorted(set(causes) & set(symptoms))
+    if clash:
+        raise KnowledgeError(path["causes.yaml"], clash[0], "id is used by a symptom as well")
+    return KnowledgeBase(sources, vocabulary, exercises, causes, symptoms, questions,
+                         digest=_digest(directory))
+
+
+def _digest(directory: Path) -> str:
+    """A hash of the files' bytes: the engine registers one compiled ruleset per distinct content."""
+    sha = hashlib.sha256()
+    for name in FILES:
+        sha.update(name.encode())
+        sha.update((directory / name).read_bytes())
+    return sha.hexdigest()
+
+
+TRUE_WORDS = ("true", "yes", "y", "1")
+FALSE_WORDS = ("false", "no", "n", "0", "")
+
+
+def _as_bool(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in TRUE_WORDS + FALSE_WORDS:
+        return value.strip().lower() in TRUE_WORDS
+    raise AnswersError(key, value, "must be true or false (yes/no, 1/0 also accepted)")
+
+
+def _as_number(key: str, value: Any, integer: bool) -> int | float:
+    if isinstance(value, bool):
+        raise AnswersError(key, value, "must be a number, not true/false")
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise AnswersError(key, value, "must be a number") from None
+    if not isinstance(value, (int, float)) or value != value:  # NaN is not a number here
+        raise AnswersError(key, value, "must be a number")
+    if integer:
+        if float(value) != int(value):
+            raise AnswersError(key, value, "must be a whole number")
+        return int(value)
+    # whole numbers are stored as int so 7 and 7.0 give byte-identical plans
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def _as_list(key: str, value: Any) -> list[str]:
+    if isinstance(value, str):
+        separator = ";" if ";" in value else ","
+        return [part.strip() for part in value.split(separator) if part.strip()]
+    if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+        return list(value)
+    raise AnswersError(key, value, "must be a list of choices")
+
+
+def _fmt(number: float | None) -> str:
+    return f"{number:g}" if number is not None else "?"
+
+
+def _source_ref(entry: Entry, sources: dict[str, Source]) -> str:
+    source = entry.text("source")
+    if source not in sources:
+        entry.fail(f"source {source!r} is not in sources.yaml")
+    return source
+
+
+def _source(entry: Entry) -> Source:
+    entry.only({"id", "title", "publisher", "seed"})
+    entry.text("seed", None)
+    return Source(entry.data["id"], entry.text("title"), entry.text("publisher"))
+
+
+def _vocabulary(data: Any, file: str) -> Vocabulary:
+    entry = Entry(data, file, "vocabulary", KnowledgeError)
+    entry.only({"categories", "muscles", "when", "sides"})
+    lists = {key: entry.strings(key) for key in ("categories", "muscles", "when", "sides")}
+    for key, values in lists.items():
+        if not values or len(set(values)) != len(values):
+            entry.fail(f"{key!r} must be a non-empty list without repeats")
+    return Vocabulary(*(tuple(lists[key]) for key in ("categories", "muscles", "when", "sides")))
+
+
+def _exercise(entry: Entry, vocab: Vocabulary, equipment: tuple[str, ...],
+              sources: dict[str, Source]) -> Exercise:
+    entry.only({"id", "name", "category", "targets", "equipment", "dose", "minutes", "sides", "when",
+                "cue", "steps", "cautions", "source", "variant_of"})
+    targets = entry.choices("targets", vocab.muscles)
+    if not targets:
+        entry.fail("'targets' must name at least one muscle group")
+    minutes = entry.number("minutes")
+    if not 0 < minutes <= 30:
+        entry.fail(f"'minutes' must be more than 0 and at most 30, got {minutes!r}")
+    steps = entry.strings("steps")
+    if not steps:
+        entry.fail("'steps' must hold at least one step")
+    return Exercise(
+        id=entry.data["id"],
+        name=entry.text("name"),
+        category=entry.choice("category", vocab.categories),
+        targets=tuple(targets),
+        equipment=tuple(entry.choices("equipment", equipment)),
+        dose=entry.text("dose"),
+        minutes=minutes,
+        sides=entry.choice("sides", vocab.sides),
+        when=entry.choice("when", vocab.when),
+        cue=entry.text("cue"),
+        steps=tuple(steps),
+        cautions=tuple(entry.strings("cautions", [])),
+        source=_source_ref(entry, sources),
+        variant_of=entry.get("variant_of", str, None),
+    )
+
+
+def _concept(entry: Entry, sources: dict[str, Source]) -> Concept:
+    entry.only({"id", "name", "description", "source"})
+    return Concept(entry.data["id"], entry.text("name"), entry.text("description"),
+                   _source_ref(entry, sources))
+
+
+def _questions(data: Any, file: str) -> dict[str, Question]:
+    items = entries(data, "questions", file, KnowledgeError)
+    ids = [e.data["id"] for e in items]
+    questions: dict[str, Question] = {}
+    for entry in items:
+        question = _question(entry, ids)
+        questions[question.id] = question
+    return questions
+
+
+def _question(entry: Entry, ids: list[str]) -> Question:
+    entry.only({"id", "prompt", "type", "choices", "min", "max", "default", "help", "ask_if_any"})
+    kind = entry.choice("type", QUESTION_TYPES)
+    choices: tuple[Choice, ...] = ()
+    low = high = None
+    if kind in ("choice", "multi"):
+        raw = entry.get("choices", list, what="a list of {value, label}")
+        parsed = []
+        for index, item in enumerate(raw, start=1):
+            sub = Entry(item, entry.file, f"{entry.label} choices[{index}]", entry.error)
+            sub.only({"value", "label"})
+            parsed.append(Choice(sub.text("value"), sub.text("label")))
+        if not parsed or len({c.value for c in parsed}) != len(parsed):
+            entry.fail("'choices' must be non-empty with distinct values")
+        choices = tuple(parsed)
+    elif kind in ("int", "number"):
+        low, high = entry.number("min"), entry.number("max")
+        if low > high:
+            entry.fail(f"'min' {low} is above 'max' {high}")
+    skips = []
+    for index, cond in enumerate(entry.get("ask_if_any", list, []), start=1):
+        sub = Entry(cond, entry.file, f"{entry.label} ask_if_any[{index}]", entry.error)
+        ops = [key for key in cond if key != "answer"] if isinstance(cond, dict) else []
+        if len(ops) != 1 or ops[0] not in SKIP_OPS:
+            sub.fail(f"must be {{answer: ID, OP: VALUE}} with OP one of {', '.join(SKIP_OPS)}")
+        target = sub.text("answer")
+        if target not in ids or target == entry.data["id"]:
+            sub.fail(f"'answer' names unknown or self question {target!r}")
+        skips.append(SkipCondition(target, ops[0], cond[ops[0]]))
+    question = Question(
+        id=entry.data["id"], prompt=entry.text("prompt"), type=kind, default=None,
+        help=entry.text("help"), choices=choices, min=low, max=high, ask_if_any=tuple(skips))
+    if "default" not in entry.data:
+        entry.fail("missing required key 'default'")
+    try:
+        default = question.coerce(entry.data["default"])
+    except AnswersError as exc:
+        entry.fail(f"bad 'default': {exc.problem}")
+    return replace(question, default=default)

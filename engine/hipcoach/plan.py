@@ -1,0 +1,160 @@
+"""The planner: answers in, a balanced, explained plan (as a JSON-ready dict) out.
+
+This module only assembles the report from what the rules concluded (:mod:`.inference`) and what
+the plan step chose (:mod:`.assemble`); the shape of the dict is the public JSON plan format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .answers import normalise
+from .assemble import Selection, causes_served, choose
+from .bundled import knowledge_dir, rules_dir
+from .certainty import rounded
+from .inference import Derivation, Engine, Premise, Support
+from .knowledge import KnowledgeBase, load_knowledge
+from .rulefile import RuleBase, load_rules
+
+Plan = dict[str, Any]
+
+
+class Planner:
+    """Loads (and checks) a knowledge base and rule base once, then plans for any answers."""
+
+    def __init__(self, knowledge: Path | None = None, rules: Path | None = None) -> None:
+        self.kb: KnowledgeBase = load_knowledge(knowledge or knowledge_dir())
+        self.rulebase: RuleBase = load_rules(rules or rules_dir(), self.kb)
+        self.engine = Engine(self.kb, self.rulebase)
+
+    def plan(self, raw_answers: Mapping[str, Any], minutes: int | None = None) -> Plan:
+        """Plan for ``raw_answers``; ``minutes`` overrides the answer of that name."""
+        if minutes is not None:
+            raw_answers = {**raw_answers, "minutes": minutes}
+        answers = normalise(raw_answers, self.kb)
+        requirements = [rule for rule in self.rulebase.layer("plan") if rule.conclusion == "require"]
+        fired: set[str] = set()
+
+        def pick(derivation: Derivation) -> Selection:
+            fired.update(rule.id for rule, _ in derivation.requirements)
+            wanted = [rule for rule in requirements if rule.id in fired]
+            return choose(derivation, self.kb, wanted, answers["minutes"], self.rulebase.max_items,
+                          self.engine.rules)
+
+        derivation, selection = self.engine.derive(answers, pick)
+        return _Report(self, derivation, selection).build()
+
+
+class _Report:
+    def __init__(self, planner: Planner, derivation: Derivation, selection: Selection | None) -> None:
+        self.kb = planner.kb
+        self.rulebase = planner.rulebase
+        self.rules = planner.engine.rules
+        self.d = derivation
+        self.sel = selection
+
+    def build(self) -> Plan:
+        budget = self.d.answers["minutes"]
+        if self.d.refer or self.sel is None:
+            return {"status": "refer", "reasons": self.reasons(), "symptoms": [], "causes": [],
+                    "items": [], "total_minutes": 0, "budget_minutes": budget, "balanced": False,
+                    "notes": ["Self-treatment is not advised until a clinician has seen you."],
+                    "dropped": [], "schedule": []}
+        items = self.items()
+        return {
+            "status": "plan",
+            "reasons": [],
+            "symptoms": self.concepts("symptom"),
+            "causes": self.concepts("cause"),
+            "items": items,
+            "total_minutes": _num(sum(item["minutes"] for item in items)),
+            "budget_minutes": budget,
+            "balanced": not self.sel.unmet,
+            "notes": list(self.sel.unmet),
+            "dropped": [{"exercise": d.exercise, "name": self.kb.exercises[d.exercise].name,
+                         "reason": d.reason, "rule": d.rule} for d in self.sel.dropped],
+            "schedule": self.schedule(items),
+        }
+
+    def support(self, support: Support) -> dict[str, Any]:
+        rule = self.rules[support.rule]
+        return {"rule": rule.id, "confidence": rounded(support.cf), "rationale": rule.rationale,
+                "source": self.kb.citation(rule.source),
+                "from": [premise_json(p) for p in support.premises]}
+
+    def reasons(self) -> list[dict[str, Any]]:
+        reasons = []
+        for support in self.d.referrals:
+            rule = self.rules[support.rule]
+            reasons.append({"id": rule.target, "message": rule.rationale, "rule": rule.id,
+                            "from": [premise_json(p) for p in support.premises]})
+        return reasons
+
+    def concepts(self, kind: str) -> list[dict[str, Any]]:
+        known = self.kb.symptoms if kind == "symptom" else self.kb.causes
+        ordered = sorted(self.d.conclusions[kind].values(), key=lambda c: (-rounded(c.cf), c.id))
+        return [{"id": c.id, "name": known[c.id].name, "confidence": rounded(c.cf),
+                 "because": [self.support(s) for s in c.support]} for c in ordered]
+
+    def slot_of(self, exercise: str) -> tuple[str, str | None]:
+        """The winning schedule rule for an item: lowest priority, then earliest in the file."""
+        options = self.d.slots.get(exercise, [])
+        if not options:
+            return self.rulebase.slots[-1].id, None
+        slot, support = min(options, key=lambda o: (self.rules[o[1].rule].priority,
+                                                    self.rules[o[1].rule].order))
+        return slot, support.rule
+
+    def items(self) -> list[dict[str, Any]]:
+        assert self.sel is not None
+        slot_order = [slot.id for slot in self.rulebase.slots]
+        candidates = self.d.conclusions["candidate"]
+        rows = []
+        for index, pick in enumerate(self.sel.picks):
+            ex = self.kb.exercises[pick.exercise]
+            candidate = candidates[ex.id]
+            slot, scheduled_by = self.slot_of(ex.id)
+            rows.append((slot_order.index(slot), index, {
+                "exercise": ex.id, "name": ex.name, "category": ex.category,
+                "targets": list(ex.targets), "equipment": list(ex.equipment), "dose": ex.dose,
+                "minutes": _num(ex.minutes), "sides": ex.sides, "when": slot, "cue": ex.cue,
+                "confidence": rounded(candidate.cf), "serves": sorted(causes_served(candidate)),
+                "because": [self.support(s) for s in candidate.support],
+                "chosen": {"rule": pick.rule, "reason": pick.reason},
+                "scheduled_by": scheduled_by, "source": self.kb.citation(ex.source),
+            }))
+        return [row for _, _, row in sorted(rows, key=lambda r: (r[0], r[1]))]
+
+    def schedule(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        blocks = []
+        for slot in self.rulebase.slots:
+            chosen = [item for item in items if item["when"] == slot.id]
+            if chosen:
+                blocks.append({"slot": slot.id, "label": slot.label, "frequency": slot.frequency,
+                               "exercises": [item["exercise"] for item in chosen],
+                               "minutes": _num(sum(item["minutes"] for item in chosen))})
+        return blocks
+
+
+def premise_json(premise: Premise) -> dict[str, Any]:
+    """A premise as the plan's ``from`` lists show it: answers with values, facts with certainty."""
+    if premise.kind == "answer":
+        return {"answer": premise.id, "value": premise.value}
+    if premise.kind in ("symptom", "cause", "candidate"):
+        key = "exercise" if premise.kind == "candidate" else premise.kind
+        return {key: premise.id, "confidence": rounded(premise.cf)}
+    if premise.kind == "requires":
+        return {"requires": premise.value, "exercise": premise.id}
+    return {"item": premise.id, "category": premise.value}
+
+
+def _num(value: float) -> int | float:
+    """Whole numbers as int, so JSON shows 12 rather than 12.0."""
+    return int(value) if float(value).is_integer() else round(float(value), 2)
+
+
+def plan(raw_answers: Mapping[str, Any], minutes: int | None = None) -> Plan:
+    """Plan with the bundled knowledge base and rules (a convenience for scripts)."""
+    return Planner().plan(raw_answers, minutes)

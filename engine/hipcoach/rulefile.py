@@ -1,0 +1,347 @@
+"""Rule files: loading, checking and the Rule model.
+
+A rule file holds the rules of one layer. Rules are checked on load against the knowledge base,
+so a rule that names an unknown answer, value, symptom, cause, exercise or category fails with the
+file and the rule id, before any runner is evaluated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import RuleError
+from .knowledge import KnowledgeBase
+from .schema import Entry, entries, load_yaml
+
+#: Layers in firing order; each is one file ``rules/<layer>.yaml``.
+LAYERS = ("triage", "symptoms", "causes", "candidates", "plan")
+#: What a rule of each layer may conclude.
+CONCLUSIONS = {
+    "triage": ("refer",),
+    "symptoms": ("symptom",),
+    "causes": ("cause",),
+    "candidates": ("propose", "exclude"),
+    "plan": ("require", "schedule"),
+}
+#: Fact types a pattern can match, and the fields each carries. (Not `id`: durable_rules takes a
+#: fact's `id` as its identity.)
+FACT_FIELDS = {
+    "answer": None,  # one field, named after the answer id
+    "symptom": ("name", "cf"),
+    "cause": ("name", "cf"),
+    "candidate": ("exercise", "category", "cf"),
+    "requires": ("exercise", "item"),
+    "item": ("exercise", "category", "when"),
+}
+SHORTHANDS = ("answer", "no_answer", "symptom", "cause", "candidate", "item")
+OPS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "ref")
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A field of the fact an earlier pattern matched: ``{ref: ALIAS.FIELD}`` in a rule file."""
+
+    alias: str
+    field: str
+
+
+@dataclass(frozen=True)
+class Test:
+    """One field test inside a pattern: ``field OP value``; for ``ref``, value is a :class:`Ref`."""
+
+    field: str
+    op: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One fact the rule needs (or, negated, must not find)."""
+
+    fact: str
+    alias: str
+    tests: tuple[Test, ...]
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    layer: str
+    file: str
+    patterns: tuple[Pattern, ...]
+    conclusion: str
+    target: Any  # an id, a tuple of ids, or a Ref for an `exclude` of the matched exercise
+    cf: float
+    rationale: str
+    source: str
+    priority: int
+    order: int
+
+    @property
+    def target_is_ref(self) -> bool:
+        """An ``exclude`` whose target is the exercise a pattern matched, not a fixed list."""
+        return isinstance(self.target, Ref)
+
+    @property
+    def answers_used(self) -> tuple[str, ...]:
+        """Answer ids this rule tests, in pattern order: the static part of a WHY."""
+        return tuple(t.field for p in self.patterns if p.fact == "answer" for t in p.tests)
+
+
+@dataclass(frozen=True)
+class Slot:
+    id: str
+    label: str
+    frequency: str
+
+
+@dataclass(frozen=True)
+class RuleBase:
+    rules: tuple[Rule, ...]
+    thresholds: dict[str, float]
+    slots: tuple[Slot, ...]
+    max_items: int
+    digest: str
+
+    def layer(self, name: str) -> tuple[Rule, ...]:
+        return tuple(rule for rule in self.rules if rule.layer == name)
+
+    def by_id(self) -> dict[str, Rule]:
+        return {rule.id: rule for rule in self.rules}
+
+
+def load_rules(directory: Path, kb: KnowledgeBase) -> RuleBase:
+    """Load every layer file from ``directory`` and check it against ``kb``."""
+    directory = Path(directory)
+    rules: list[Rule] = []
+    thresholds: dict[str, float] = {}
+    slots: tuple[Slot, ...] = ()
+    max_items = 0
+    sha = hashlib.sha256()
+    seen: dict[str, str] = {}
+    for layer in LAYERS:
+        path = directory / f"{layer}.yaml"
+        data = load_yaml(path, RuleError)
+        sha.update(path.read_bytes())
+        head = Entry(data, str(path), "file", RuleError)
+        head.only({"layer", "threshold", "rules", "slots", "max_items"})
+        if head.text("layer") != layer:
+            head.fail(f"'layer' must be {layer!r} in {path.name}")
+        threshold = head.number("threshold", 0.0)
+        if not 0 <= threshold < 1:
+            head.fail(f"'threshold' must be in [0, 1), got {threshold!r}")
+        thresholds[layer] = float(threshold)
+        if layer == "plan":
+            slots = _slots(head)
+            max_items = head.get("max_items", int, what="a whole number")
+            if max_items < 1:
+                head.fail("'max_items' must be at least 1")
+        elif head.has("slots") or head.has("max_items"):
+            head.fail("'slots' and 'max_items' belong in plan.yaml")
+        for entry in entries(data, "rules", str(path), RuleError):
+            rule = _rule(entry, layer, kb, {s.id for s in slots}, len(rules))
+            if rule.id in seen:
+                entry.fail(f"rule id {rule.id!r} is also used in {seen[rule.id]}")
+            seen[rule.id] = str(path)
+            rules.append(rule)
+    return RuleBase(tuple(rules), thresholds, slots, max_items, sha.hexdigest())
+
+
+def _slots(head: Entry) -> tuple[Slot, ...]:
+    result = []
+    for entry in entries(head.data, "slots", head.file, RuleError):
+        entry.only({"id", "label", "frequency"})
+        result.append(Slot(entry.data["id"], entry.text("label"), entry.text("frequency")))
+    if not result:
+        head.fail("'slots' must list at least one schedule slot")
+    return tuple(result)
+
+
+def _rule(entry: Entry, layer: str, kb: KnowledgeBase, slots: set[str], order: int) -> Rule:
+    entry.only({"id", "when", "then", "cf", "rationale", "source", "priority"})
+    cf = entry.number("cf", 1.0)
+    if not 0 < cf <= 1:
+        entry.fail(f"'cf' must be in (0, 1], got {cf!r}")
+    source = entry.text("source")
+    if source not in kb.sources:
+        entry.fail(f"source {source!r} is not in knowledge/sources.yaml")
+    raw_when = entry.get("when", list, what="a list of patterns")
+    if not raw_when:
+        entry.fail("'when' must hold at least one pattern")
+    patterns: list[Pattern] = []
+    for index, raw in enumerate(raw_when):
+        patterns.extend(_patterns(entry, raw, index, kb, patterns))
+    if all(p.negated for p in patterns):
+        entry.fail("'when' needs at least one pattern that is not negated")
+    then = entry.get("then", dict, what="a mapping with one conclusion")
+    if len(then) != 1:
+        entry.fail(f"'then' must hold exactly one conclusion, got {sorted(then)}")
+    conclusion, target = next(iter(then.items()))
+    if conclusion not in CONCLUSIONS[layer]:
+        entry.fail(f"a {layer} rule concludes one of {', '.join(CONCLUSIONS[layer])}, not {conclusion!r}")
+    target = _target(entry, conclusion, target, kb, slots, patterns)
+    priority = entry.get("priority", int, 0, "a whole number")
+    return Rule(entry.data["id"], layer, entry.file, tuple(patterns), conclusion, target, float(cf),
+                entry.text("rationale"), source, priority, order)
+
+
+def _target(entry: Entry, conclusion: str, target: Any, kb: KnowledgeBase, slots: set[str],
+            patterns: list[Pattern]) -> Any:
+    known: Mapping[str, Any]
+    if conclusion == "refer":
+        if not isinstance(target, str) or not target.strip():
+            entry.fail("'refer' must be a short reason id")
+        return target
+    if conclusion in ("symptom", "cause"):
+        known = kb.symptoms if conclusion == "symptom" else kb.causes
+        if target not in known:
+            entry.fail(f"{conclusion} {target!r} is not in knowledge/{conclusion}s.yaml")
+        return target
+    if conclusion == "schedule":
+        if target not in slots:
+            entry.fail(f"schedule slot {target!r} is not among plan.yaml slots: {', '.join(sorted(slots))}")
+        if not any(p.fact == "item" and not p.negated for p in patterns):
+            entry.fail("a schedule rule must match an 'item' pattern")
+        return target
+    if conclusion == "exclude" and isinstance(target, Mapping):
+        ref = _ref(entry, target.get("ref"), patterns) if set(target) == {"ref"} else None
+        if ref is None or ref.field != "exercise":
+            entry.fail("'exclude' takes a list of exercise ids or {ref: ALIAS.exercise}")
+        return ref
+    names = target if isinstance(target, list) else None
+    if not names or not all(isinstance(n, str) for n in names):
+        entry.fail(f"'{conclusion}' must be a non-empty list of ids")
+    known = {c: c for c in kb.vocabulary.categories} if conclusion == "require" else kb.exercises
+    for name in names:
+        if name not in known:
+            what = "category" if conclusion == "require" else "exercise"
+            entry.fail(f"{conclusion}: unknown {what} {name!r}")
+    return tuple(names)
+
+
+def _patterns(entry: Entry, raw: Any, index: int, kb: KnowledgeBase,
+              earlier: list[Pattern]) -> list[Pattern]:
+    """Expand one ``when`` item: shorthands become the general form, and a multi-key answer
+    shorthand becomes one pattern per answer (each answer is its own fact)."""
+    where = f"when[{index + 1}]"
+    if not isinstance(raw, Mapping):
+        entry.fail(f"{where} must be a mapping")
+    keys = set(raw) - {"as"}
+    if "fact" in raw:
+        if not keys <= {"fact", "where", "not"}:
+            entry.fail(f"{where}: the general form takes fact, where, as, not")
+        fact, tests, negated = raw["fact"], raw.get("where", {}), bool(raw.get("not", False))
+    elif len(keys) == 1 and next(iter(keys)) in SHORTHANDS:
+        fact = next(iter(keys))
+        tests, negated = raw[fact], fact == "no_answer"
+        fact = "answer" if fact == "no_answer" else fact
+        if fact in ("symptom", "cause") and isinstance(tests, str):
+            tests = {"name": tests}
+    else:
+        entry.fail(f"{where} must be one of {', '.join(SHORTHANDS)} or {{fact: ..., where: ...}}")
+    if fact not in FACT_FIELDS:
+        entry.fail(f"{where}: unknown fact type {fact!r}; known: {', '.join(FACT_FIELDS)}")
+    if not isinstance(tests, Mapping):
+        entry.fail(f"{where}: the tests must be a mapping of field to value or {{op: value}}")
+    alias = raw.get("as")
+    if fact == "answer":
+        if not tests:
+            entry.fail(f"{where}: an answer pattern must test at least one answer")
+        if alias is not None and len(tests) > 1:
+            entry.fail(f"{where}: 'as' needs a single-answer pattern")
+        items = [{key: value} for key, value in tests.items()]
+    else:
+        items = [dict(tests)]
+    result = []
+    for number, item in enumerate(items):
+        name = alias or f"{fact}_{index}_{number}"
+        _check_alias(entry, where, name, earlier + result)
+        parsed = tuple(_test(entry, where, fact, key, value, kb, earlier + result)
+                       for key, value in item.items())
+        result.append(Pattern(fact, name, parsed, negated))
+    return result
+
+
+def _check_alias(entry: Entry, where: str, alias: Any, earlier: list[Pattern]) -> None:
+    # `s` would make durable_rules hand the action the session state instead of the fact.
+    if not isinstance(alias, str) or not alias.isidentifier() or alias == "s" or alias.startswith("_"):
+        entry.fail(f"{where}: alias {alias!r} must be an identifier other than 's', not starting with '_'")
+    if any(p.alias == alias for p in earlier):
+        entry.fail(f"{where}: alias {alias!r} is used twice")
+
+
+def _test(entry: Entry, where: str, fact: str, key: Any, value: Any, kb: KnowledgeBase,
+          earlier: list[Pattern]) -> Test:
+    fields = FACT_FIELDS[fact]
+    if fact == "answer":
+        if key not in kb.questions:
+            entry.fail(f"{where}: unknown answer id {key!r}")
+    elif key not in fields:
+        entry.fail(f"{where}: a {fact} fact has fields {', '.join(fields)}, not {key!r}")
+    if isinstance(value, Mapping):
+        if len(value) != 1 or next(iter(value)) not in OPS:
+            entry.fail(f"{where}: {key}: write {{op: value}} with op one of {', '.join(OPS)}")
+        op, operand = next(iter(value.items()))
+    else:
+        op, operand = "eq", value
+    if op == "ref":
+        return Test(key, op, _ref(entry, operand, earlier))
+    if op == "in":
+        if not isinstance(operand, list) or not operand:
+            entry.fail(f"{where}: {key}: 'in' takes a non-empty list")
+        for item in operand:
+            _value(entry, where, fact, key, item, kb)
+        return Test(key, op, tuple(operand))
+    _value(entry, where, fact, key, operand, kb)
+    if op in ("gt", "gte", "lt", "lte") and not _is_number(operand):
+        entry.fail(f"{where}: {key}: {op} needs a number, got {operand!r}")
+    return Test(key, op, operand)
+
+
+def _value(entry: Entry, where: str, fact: str, key: str, value: Any, kb: KnowledgeBase) -> None:
+    """Check a literal against the vocabulary it will be compared with."""
+    if isinstance(value, (Mapping, list)):
+        entry.fail(f"{where}: {key}: expected a single value, got {value!r}")
+    if fact == "answer":
+        question = kb.questions[key]
+        if question.type in ("choice", "multi") and value not in question.values:
+            entry.fail(f"{where}: {key} is never {value!r}; values: {', '.join(question.values)}")
+        if question.type == "bool" and not isinstance(value, bool):
+            entry.fail(f"{where}: {key} is true or false, not {value!r}")
+        if question.type in ("int", "number") and not _is_number(value):
+            entry.fail(f"{where}: {key} is a number, not {value!r}")
+        return
+    vocab = {
+        ("symptom", "name"): kb.symptoms, ("cause", "name"): kb.causes,
+        ("candidate", "exercise"): kb.exercises, ("item", "exercise"): kb.exercises,
+        ("requires", "exercise"): kb.exercises,
+        ("candidate", "category"): kb.vocabulary.categories, ("item", "category"): kb.vocabulary.categories,
+        ("item", "when"): kb.vocabulary.when,
+        ("requires", "item"): kb.questions["equipment"].values,
+    }.get((fact, key))
+    if vocab is not None and value not in vocab:
+        entry.fail(f"{where}: {fact} {key} {value!r} is unknown")
+    if key == "cf" and not (_is_number(value) and 0 <= value <= 1):
+        entry.fail(f"{where}: cf is compared with numbers in [0, 1], not {value!r}")
+
+
+def _ref(entry: Entry, operand: Any, earlier: list[Pattern]) -> Ref:
+    if not isinstance(operand, str) or operand.count(".") != 1:
+        entry.fail(f"ref must be 'ALIAS.FIELD', got {operand!r}")
+    alias, field = operand.split(".")
+    target = next((p for p in earlier if p.alias == alias and not p.negated), None)
+    if target is None:
+        entry.fail(f"ref {operand!r} names no earlier, non-negated pattern")
+    fields = FACT_FIELDS[target.fact]
+    if (fields is None and field not in [t.field for t in target.tests]) or (fields and field not in fields):
+        entry.fail(f"ref {operand!r}: pattern {alias!r} has no field {field!r}")
+    return Ref(alias, field)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
