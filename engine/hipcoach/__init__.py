@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from .answers import normalise, read_answers
 from .certainty import combine
@@ -12,10 +12,18 @@ from .knowledge import KnowledgeBase, load_knowledge
 from .plan import Plan, Planner, plan
 from .rulefile import RuleBase, load_rules
 
-try:
-    __version__ = version("hipcoach")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
+
+
+def __getattr__(name: str) -> Any:
+    """``__version__`` on first use: importlib.metadata costs ~30 ms of start-up otherwise."""
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("hipcoach")
+        except PackageNotFoundError:  # a source tree that was never installed
+            return "0.0.0"
+    raise AttributeError(f"module 'hipcoach' has no attribute {name!r}")
 
 __all__ = [
     "AnswersError", "DataFileError", "EngineError", "HipcoachError", "KnowledgeBase",

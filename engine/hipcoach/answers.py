@@ -15,6 +15,7 @@ import yaml
 
 from .errors import AnswersError
 from .knowledge import KnowledgeBase, Question, SkipCondition
+from .schema import SAFE_LOADER
 
 Answers = dict[str, Any]
 
@@ -29,7 +30,7 @@ def read_answers(source: Path | TextIO, name: str | None = None) -> Mapping[str,
     except (OSError, UnicodeDecodeError) as exc:
         raise AnswersError(None, None, f"{label}: cannot read: {exc}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         raise AnswersError(None, None, f"{label}: not valid JSON or YAML: {exc}") from None
     if data is None:

@@ -1,0 +1,39 @@
+"""Shared fixtures: one planner per test session (rulesets register once per process)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from hipcoach import Planner
+from hipcoach.bundled import knowledge_dir, rules_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture(scope="session")
+def planner() -> Planner:
+    return Planner()
+
+
+@pytest.fixture(scope="session")
+def kb(planner: Planner):
+    return planner.kb
+
+
+@pytest.fixture(scope="session")
+def rulebase(planner: Planner):
+    return planner.rulebase
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path) -> tuple[Path, Path]:
+    """Editable copies of the bundled knowledge and rules folders, for planting defects."""
+    knowledge = tmp_path / "knowledge"
+    rules = tmp_path / "rules"
+    shutil.copytree(knowledge_dir(), knowledge)
+    shutil.copytree(rules_dir(), rules)
+    return knowledge, rules
