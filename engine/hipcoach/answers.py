@@ -11,11 +11,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-import yaml
-
 from .errors import AnswersError
 from .knowledge import KnowledgeBase, Question, SkipCondition
-from .schema import SAFE_LOADER
+from .schema import parse_yaml
 
 Answers = dict[str, Any]
 
@@ -30,8 +28,8 @@ def read_answers(source: Path | TextIO, name: str | None = None) -> Mapping[str,
     except (OSError, UnicodeDecodeError) as exc:
         raise AnswersError(None, None, f"{label}: cannot read: {exc}") from None
     try:
-        data = yaml.load(text, Loader=SAFE_LOADER)
-    except yaml.YAMLError as exc:
+        data = parse_yaml(text)
+    except ValueError as exc:
         raise AnswersError(None, None, f"{label}: not valid JSON or YAML: {exc}") from None
     if data is None:
         raise AnswersError(None, None, f"{label}: is empty; expected a mapping of answer ids to values")
@@ -48,14 +46,18 @@ def normalise(raw: Mapping[str, Any], kb: KnowledgeBase) -> Answers:
     means "not answered" and takes the default. The result holds every question, in
     questionnaire order, so equal answers always serialise identically.
     """
-    unknown = sorted(str(key) for key in raw if key not in kb.questions)
+    unknown = sorted((key for key in raw if key not in kb.questions), key=str)
     if unknown:
-        raise AnswersError(unknown[0], raw[unknown[0]],
+        raise AnswersError(str(unknown[0]), raw[unknown[0]],
                            f"unknown answer id; known ids: {', '.join(kb.questions)}")
     answers: Answers = {}
     for question in kb.questions.values():
         value = raw.get(question.id)
-        answers[question.id] = question.default if value is None else question.coerce(value)
+        if value is None:  # a copy: callers may change their answers, never the questionnaire
+            answers[question.id] = list(question.default) if isinstance(question.default, list) \
+                else question.default
+        else:
+            answers[question.id] = question.coerce(value)
     return answers
 
 

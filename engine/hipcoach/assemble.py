@@ -4,19 +4,21 @@ The plan rules say what a balanced plan needs (``require``, with a priority); th
 many minutes a session may take. This step chooses, in order:
 
 1. for each requirement, most important first, the best eligible exercise of those categories
-   that still fits the time left;
+   that still fits the time left, while leaving room for the shortest option of the requirements
+   after it (if nothing fits with all that room kept, the less important ones give way);
 2. then, while time and ``max_items`` allow, more exercises, preferring one that serves a cause no
    chosen exercise serves yet (so no muscle group gets a second exercise while a cause waits).
 
-"Best" is: adds the most certainty for causes not yet served, adds a category the plan lacks,
-higher certainty overall, adds muscle groups not yet worked, shorter, then id (so ties break the
-same way every time). Every eligible
+"Best" is: adds the most certainty for causes not yet served, is of a category the plan has
+fewest of, has higher certainty overall, adds muscle groups not yet worked, is shorter, then id
+(so ties break the same way every time). Every eligible
 exercise left out, and every requirement that could not be met, is reported with the reason.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import product
 
 from .certainty import combine_all
 from .inference import Conclusion, Derivation, Support
@@ -64,7 +66,7 @@ class _Chooser:
         self.chosen: list[Pick] = []
         self.served: set[str] = set()
         self.muscles: set[str] = set()
-        self.categories: set[str] = set()
+        self.categories: list[str] = []  # one entry per chosen exercise
         cands = derivation.conclusions["candidate"]
         self.eligible = [c for c in cands.values() if c.id not in derivation.exclusions]
         self.causes = {cause for c in self.eligible for cause in causes_served(c)}
@@ -81,14 +83,13 @@ class _Chooser:
                     None)
 
     def gain(self, candidate: Candidate) -> float:
-        """Certainty the candidate adds for causes not yet served (cause-free support counts)."""
+        """Certainty the candidate adds for causes no chosen exercise serves yet."""
         return combine_all(s.cf for s in candidate.support
-                           if not {p.id for p in s.premises if p.kind == "cause"} <= self.served
-                           or not any(p.kind == "cause" for p in s.premises))
+                           if {p.id for p in s.premises if p.kind == "cause"} - self.served)
 
     def rank(self, candidate: Candidate) -> tuple:
         ex = self.ex(candidate)
-        return (-round(self.gain(candidate), 6), ex.category in self.categories,
+        return (-round(self.gain(candidate), 6), self.categories.count(ex.category),
                 -round(candidate.cf, 6), -len(set(ex.targets) - self.muscles), ex.minutes, ex.id)
 
     def take(self, candidate: Candidate, rule: str | None, reason: str) -> None:
@@ -97,33 +98,51 @@ class _Chooser:
         self.left -= ex.minutes
         self.served |= causes_served(candidate)
         self.muscles |= set(ex.targets)
-        self.categories.add(ex.category)
+        self.categories.append(ex.category)
 
     def open_options(self, categories: tuple[str, ...] | None = None) -> list[Candidate]:
         return [c for c in self.eligible if self.taken(c) is None
                 and (categories is None or self.ex(c).category in categories)]
 
-    def meet(self, rule: Rule, unmet: list[str], drops: dict[str, Drop]) -> None:
+    def has(self, categories: tuple[str, ...]) -> bool:
+        return any(self.kb.exercises[p.exercise].category in categories for p in self.chosen)
+
+    def cheapest(self, categories: tuple[str, ...]) -> float:
+        """Minutes the shortest open option of these categories needs (0 when there is none)."""
+        return min((self.ex(c).minutes for c in self.open_options(categories)), default=0)
+
+    def meet(self, rule: Rule, later: list[Rule], unmet: list[str], drops: dict[str, Drop]) -> None:
+        """Meet one requirement, keeping room for the shortest option of later requirements.
+
+        When keeping room for all of them leaves nothing that fits, the sets of later
+        requirements to keep room for are tried in order of importance (all; all but the least
+        important; ...; none), so a less important one gives way before a more important one.
+        """
         categories = rule.target
-        wanted = " or ".join(categories)
-        if any(self.kb.exercises[p.exercise].category in categories for p in self.chosen):
+        wanted = " or ".join(self.kb.vocabulary.label(c) for c in categories)
+        if self.has(categories):
             return
         options = self.open_options(categories)
         if not options:
             unmet.append(f"no {wanted} exercise is possible with these answers and this equipment "
-                         f"(needed by {rule.id})")
+                         f"(required by {rule.id})")
             return
-        fitting = [c for c in options if self.ex(c).minutes <= self.left]
+        needs = [self.cheapest(r.target) for r in later if not self.has(r.target)]
+        fitting: list[Candidate] = []
+        for keep in product((True, False), repeat=len(needs)):
+            room = self.left - sum(need for need, kept in zip(needs, keep) if kept)
+            fitting = [c for c in options if self.ex(c).minutes <= room]
+            if fitting:
+                break
         if not fitting:
             best = min(options, key=self.rank)
             unmet.append(f"no time left for a {wanted} exercise: the shortest needs "
                          f"{_fmt(min(self.ex(c).minutes for c in options))} min, "
-                         f"{_fmt(self.left)} of {_fmt(self.budget)} min remain (needed by {rule.id})")
-            drops.setdefault(best.id, Drop(best.id, f"dropped for time: needs {_fmt(self.ex(best).minutes)} "
-                                                   f"min, only {_fmt(self.left)} min remained", rule.id))
+                         f"{_fmt(self.left)} of {_fmt(self.budget)} min remained (required by {rule.id})")
+            drops.setdefault(best.id, Drop(best.id, self.no_time(best), rule.id))
             return
         best = min(fitting, key=self.rank)
-        self.take(best, rule.id, f"the plan needs a {wanted} exercise ({rule.rationale})")
+        self.take(best, rule.id, f"the plan needs a {wanted} exercise: {rule.rationale}")
 
     def fill(self) -> None:
         while len(self.chosen) < self.max_items:
@@ -140,17 +159,19 @@ class _Chooser:
         other = self.taken(candidate)
         if other is not None:
             return f"a variant of the same move is already in the plan ({other.exercise})"
-        minutes = self.ex(candidate).minutes
-        if minutes > self.left:
-            return (f"no time left: needs {_fmt(minutes)} min, {_fmt(self.left)} of "
-                    f"{_fmt(self.budget)} min remained")
-        return f"the plan already holds the most exercises it takes ({self.max_items})"
+        if self.ex(candidate).minutes > self.left:
+            return self.no_time(candidate)
+        return f"plan full: it already holds the most exercises it takes ({self.max_items})"
+
+    def no_time(self, candidate: Candidate) -> str:
+        return (f"no time left: needs {_fmt(self.ex(candidate).minutes)} min, {_fmt(self.left)} of "
+                f"{_fmt(self.budget)} min remained")
 
 
 def _excluded(support: Support, rules: dict[str, Rule]) -> str:
     needs = [p.value for p in support.premises if p.kind == "requires"]
     detail = f" (needs: {', '.join(needs)})" if needs else ""
-    return f"excluded: {rules[support.rule].rationale}{detail}"
+    return f"excluded by {support.rule}: {rules[support.rule].rationale}{detail}"
 
 
 def choose(derivation: Derivation, kb: KnowledgeBase, requirements: list[Rule], budget: float,
@@ -159,8 +180,9 @@ def choose(derivation: Derivation, kb: KnowledgeBase, requirements: list[Rule], 
     chooser = _Chooser(kb, derivation, budget, max_items)
     unmet: list[str] = []
     drops: dict[str, Drop] = {}
-    for rule in sorted(requirements, key=lambda r: (r.priority, r.order)):
-        chooser.meet(rule, unmet, drops)
+    ordered = sorted(requirements, key=lambda r: (r.priority, r.order))
+    for index, rule in enumerate(ordered):
+        chooser.meet(rule, ordered[index + 1:], unmet, drops)
     chooser.fill()
     chosen_ids = {p.exercise for p in chooser.chosen}
     for exercise, supports in derivation.exclusions.items():

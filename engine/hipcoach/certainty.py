@@ -19,7 +19,8 @@ def combine(first: float, second: float) -> float:
     for cf in (first, second):
         if not 0.0 <= cf <= 1.0:
             raise ValueError(f"certainty factor {cf!r} is outside [0, 1]")
-    return first + second - first * second
+    # max(): floating point can put 1 + b - b a hair below 1; evidence must never lower certainty
+    return max(first, second, first + second - first * second)
 
 
 def combine_all(cfs: Iterable[float]) -> float:

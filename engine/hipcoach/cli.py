@@ -58,6 +58,10 @@ def _emit(planner: Planner, answers: dict[str, Any], fmt: str, minutes: int | No
           explain: bool) -> None:
     try:
         plan = planner.plan(answers, minutes)
+    except AnswersError as exc:
+        if minutes is not None and exc.key == "minutes":  # the option, not the file, was wrong
+            raise click.ClickException(f"--minutes {minutes}: {exc.problem}") from exc
+        raise click.ClickException(str(exc)) from exc
     except HipcoachError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(render(plan, fmt, explain), nl=False)
@@ -106,6 +110,8 @@ def ask(save: Path | None, fmt: str, minutes: int | None, explain: bool, kb: Pat
     pain level when nothing hurts) are skipped.
     """
     planner = _planner(kb, rules)
+    if save is not None and not save.parent.is_dir():  # fail before the questions, not after
+        raise click.ClickException(f"cannot save answers to {save}: folder {save.parent} does not exist")
     answers: dict[str, Any] = {}
     for question in planner.kb.questions.values():
         if should_ask(question, answers):

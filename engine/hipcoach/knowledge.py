@@ -8,6 +8,7 @@ exercise or cause.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,10 @@ class Vocabulary:
     muscles: tuple[str, ...]
     when: tuple[str, ...]
     sides: tuple[str, ...]
+    category_labels: dict[str, str]
+
+    def label(self, category: str) -> str:
+        return self.category_labels[category]
 
 
 @dataclass(frozen=True)
@@ -110,14 +115,16 @@ class Question:
         if kind == "bool":
             return _as_bool(self.id, value)
         if kind in ("int", "number"):
-            number = _as_number(self.id, value, integer=kind == "int")
+            allowed = f"between {_fmt(self.min)} and {_fmt(self.max)}"
+            number = _as_number(self.id, value, integer=kind == "int", allowed=allowed)
             if not self.min <= number <= self.max:
-                raise AnswersError(self.id, value, f"must be between {_fmt(self.min)} and {_fmt(self.max)}")
+                raise AnswersError(self.id, value, f"must be {allowed}")
             return number
         allowed = ", ".join(self.values)
         if kind == "choice":
             if not isinstance(value, str) or value not in self.values:
-                raise AnswersError(self.id, value, f"must be one of: {allowed}")
+                hint = " (YAML reads an unquoted yes/no as true/false)" if isinstance(value, bool) else ""
+                raise AnswersError(self.id, value, f"must be one of: {allowed}{hint}")
             return value
         items = _as_list(self.id, value)
         for item in items:
@@ -197,19 +204,23 @@ def _as_bool(key: str, value: Any) -> bool:
     raise AnswersError(key, value, "must be true or false (yes/no, 1/0 also accepted)")
 
 
-def _as_number(key: str, value: Any, integer: bool) -> int | float:
+def _as_number(key: str, value: Any, integer: bool, allowed: str) -> int | float:
+    what = f"a whole number {allowed}" if integer else f"a number {allowed}"
+    original = value
     if isinstance(value, bool):
-        raise AnswersError(key, value, "must be a number, not true/false")
+        raise AnswersError(key, value, f"must be {what}, not true/false")
     if isinstance(value, str):
         try:
             value = float(value.strip())
         except ValueError:
-            raise AnswersError(key, value, "must be a number") from None
-    if not isinstance(value, (int, float)) or value != value:  # NaN is not a number here
-        raise AnswersError(key, value, "must be a number")
+            raise AnswersError(key, original, f"must be {what}") from None
+    if not isinstance(value, (int, float)) or math.isnan(value):
+        raise AnswersError(key, original, f"must be {what}")
+    if math.isinf(value):
+        raise AnswersError(key, original, f"must be {allowed}")
     if integer:
         if float(value) != int(value):
-            raise AnswersError(key, value, "must be a whole number")
+            raise AnswersError(key, original, f"must be {what}")
         return int(value)
     # whole numbers are stored as int so 7 and 7.0 give byte-identical plans
     return int(value) if float(value).is_integer() else float(value)
@@ -243,12 +254,17 @@ def _source(entry: Entry) -> Source:
 
 def _vocabulary(data: Any, file: str) -> Vocabulary:
     entry = Entry(data, file, "vocabulary", KnowledgeError)
-    entry.only({"categories", "muscles", "when", "sides"})
+    entry.only({"categories", "muscles", "when", "sides", "category_labels"})
     lists = {key: entry.strings(key) for key in ("categories", "muscles", "when", "sides")}
     for key, values in lists.items():
         if not values or len(set(values)) != len(values):
             entry.fail(f"{key!r} must be a non-empty list without repeats")
-    return Vocabulary(*(tuple(lists[key]) for key in ("categories", "muscles", "when", "sides")))
+    labels = entry.get("category_labels", dict, what="a mapping of category to label")
+    if set(labels) != set(lists["categories"]) or not all(
+            isinstance(v, str) and v.strip() for v in labels.values()):
+        entry.fail("'category_labels' must give a non-empty label to exactly the categories")
+    return Vocabulary(*(tuple(lists[key]) for key in ("categories", "muscles", "when", "sides")),
+                      category_labels=dict(labels))
 
 
 def _exercise(entry: Entry, vocab: Vocabulary, equipment: tuple[str, ...],
@@ -295,6 +311,16 @@ def _questions(data: Any, file: str) -> dict[str, Question]:
     for entry in items:
         question = _question(entry, ids)
         questions[question.id] = question
+    for entry in items:  # skip-logic values must be values the named question can take
+        for index, cond in enumerate(questions[entry.data["id"]].ask_if_any, start=1):
+            target = questions[cond.answer]
+            numeric = target.type in ("int", "number")
+            try:
+                if cond.op not in ("eq", "ne") and not numeric:
+                    raise AnswersError(cond.answer, cond.value, f"{cond.op} needs a number question")
+                target.coerce(cond.value)
+            except AnswersError as exc:
+                entry.fail(f"ask_if_any[{index}]: {cond.answer} {cond.op} {cond.value!r}: {exc.problem}")
     return questions
 
 

@@ -22,7 +22,8 @@ def render(plan: Plan, fmt: str = "text", explain: bool = False) -> str:
     lines = _referral(plan, markdown) if plan["status"] == "refer" else _plan(plan, markdown)
     if explain:
         chains = explain_plan(plan)
-        lines += ["", "## How this plan was derived" if markdown else "HOW THIS PLAN WAS DERIVED", ""]
+        title = "Why a referral" if plan["status"] == "refer" else "How this plan was derived"
+        lines += ["", f"## {title}" if markdown else title.upper(), ""]
         lines += ["```", *chains, "```"] if markdown else chains
     return "\n".join(lines) + "\n"
 
@@ -41,7 +42,7 @@ def _heading(text: str, markdown: bool, level: int = 2, detail: str = "") -> lis
 def _dose(item: dict[str, Any]) -> str:
     """Dose and sides, without saying "each side" twice when the dose already says it."""
     sides = SIDES.get(item["sides"], item["sides"])
-    if any(word in item["dose"].lower() for word in ("side", "alternat", "both")):
+    if any(word in item["dose"].lower() for word in ("side", "leg", "alternat", "both")):
         return item["dose"]
     return f"{item['dose']}, {sides}"
 
@@ -70,8 +71,8 @@ def _plan(plan: Plan, markdown: bool) -> list[str]:
     items = {item["exercise"]: item for item in plan["items"]}
     for block in plan["schedule"]:
         lines.append("")
-        lines += _heading(f"{block['label']}, {block['minutes']} min", markdown,
-                          detail=block["frequency"])
+        lines += _heading(block["label"], markdown,
+                          detail=f"{block['minutes']} min; {block['frequency']}")
         for exercise in block["exercises"]:
             item = items[exercise]
             serves = ", ".join(causes.get(c, c).lower() for c in item["serves"]) or \
@@ -84,10 +85,17 @@ def _plan(plan: Plan, markdown: bool) -> list[str]:
     if plan["notes"]:
         lines += [""] + _heading("Could not balance the plan", markdown)
         lines += [f"- {note}" if markdown else f"  * {note}" for note in plan["notes"]]
-    if plan["dropped"]:
+    # A runner needs to know what was ruled out or cut for time; candidates that merely did not
+    # make the cut are counted, and listed in --format json.
+    shown = [d for d in plan["dropped"] if d["reason"].startswith(("excluded", "no time"))]
+    if shown:
         lines += [""] + _heading("Left out", markdown)
         lines += [(f"- {d['name']}: {d['reason']}" if markdown else f"  * {d['name']}: {d['reason']}")
-                  for d in plan["dropped"]]
+                  for d in shown]
+    others = len(plan["dropped"]) - len(shown)
+    if others:
+        lines += ["", f"{others} more suitable exercise{'s' if others > 1 else ''} did not make this "
+                      f"plan (a variant was chosen, or the plan was full); --format json lists them."]
     lines += ["", "Stop any exercise that causes sharp pain, and see a clinician if pain lasts "
                   "more than two weeks or gets worse."]
     return lines

@@ -169,7 +169,7 @@ def _rule(entry: Entry, layer: str, kb: KnowledgeBase, slots: set[str], order: i
         entry.fail(f"'cf' must be in (0, 1], got {cf!r}")
     source = entry.text("source")
     if source not in kb.sources:
-        entry.fail(f"source {source!r} is not in knowledge/sources.yaml")
+        entry.fail(f"source {source!r} is not in the knowledge base's sources.yaml")
     raw_when = entry.get("when", list, what="a list of patterns")
     if not raw_when:
         entry.fail("'when' must hold at least one pattern")
@@ -193,6 +193,8 @@ def _rule(entry: Entry, layer: str, kb: KnowledgeBase, slots: set[str], order: i
 def _target(entry: Entry, conclusion: str, target: Any, kb: KnowledgeBase, slots: set[str],
             patterns: list[Pattern]) -> Any:
     known: Mapping[str, Any]
+    if conclusion in ("refer", "symptom", "cause", "schedule") and not isinstance(target, str):
+        entry.fail(f"'{conclusion}' takes a single id, got {target!r}")
     if conclusion == "refer":
         if not isinstance(target, str) or not target.strip():
             entry.fail("'refer' must be a short reason id")
@@ -200,7 +202,7 @@ def _target(entry: Entry, conclusion: str, target: Any, kb: KnowledgeBase, slots
     if conclusion in ("symptom", "cause"):
         known = kb.symptoms if conclusion == "symptom" else kb.causes
         if target not in known:
-            entry.fail(f"{conclusion} {target!r} is not in knowledge/{conclusion}s.yaml")
+            entry.fail(f"{conclusion} {target!r} is not in the knowledge base's {conclusion}s.yaml")
         return target
     if conclusion == "schedule":
         if target not in slots:

@@ -14,8 +14,41 @@ import yaml
 
 from .errors import DataFileError
 
-#: PyYAML's safe loader, in its C build where installed (same rules, several times faster).
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SAFE_BASE: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class SafeLoader(_SAFE_BASE):  # type: ignore[misc, valid-type]
+    """PyYAML's safe loader (its C build where installed) that rejects duplicate keys.
+
+    Plain YAML keeps the last of two equal keys without a word; in a hand-edited answers, rule
+    or knowledge file that is nearly always a mistake, so it is an error here.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                duplicate = key in seen
+                seen.add(key)
+            except TypeError:  # an unhashable key: the base class reports it
+                break
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse YAML (or JSON) safely; raises ``ValueError`` with a one-line message."""
+    try:
+        return yaml.load(text, Loader=SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ValueError(f"{exc.problem or exc.context}{where}") from None
+    except yaml.YAMLError as exc:
+        raise ValueError(" ".join(str(exc).split())) from None
 
 
 def load_yaml(path: Path, error: type[DataFileError]) -> Any:
@@ -27,8 +60,8 @@ def load_yaml(path: Path, error: type[DataFileError]) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise error(str(path), None, f"cannot read file: {exc}") from None
     try:
-        return yaml.load(text, Loader=SAFE_LOADER)
-    except yaml.YAMLError as exc:
+        return parse_yaml(text)
+    except ValueError as exc:
         raise error(str(path), None, f"not valid YAML: {exc}") from None
 
 
