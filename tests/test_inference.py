@@ -18,13 +18,17 @@ def derive(planner: Planner, **raw) -> Derivation:
     def pick(d: Derivation):
         return choose(d, planner.kb, requirements, answers["minutes"], 8, rules)
 
-    derivation, _ = planner.engine.derive(answers, pick)
+    derivation, _ = planner.engine.derive(answers, pick, trace=True)
     return derivation
 
 
-def event(derivation: Derivation, rule: str):
-    found = [e for e in derivation.events if e.rule == rule]
-    assert found, f"{rule} did not fire; fired: {[e.rule for e in derivation.events]}"
+def fired(derivation: Derivation) -> list[dict]:
+    return [e for e in derivation.events if e["event"] == "fire"]
+
+
+def event(derivation: Derivation, rule: str) -> dict:
+    found = [e for e in fired(derivation) if e["rule"] == rule]
+    assert found, f"{rule} did not fire; fired: {[e['rule'] for e in fired(derivation)]}"
     return found[0]
 
 
@@ -39,9 +43,13 @@ def test_symptom_fact_fires_cause_rule_in_durable(planner):
                mobility_sessions_per_week=2, sitting_hours=2)
     symptom = event(d, "symptom.runners_knee.front_knee_pain")
     cause = event(d, "cause.weak_glutes.runners_knee")
-    assert symptom.seq < cause.seq
+    assert symptom["seq"] < cause["seq"]
     # the cause rule matched the symptom *fact* that was asserted after the symptom layer settled
-    assert list(cause.matched.values()) == [{"t": "symptom", "name": "runners_knee", "cf": 0.8}]
+    assert list(cause["matched"].values()) == [{"t": "symptom", "name": "runners_knee", "cf": 0.8}]
+    asserted = next(e for e in d.events if e["event"] == "assert"
+                    and e["fact"]["id"] == "runners_knee")
+    assert symptom["seq"] < asserted["seq"] < cause["seq"]
+    assert asserted["from"] == [symptom["seq"]]
 
 
 def test_cause_fact_fires_candidate_rule_and_candidate_fires_schedule(planner):
@@ -49,21 +57,45 @@ def test_cause_fact_fires_candidate_rule_and_candidate_fires_schedule(planner):
                strength_sessions_per_week=2, mobility_sessions_per_week=2)
     cause = event(d, "cause.tight_hip_flexors.low_back")
     proposal = event(d, "candidate.tight_hip_flexors.stretch")
-    assert cause.seq < proposal.seq
-    assert proposal.matched["cause_0_0"]["name"] == "tight_hip_flexors"
-    layers = [e.layer for e in d.events if e.layer != "triage"]
-    assert layers.index("plan") < len(layers)  # schedule rules fired on item facts
-    assert any(e.rule.startswith("schedule.") for e in d.events)
+    assert cause["seq"] < proposal["seq"]
+    assert proposal["matched"]["cause_0_0"]["name"] == "tight_hip_flexors"
+    schedules = [e for e in fired(d) if e["rule"].startswith("schedule.")]
+    selects = [e for e in d.events if e["event"] == "select"]
+    assert schedules and selects
+    # items are asserted after the plan step chose them, and only chosen items are scheduled
+    assert max(e["seq"] for e in selects) < min(e["seq"] for e in schedules)
+    assert {e["concludes"][0]["id"] for e in schedules} == {e["exercise"] for e in selects}
 
 
 def test_a_layer_settles_before_its_conclusions_fire_the_next(planner):
     d = derive(planner, knee_pain="outside", squat_difficulty=True, sitting_hours=8)
-    concludes = {"symptom": "symptom", "cause": "cause", "candidate": "propose"}
-    for kind, conclusion in concludes.items():
-        last_evidence = max(e.seq for e in d.events if e.concluded["kind"] == conclusion)
-        first_use = min(e.seq for e in d.events
-                        if any(f["t"] == kind for f in e.matched.values()))
+    for kind in ("symptom", "cause", "candidate"):
+        last_evidence = max(e["seq"] for e in fired(d)
+                            if any(c["kind"] == kind for c in e["concludes"]))
+        first_use = min(e["seq"] for e in fired(d)
+                        if any(f["t"] == kind for f in e["matched"].values()))
         assert last_evidence < first_use, kind
+
+
+def test_certainty_before_and_after_each_firing_chain_to_the_final_value(planner):
+    d = derive(planner, knee_pain="front", squat_difficulty=True, low_back="tight")
+    running: dict = {}
+    for e in fired(d):
+        for c in e["concludes"]:
+            if "cf_after" in c:
+                assert c["cf_before"] == running.get((c["kind"], c["id"]), 0.0)
+                running[(c["kind"], c["id"])] = c["cf_after"]
+    for kind in ("symptom", "cause", "candidate"):
+        for ident, conclusion in d.conclusions[kind].items():
+            assert running[(kind, ident)] == pytest.approx(conclusion.cf, abs=1e-3)
+
+
+def test_tracing_off_records_no_events_and_changes_nothing(planner):
+    answers = {"knee_pain": "front", "equipment": ["ball"]}
+    plain, quiet = planner.run(answers)
+    traced, loud = planner.run(answers, trace=True)
+    assert quiet.events == [] and loud.events
+    assert plain == traced
 
 
 def test_evidence_for_one_cause_combines_mycin_style(planner):
@@ -115,7 +147,9 @@ def test_symptom_below_threshold_is_not_passed_on(data_copy):
     d = derive(planner, knee_pain="front")
     assert "runners_knee" in d.below_threshold["symptom"]
     assert "runners_knee" not in d.conclusions["symptom"]
-    assert all(e.rule != "cause.weak_glutes.runners_knee" for e in d.events)
+    assert all(e["rule"] != "cause.weak_glutes.runners_knee" for e in fired(d))
+    withheld = [e for e in d.events if e["event"] == "withhold"]
+    assert [(e["fact"]["id"], e["threshold"]) for e in withheld] == [("runners_knee", 0.85)]
 
 
 def test_rules_are_data_an_edited_cf_changes_the_result(data_copy):

@@ -52,6 +52,14 @@ class Selection:
     def exercise_ids(self) -> tuple[str, ...]:
         return tuple(pick.exercise for pick in self.picks)
 
+    def events(self) -> list[dict[str, object]]:
+        """The decisions as trace events: each pick, each unmet requirement, each drop."""
+        return ([{"event": "select", "exercise": p.exercise, "rule": p.rule, "reason": p.reason}
+                 for p in self.picks]
+                + [{"event": "unmet", "reason": note} for note in self.unmet]
+                + [{"event": "drop", "exercise": d.exercise, "rule": d.rule, "reason": d.reason}
+                   for d in self.dropped])
+
 
 def causes_served(candidate: Candidate) -> set[str]:
     return {p.id for s in candidate.support for p in s.premises if p.kind == "cause"}

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,57 +11,31 @@ import click
 from .answers import dumps, normalise, read_answers, should_ask
 from .errors import AnswersError, HipcoachError
 from .knowledge import Question
+from .clitools import engine_options, load_planner, output_options
 from .plan import Planner
-from .render import FORMATS, render
-
-
-def _planner(kb: Path | None, rules: Path | None) -> Planner:
-    try:
-        return Planner(kb, rules)
-    except HipcoachError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-
-def engine_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--kb`` and ``--rules``: run on an edited copy of the knowledge base or rules."""
-
-    @click.option("--kb", "kb", type=click.Path(file_okay=False, exists=True, path_type=Path),
-                  help="Knowledge-base folder to use instead of the bundled one.")
-    @click.option("--rules", "rules", type=click.Path(file_okay=False, exists=True, path_type=Path),
-                  help="Rules folder to use instead of the bundled one.")
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return func(*args, **kwargs)
-
-    return wrapper
-
-
-def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """How the plan is shown, and the per-session minutes override."""
-
-    @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-                  help="text and markdown are for runners; json is for other tools.")
-    @click.option("--minutes", type=int, default=None,
-                  help="Minutes per session (5-90); overrides the 'minutes' answer.")
-    @click.option("--explain", is_flag=True,
-                  help="Add the full chain behind every choice, down to the answers.")
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return func(*args, **kwargs)
-
-    return wrapper
+from .render import render
+from .trace import write_traces
 
 
 def _emit(planner: Planner, answers: dict[str, Any], fmt: str, minutes: int | None,
-          explain: bool) -> None:
+          explain: bool, trace_file: Path | None = None) -> None:
     try:
-        plan = planner.plan(answers, minutes)
+        if trace_file is None:
+            plan = planner.plan(answers, minutes)
+        else:
+            record = planner.trace(answers, minutes)
+            plan = record["plan"]
     except AnswersError as exc:
         if minutes is not None and exc.key == "minutes":  # the option, not the file, was wrong
             raise click.ClickException(f"--minutes {minutes}: {exc.problem}") from exc
         raise click.ClickException(str(exc)) from exc
     except HipcoachError as exc:
         raise click.ClickException(str(exc)) from exc
+    if trace_file is not None:
+        try:
+            write_traces(trace_file, [record])
+        except OSError as exc:
+            raise click.ClickException(f"cannot write the trace to {trace_file}: {exc}") from exc
     click.echo(render(plan, fmt, explain), nl=False)
 
 
@@ -80,21 +52,23 @@ def cli() -> None:
 @cli.command()
 @click.argument("answers", type=click.File("r", encoding="utf-8"))
 @output_options
+@click.option("--trace", "trace_file", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Also write the full rule trace as JSON Lines, for `hipcoach trace ...`.")
 @engine_options
-def plan(answers: Any, fmt: str, minutes: int | None, explain: bool, kb: Path | None,
-         rules: Path | None) -> None:
+def plan(answers: Any, fmt: str, minutes: int | None, explain: bool, trace_file: Path | None,
+         kb: Path | None, rules: Path | None) -> None:
     """Print the plan for the answers in ANSWERS (a JSON or YAML file, or - for stdin).
 
     ANSWERS maps answer ids to values, for example {"knee_pain": "front", "minutes": 20};
     missing answers take their defaults (`hipcoach ask` lists them).
     """
-    planner = _planner(kb, rules)
+    planner = load_planner(kb, rules)
     name = "<stdin>" if answers.name == "<stdin>" else answers.name
     try:
         raw = read_answers(answers, name)
     except HipcoachError as exc:
         raise click.ClickException(str(exc)) from exc
-    _emit(planner, dict(raw), fmt, minutes, explain)
+    _emit(planner, dict(raw), fmt, minutes, explain, trace_file)
 
 
 @cli.command()
@@ -109,7 +83,7 @@ def ask(save: Path | None, fmt: str, minutes: int | None, explain: bool, kb: Pat
     Press Enter to accept the default shown in brackets. Questions that do not apply (such as
     pain level when nothing hurts) are skipped.
     """
-    planner = _planner(kb, rules)
+    planner = load_planner(kb, rules)
     if save is not None and not save.parent.is_dir():  # fail before the questions, not after
         raise click.ClickException(f"cannot save answers to {save}: folder {save.parent} does not exist")
     answers: dict[str, Any] = {}
@@ -162,9 +136,14 @@ def _by_number(question: Question, text: Any) -> Any:
     return values if question.type == "multi" else (values[0] if values else "")
 
 
-def main() -> None:  # pragma: no cover - console entry point wrapper
-    cli(prog_name="hipcoach")
+from .trace_cli import trace  # noqa: E402  (registered after cli is defined)
+
+cli.add_command(trace)
+
+from .kb_cli import kb  # noqa: E402  (registered after cli is defined)
+
+cli.add_command(kb)
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(cli(prog_name="hipcoach"))

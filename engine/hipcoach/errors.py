@@ -51,3 +51,7 @@ class AnswersError(HipcoachError):
 
 class EngineError(HipcoachError):
     """The rule engine failed while evaluating: a rule action raised, or the engine refused a fact."""
+
+
+class TraceError(HipcoachError):
+    """A trace file is unreadable, or does not hold what was asked of it."""

@@ -7,6 +7,7 @@ engine.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 Plan = dict[str, Any]
@@ -19,7 +20,9 @@ def _pct(confidence: float) -> str:
 def premise_text(premise: dict[str, Any], plan: Plan) -> str:
     """One matched fact in words: ``knee_pain = front`` or ``cause Tight hip flexors (64%)``."""
     if "answer" in premise:
-        return f"answer {premise['answer']} = {premise['value']}"
+        value = premise["value"]
+        shown = value if isinstance(value, str) else json.dumps(value)
+        return f"answer {premise['answer']} = {shown}"
     for kind in ("symptom", "cause"):
         if kind in premise:
             name = next((c["name"] for c in plan[kind + "s"] if c["id"] == premise[kind]),
@@ -32,26 +35,30 @@ def premise_text(premise: dict[str, Any], plan: Plan) -> str:
     return f"candidate {premise['exercise']} ({_pct(premise['confidence'])})"
 
 
-def chain(because: list[dict[str, Any]], plan: Plan, depth: int = 1) -> list[str]:
-    """The support tree under a conclusion, down to the answers, as indented lines."""
+def chain(because: list[dict[str, Any]], plan: Plan, depth: int = 1,
+          sources: bool = False) -> list[str]:
+    """The support tree under a conclusion, down to the answers, as indented lines; with
+    ``sources``, each rule's source follows it."""
     lines = []
     pad = "  " * depth
     for support in because:
         lines.append(f"{pad}<- {support['rule']} (adds {_pct(support['confidence'])}): "
                      f"{support['rationale']}")
+        if sources:
+            lines.append(f"{pad}   source: {support['source']}")
         for premise in support["from"]:
             lines.append(f"{pad}   <- {premise_text(premise, plan)}")
             for kind in ("symptom", "cause"):
                 if kind in premise:
                     found = next((c for c in plan[kind + "s"] if c["id"] == premise[kind]), None)
                     if found is not None:
-                        lines.extend(chain(found["because"], plan, depth + 3))
+                        lines.extend(chain(found["because"], plan, depth + 3, sources))
     return lines
 
 
-def explain_item(item: dict[str, Any], plan: Plan) -> list[str]:
+def explain_item(item: dict[str, Any], plan: Plan, sources: bool = False) -> list[str]:
     lines = [f"{item['name']} [{item['exercise']}] ({_pct(item['confidence'])})"]
-    lines.extend(chain(item["because"], plan))
+    lines.extend(chain(item["because"], plan, sources=sources))
     chosen = item["chosen"]
     by = f" by {chosen['rule']}" if chosen["rule"] else ""
     lines.append(f"  chosen{by}: {chosen['reason']}")
@@ -72,3 +79,20 @@ def explain_plan(plan: Plan) -> list[str]:
     for item in plan["items"]:
         lines.extend("  " + line for line in explain_item(item, plan))
     return lines
+
+
+def how(plan: Plan, conclusion: str) -> list[str]:
+    """The derivation tree of a symptom, cause, plan item or referral reason, with sources."""
+    for kind in ("symptom", "cause"):
+        for entry in plan[kind + "s"]:
+            if entry["id"] == conclusion:
+                return [f"{kind} {entry['name']} [{entry['id']}] ({_pct(entry['confidence'])})",
+                        *chain(entry["because"], plan, sources=True)]
+    for item in plan["items"]:
+        if item["exercise"] == conclusion:
+            return explain_item(item, plan, sources=True)
+    for reason in plan["reasons"]:
+        if reason["id"] == conclusion:
+            return [f"referral {reason['id']} <- {reason['rule']}: {reason['message']}",
+                    *(f"   <- {premise_text(p, plan)}" for p in reason["from"])]
+    raise KeyError(conclusion)

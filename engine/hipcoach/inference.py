@@ -16,7 +16,7 @@ from typing import Any, Callable, Protocol, TypeVar
 
 from . import adapter
 from .answers import Answers
-from .certainty import combine, conclude
+from .certainty import combine, conclude, rounded
 from .conditions import TYPE_FIELD, compile_ruleset
 from .knowledge import KnowledgeBase
 from .rulefile import Rule, RuleBase
@@ -25,10 +25,13 @@ DERIVED = ("symptom", "cause", "candidate")
 
 
 class Chosen(Protocol):
-    """What the plan step hands back: the exercises it put in the plan, in plan order."""
+    """What the plan step hands back: the exercises it put in the plan, in plan order, and its
+    decisions as trace events."""
 
     @property
     def exercise_ids(self) -> tuple[str, ...]: ...
+
+    def events(self) -> list[dict[str, Any]]: ...
 
 
 Selection = TypeVar("Selection", bound=Chosen)
@@ -49,11 +52,12 @@ class Premise:
 
 @dataclass(frozen=True)
 class Support:
-    """One firing's contribution to a conclusion."""
+    """One firing's contribution to a conclusion; ``seq`` is the firing's place in the trace."""
 
     rule: str
     cf: float
     premises: tuple[Premise, ...]
+    seq: int = 0
 
 
 @dataclass
@@ -62,17 +66,6 @@ class Conclusion:
     id: str
     cf: float = 0.0
     support: list[Support] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class TraceEvent:
-    """One firing as the explanation and trace tools need it."""
-
-    seq: int
-    rule: str
-    layer: str
-    matched: dict[str, dict[str, Any]]
-    concluded: dict[str, Any]
 
 
 @dataclass
@@ -89,7 +82,7 @@ class Derivation:
     exclusions: dict[str, list[Support]] = field(default_factory=dict)
     requirements: list[tuple[Rule, Support]] = field(default_factory=list)
     slots: dict[str, list[tuple[str, Support]]] = field(default_factory=dict)
-    events: list[TraceEvent] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)  # only when tracing
     unconsumed: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -98,31 +91,41 @@ class Derivation:
 
 
 class _Collector:
-    """Turns firings into evidence; the listener the adapter calls for every firing."""
+    """Turns firings into evidence (the listener the adapter calls for every firing), and, when
+    tracing, records every firing and every engine step as a JSON-ready event."""
 
-    def __init__(self, rules: dict[str, Rule], derivation: Derivation) -> None:
+    def __init__(self, rules: dict[str, Rule], derivation: Derivation, trace: bool) -> None:
         self.rules = rules
         self.out = derivation
+        self.trace = trace
+        self.seq = 0
         self.evidence: dict[str, dict[str, list[Support]]] = {k: defaultdict(list) for k in DERIVED}
+        self.running: dict[str, dict[str, float]] = {k: defaultdict(float) for k in DERIVED}
+
+    def record(self, event: dict[str, Any]) -> None:
+        if self.trace:
+            self.out.events.append({"seq": self.seq, **event})
 
     def on_fire(self, rule_id: str, matched: dict[str, dict[str, Any]]) -> None:
         rule = self.rules[rule_id]
+        self.seq += 1
         premises = tuple(_premise(fact) for fact in matched.values())
         support = Support(rule.id, conclude(rule.cf, [p.cf for p in premises if p.kind in DERIVED]),
-                          premises)
-        concluded: dict[str, Any] = {"kind": rule.conclusion, "cf": support.cf}
+                          premises, self.seq)
+        concludes: list[dict[str, Any]] = []
         if rule.conclusion == "refer":
             self.out.referrals.append(support)
             if rule.target not in self.out.referral_reasons:
                 self.out.referral_reasons.append(rule.target)
-            concluded["id"] = rule.target
-        elif rule.conclusion in ("symptom", "cause"):
-            self.evidence[rule.conclusion][rule.target].append(support)
-            concluded["id"] = rule.target
-        elif rule.conclusion == "propose":
-            for exercise in rule.target:
-                self.evidence["candidate"][exercise].append(support)
-            concluded["ids"] = list(rule.target)
+            concludes.append({"kind": "refer", "id": rule.target})
+        elif rule.conclusion in ("symptom", "cause", "propose"):
+            kind = "candidate" if rule.conclusion == "propose" else rule.conclusion
+            for ident in (rule.target if kind == "candidate" else (rule.target,)):
+                self.evidence[kind][ident].append(support)
+                before = self.running[kind][ident]
+                after = self.running[kind][ident] = combine(before, support.cf)
+                concludes.append({"kind": kind, "id": ident, "cf": rounded(support.cf),
+                                  "cf_before": rounded(before), "cf_after": rounded(after)})
         elif rule.conclusion == "exclude":
             if rule.target_is_ref:
                 targets = [matched[rule.target.alias][rule.target.field]]
@@ -130,18 +133,18 @@ class _Collector:
                 targets = list(rule.target)
             for exercise in targets:
                 self.out.exclusions.setdefault(exercise, []).append(support)
-            concluded["ids"] = targets
+                concludes.append({"kind": "exclude", "id": exercise})
         elif rule.conclusion == "require":
             self.out.requirements.append((rule, support))
-            concluded["categories"] = list(rule.target)
+            concludes.append({"kind": "require", "categories": list(rule.target)})
         else:  # schedule
             item = next(p for p in premises if p.kind == "item")
             self.out.slots.setdefault(item.id, []).append((rule.target, support))
-            concluded.update(slot=rule.target, id=item.id)
-        self.out.events.append(TraceEvent(len(self.out.events) + 1, rule.id, rule.layer, matched,
-                                          concluded))
+            concludes.append({"kind": "schedule", "id": item.id, "slot": rule.target})
+        self.record({"event": "fire", "rule": rule.id, "layer": rule.layer, "matched": matched,
+                     "concludes": concludes})
 
-    def settle(self, kind: str, threshold: float) -> list[Conclusion]:
+    def settle(self, kind: str, layer: str, threshold: float) -> list[Conclusion]:
         """Combine a layer's evidence; return (in first-evidence order) what clears ``threshold``."""
         passed = []
         for ident, supports in self.evidence[kind].items():
@@ -151,12 +154,24 @@ class _Collector:
             for support in supports:
                 conclusion.cf = combine(conclusion.cf, support.cf)
                 conclusion.support.append(support)
+            self.seq += 1
+            fact = {"kind": kind, "id": ident, "cf": rounded(conclusion.cf)}
+            evidence = [s.seq for s in supports]
             if conclusion.cf >= threshold:
                 self.out.conclusions[kind][ident] = conclusion
                 passed.append(conclusion)
+                self.record({"event": "assert", "layer": layer, "fact": fact, "from": evidence})
             else:
                 self.out.below_threshold[kind][ident] = conclusion
+                self.record({"event": "withhold", "layer": layer, "fact": fact,
+                             "threshold": threshold, "from": evidence})
         return passed
+
+    def chosen(self, selection: Chosen) -> None:
+        """Record the plan step's decisions between the candidate and schedule firings."""
+        for event in selection.events():
+            self.seq += 1
+            self.record(event)
 
 
 def _premise(fact: dict[str, Any]) -> Premise:
@@ -197,26 +212,28 @@ class Engine:
         self.rules = rulebase.by_id()
         self.ruleset = adapter.register(compile_ruleset(rulebase))
 
-    def derive(self, answers: Answers, choose: Callable[[Derivation], Selection]
-               ) -> tuple[Derivation, Selection | None]:
+    def derive(self, answers: Answers, choose: Callable[[Derivation], Selection],
+               trace: bool = False) -> tuple[Derivation, Selection | None]:
         """Run every layer for ``answers``; ``choose`` picks the plan items from the eligible
-        candidates (see :mod:`hipcoach.assemble`) and its result is returned alongside."""
+        candidates (see :mod:`hipcoach.assemble`) and its result is returned alongside. With
+        ``trace``, ``Derivation.events`` records every firing and engine step in order."""
         out = Derivation(answers)
-        collector = _Collector(self.rules, out)
+        collector = _Collector(self.rules, out, trace)
         thresholds = self.rulebase.thresholds
         chosen = None
         with adapter.Session(self.ruleset, collector.on_fire) as session:
             session.assert_facts(answer_facts(answers) + knowledge_facts(self.kb))
             if not out.refer:
                 for kind, layer in (("symptom", "symptoms"), ("cause", "causes")):
-                    passed = collector.settle(kind, thresholds[layer])
+                    passed = collector.settle(kind, layer, thresholds[layer])
                     session.assert_facts([{TYPE_FIELD: kind, "name": c.id, "cf": round(c.cf, 6)}
                                           for c in passed])
-                passed = collector.settle("candidate", thresholds["candidates"])
+                passed = collector.settle("candidate", "candidates", thresholds["candidates"])
                 session.assert_facts([{TYPE_FIELD: "candidate", "exercise": c.id,
                                        "category": self.kb.exercises[c.id].category,
                                        "cf": round(c.cf, 6)} for c in passed])
                 chosen = choose(out)
+                collector.chosen(chosen)
                 session.assert_facts([{TYPE_FIELD: "item", "exercise": ex.id, "category": ex.category,
                                        "when": ex.when}
                                       for ex in (self.kb.exercises[i] for i in chosen.exercise_ids)])

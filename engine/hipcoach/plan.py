@@ -31,6 +31,19 @@ class Planner:
 
     def plan(self, raw_answers: Mapping[str, Any], minutes: int | None = None) -> Plan:
         """Plan for ``raw_answers``; ``minutes`` overrides the answer of that name."""
+        return self.run(raw_answers, minutes)[0]
+
+    def trace(self, raw_answers: Mapping[str, Any], minutes: int | None = None,
+              respondent: str | None = None) -> dict[str, Any]:
+        """The plan together with the full rule trace that produced it, as one JSON-ready record:
+        ``{respondent, answers, status, events, unconsumed, plan}``."""
+        plan, derivation = self.run(raw_answers, minutes, trace=True)
+        return {"respondent": respondent, "answers": derivation.answers, "status": plan["status"],
+                "events": derivation.events, "unconsumed": derivation.unconsumed, "plan": plan}
+
+    def run(self, raw_answers: Mapping[str, Any], minutes: int | None = None,
+            trace: bool = False) -> tuple[Plan, Derivation]:
+        """The plan and the derivation behind it (with trace events when ``trace``)."""
         if minutes is not None:
             raw_answers = {**raw_answers, "minutes": minutes}
         answers = normalise(raw_answers, self.kb)
@@ -43,8 +56,8 @@ class Planner:
             return choose(derivation, self.kb, wanted, answers["minutes"], self.rulebase.max_items,
                           self.engine.rules)
 
-        derivation, selection = self.engine.derive(answers, pick)
-        return _Report(self, derivation, selection).build()
+        derivation, selection = self.engine.derive(answers, pick, trace)
+        return _Report(self, derivation, selection).build(), derivation
 
 
 class _Report:

@@ -1,0 +1,52 @@
+"""Pieces every command family shares: option decorators and loading the planner."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .errors import HipcoachError
+from .plan import Planner
+from .render import FORMATS
+
+
+def load_planner(kb: Path | None, rules: Path | None) -> Planner:
+    """The planner on the bundled or given data; a bad file becomes a one-line error."""
+    try:
+        return Planner(kb, rules)
+    except HipcoachError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def engine_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--kb`` and ``--rules``: run on an edited copy of the knowledge base or rules."""
+
+    @click.option("--kb", "kb", type=click.Path(file_okay=False, exists=True, path_type=Path),
+                  help="Knowledge-base folder to use instead of the bundled one.")
+    @click.option("--rules", "rules", type=click.Path(file_okay=False, exists=True, path_type=Path),
+                  help="Rules folder to use instead of the bundled one.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """How the plan is shown, and the per-session minutes override."""
+
+    @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+                  help="text and markdown are for runners; json is for other tools.")
+    @click.option("--minutes", type=int, default=None,
+                  help="Minutes per session (5-90); overrides the 'minutes' answer.")
+    @click.option("--explain", is_flag=True,
+                  help="Add the full chain behind every choice, down to the answers.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return wrapper
