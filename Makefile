@@ -7,11 +7,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install demo test bench clean
+.PHONY: help install demo check test bench clean
 
 help:
 	@echo "make demo   - set up .venv and print a plan for the bundled example runner"
-	@echo "make test   - set up .venv with the test extras and run the whole test suite"
+	@echo "make check  - check the knowledge base and rules (hipcoach kb check)"
+	@echo "make test   - set up .venv with the test extras, run make check, then the whole test suite"
 	@echo "make bench  - print timing figures and ratios"
 	@echo "make clean  - remove .venv and build leftovers"
 
@@ -27,7 +28,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/hipcoach plan examples/desk_runner.yaml
 
-test: $(STAMP)
+check: $(STAMP)
+	$(BIN)/hipcoach kb check
+
+test: $(STAMP) check
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -1,7 +1,8 @@
 """Benchmarks: prints figures and ratios; asserts nothing (tests never time things).
 
 * CLI start-up: wall time of `hipcoach plan` on the demo answers next to `python -c pass`.
-* Engine: plans per second in one process, for the demo runner and for a spread of runners.
+* Engine: plans per second in one process, for the demo runner and for a spread of runners,
+  without and with rule tracing (the cost of capturing every firing).
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ def wall(command: list[str], repeat: int = 7) -> float:
     return statistics.median(times)
 
 
-def plans_per_second(planner, answers: list[dict], seconds: float = 2.0) -> float:
+def plans_per_second(run, answers: list[dict], seconds: float = 2.0) -> float:
     count, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
-        planner.plan(answers[count % len(answers)])
+        run(answers[count % len(answers)])
         count += 1
     return count / (time.perf_counter() - start)
 
@@ -52,10 +53,12 @@ def main() -> None:
     demo = dict(read_answers(DEMO))
     spread = [demo, {**demo, "knee_pain": "outside", "equipment": []},
               {**demo, "low_back": "none", "minutes": 10}, {"red_flags": ["swelling"]}, {}]
-    one = plans_per_second(planner, [demo])
-    many = plans_per_second(planner, spread)
+    one = plans_per_second(planner.plan, [demo])
+    many = plans_per_second(planner.plan, spread)
+    traced = plans_per_second(planner.trace, spread)
     print(f"engine, demo runner       {one:8.1f} plans/s ({1000 / one:.2f} ms a plan)")
     print(f"engine, 5 mixed runners   {many:8.1f} plans/s ({1000 / many:.2f} ms a plan)")
+    print(f"  ... with tracing        {traced:8.1f} plans/s ({many / traced:.2f}x the time)")
     print(f"pandas imported on the plan path: {'pandas' in sys.modules}")
 
 
