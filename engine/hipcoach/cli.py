@@ -141,8 +141,11 @@ from .trace_cli import trace  # noqa: E402  (registered after cli is defined)
 cli.add_command(trace)
 
 from .kb_cli import kb  # noqa: E402  (registered after cli is defined)
+from .score_cli import mapping, score  # noqa: E402
 
 cli.add_command(kb)
+cli.add_command(score)
+cli.add_command(mapping)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -55,3 +55,11 @@ class EngineError(HipcoachError):
 
 class TraceError(HipcoachError):
     """A trace file is unreadable, or does not hold what was asked of it."""
+
+
+class SurveyError(HipcoachError):
+    """A survey export or its mapping cannot be used at all (not CSV, no id column, ...)."""
+
+
+class MappingError(DataFileError):
+    """A survey mapping file is invalid."""

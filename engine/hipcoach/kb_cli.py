@@ -134,7 +134,7 @@ def _entry(kind: str, item: Any) -> dict[str, Any]:
     """An entry as JSON-ready data: its dataclass fields; a rule in the shape of its file."""
     if kind != "rule":
         return _plain(dataclasses.asdict(item))
-    return {"id": item.id, "layer": item.layer, "file": item.file,
+    return {"id": item.id, "layer": item.layer, "file": Path(item.file).name,
             "when": [_pattern(p) for p in item.patterns],
             "then": {item.conclusion: _plain(item.target)}, "cf": item.cf,
             "rationale": item.rationale, "source": item.source, "priority": item.priority}

@@ -1,0 +1,30 @@
+"""CSV cells that are safe to open in a spreadsheet.
+
+A cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is run as a formula by
+Excel, LibreOffice and Google Sheets (CSV injection). Every CSV hipcoach writes passes its text
+cells through :func:`neutralise`, which prefixes such a cell with a single quote, the usual
+spreadsheet mark for "this is text".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from typing import Any
+
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """``value`` with a leading quote if it is text a spreadsheet would run; else unchanged."""
+    if isinstance(value, str) and value.startswith(TRIGGERS):
+        return "'" + value
+    return value
+
+
+def row_text(cells: Iterable[Any]) -> str:
+    """One CSV record (``\\n``-terminated), every cell neutralised and quoted where needed."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow([neutralise(cell) for cell in cells])
+    return buffer.getvalue()

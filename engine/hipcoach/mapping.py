@@ -1,0 +1,220 @@
+"""Survey mappings: which export column holds which answer, and what its values mean.
+
+A mapping is a YAML file a coach or researcher edits for their own form:
+
+.. code-block:: yaml
+
+    format: google                      # google, surveymonkey, qualtrics or plain
+    respondent_id: "Email address"      # the column that identifies a respondent
+    columns:
+      "How old are you?": age           # shorthand: the column holds the answer as is
+      "Where does your knee hurt?":
+        answer: knee_pain
+        values: {"Around or behind the kneecap": front, "No knee pain": none}
+      "What do you have at home?":
+        answer: equipment
+        separator: ", "                 # several choices in one cell
+        values: {"Foam roller": foam_roller}
+      "What do you have at home? | Mat":  # SurveyMonkey: one column per option
+        answer: equipment
+        item: mat                        # a non-empty cell adds this item
+    ignore: [Timestamp]                 # columns known and deliberately unused
+
+Unmapped cell values are passed on as they are, so ``yes``/``no``, numbers and the answer values
+themselves work without a ``values`` entry. Several columns may feed one list answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping as MappingABC
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import AnswersError, MappingError
+from .knowledge import KnowledgeBase, Question
+from .schema import Entry, load_yaml
+from .survey import LAYOUTS
+
+PLAIN_ID = "respondent_id"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    answer: str
+    values: dict[str, Any] = field(default_factory=dict)
+    separator: str | None = None
+    item: str | None = None
+
+
+@dataclass(frozen=True)
+class Mapping:
+    layout: str | None
+    respondent_id: str
+    columns: tuple[Column, ...]
+    ignore: tuple[str, ...] = ()
+
+
+def plain_mapping(columns: tuple[str, ...], kb: KnowledgeBase) -> Mapping:
+    """The implicit mapping of a plain export: headers are answer ids."""
+    mapped = tuple(Column(name, name, separator=None) for name in columns if name in kb.questions)
+    return Mapping("plain", PLAIN_ID, mapped)
+
+
+def load_mapping(path: Path, kb: KnowledgeBase) -> Mapping:
+    """Load and check a mapping file; errors name the file and the column."""
+    data = load_yaml(Path(path), MappingError)
+    head = Entry(data, str(path), "mapping", MappingError)
+    head.only({"format", "respondent_id", "columns", "ignore"})
+    layout = head.choice("format", LAYOUTS, None)
+    ident = head.text("respondent_id")
+    raw_columns = head.get("columns", dict, what="a mapping of column name to answer")
+    columns = []
+    for name, spec in raw_columns.items():
+        label = f"column {name!r}"
+        if isinstance(spec, str):
+            spec = {"answer": spec}
+        entry = Entry(spec, str(path), label, MappingError)
+        entry.only({"answer", "values", "separator", "item"})
+        answer = entry.choice("answer", list(kb.questions))
+        question = kb.questions[answer]
+        values = entry.get("values", dict, {}, "a mapping of survey value to answer value")
+        for shown, value in values.items():
+            _check(entry, question, shown, value)
+        item = entry.get("item", str, None)
+        if item is not None and (question.type != "multi" or item not in question.values):
+            entry.fail(f"'item' {item!r} must be one of the choices of list answer {answer!r}")
+        separator = entry.get("separator", str, None)
+        if separator is not None and question.type != "multi":
+            entry.fail(f"'separator' only applies to list answers, not {answer!r}")
+        columns.append(Column(str(name), answer, {str(k): v for k, v in values.items()},
+                              separator, item))
+    ignore = tuple(head.strings("ignore", []))
+    return Mapping(layout, ident, tuple(columns), ignore)
+
+
+def _check(entry: Entry, question: Question, shown: Any, value: Any) -> None:
+    try:
+        question.coerce([value] if question.type == "multi" else value)
+    except AnswersError as exc:
+        entry.fail(f"value {shown!r} maps to {value!r}: {exc.problem}")
+
+
+def translate(mapping: Mapping, index: dict[str, int], cells: tuple[str, ...], kb: KnowledgeBase
+              ) -> tuple[dict[str, Any], list[tuple[str, str, str]]]:
+    """One row's raw answers, and its problems as ``(column, value, problem)``.
+
+    Each answer is checked on its own, so a row with three bad cells reports all three.
+    """
+    raw: dict[str, Any] = {}
+    source: dict[str, tuple[str, str]] = {}
+    for column in mapping.columns:
+        cell = cells[index[column.name]].strip()
+        if not cell:
+            continue
+        question = kb.questions[column.answer]
+        if column.item is not None:
+            value: Any = [column.item]
+        elif question.type == "multi":
+            parts = _split(cell, column.separator, column.values) if column.separator else [cell]
+            value = [column.values.get(part.strip(), part.strip()) for part in parts if part.strip()]
+            if not column.separator and len(value) == 1 and isinstance(value[0], str) \
+                    and value[0] not in question.values:
+                value = value[0]  # let the answer parser split "a;b" or "a, b"
+        else:
+            value = column.values.get(cell, cell)
+        if question.type == "multi" and column.answer in raw:
+            value = _as_list(raw[column.answer]) + _as_list(value)
+        raw[column.answer] = value
+        source.setdefault(column.answer, (column.name, cell))
+    problems = []
+    for answer in list(raw):
+        try:
+            raw[answer] = kb.questions[answer].coerce(raw[answer])
+        except AnswersError as exc:
+            name, cell = source[answer]
+            problems.append((name, cell, f"{answer}: {exc.problem}"))
+            del raw[answer]
+    return raw, problems
+
+
+def _split(cell: str, separator: str, known: dict[str, Any]) -> list[str]:
+    """Split a multi-choice cell, keeping together a known label that holds the separator.
+
+    Google Forms joins ticked boxes with ", ", and labels often contain a comma themselves
+    ("Firm ball, such as a lacrosse ball"); parts are re-joined while they are the start of a
+    label the mapping knows.
+    """
+    parts = cell.split(separator)
+    result: list[str] = []
+    index = 0
+    while index < len(parts):
+        current = parts[index]
+        index += 1
+        while current.strip() not in known and index < len(parts) and any(
+                label.startswith(current + separator) for label in known):
+            current += separator + parts[index]
+            index += 1
+        result.append(current)
+    return result
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def starter(columns: tuple[str, ...], texts: tuple[str, ...], layout: str, samples: list[set[str]],
+            kb: KnowledgeBase) -> str:
+    """A starter mapping (YAML text) listing every column, with guesses marked for review."""
+    import difflib
+    import json
+
+    def q(text: str) -> str:
+        return json.dumps(text, ensure_ascii=False)
+
+    prompts = {question.prompt.lower(): question.id for question in kb.questions.values()}
+    lines = [f"# Starter mapping written by `hipcoach mapping init`: check every line, then",
+             f"# run `hipcoach score SURVEY.csv --mapping THIS_FILE -o OUT`.",
+             f"# Answer ids: {', '.join(kb.questions)}",
+             f"format: {layout}",
+             f"respondent_id: {q(_guess_id(columns))}",
+             "columns:"]
+    unused = []
+    for name, text, seen in zip(columns, texts, samples):
+        guess = name if name in kb.questions else prompts.get(text.lower())
+        if guess is None:
+            close = difflib.get_close_matches(text.lower(), list(prompts), n=1, cutoff=0.6)
+            guess = prompts[close[0]] if close else None
+        if guess is None:
+            unused.append(name)
+            continue
+        question = kb.questions[guess]
+        lines.append(f"  {q(name)}:")
+        lines.append(f"    answer: {guess}")
+        if question.type in ("choice", "multi") and seen:
+            lines.append("    values:  # survey value: answer value (one of "
+                         f"{', '.join(question.values)})")
+            for value in sorted(seen)[:30]:
+                lines.append(f"      {q(value)}: {_guess_value(value, question)}")
+    lines.append("ignore:  # columns no answer comes from")
+    lines.extend(f"  - {q(name)}" for name in unused)
+    if not unused:
+        lines[-1] = "ignore: []"
+    return "\n".join(lines) + "\n"
+
+
+def _guess_id(columns: tuple[str, ...]) -> str:
+    for wanted in (PLAIN_ID, "ResponseId", "Respondent ID", "Email address", "Email Address"):
+        if wanted in columns:
+            return wanted
+    return columns[0] if columns else PLAIN_ID
+
+
+def _guess_value(value: str, question: Question) -> str:
+    import difflib
+
+    labels = {choice.label.lower(): choice.value for choice in question.choices}
+    labels.update({choice.value: choice.value for choice in question.choices})
+    close = difflib.get_close_matches(value.lower(), list(labels), n=1, cutoff=0.5)
+    return f"{labels[close[0]]}  # guessed" if close else "null  # TODO: which value?"
