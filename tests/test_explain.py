@@ -143,10 +143,6 @@ def test_how_of_a_referral_reason_lists_the_red_flag_answer(records):
     assert "   <- answer red_flags = swelling" in lines[1:]
 
 
-@pytest.mark.xfail(reason="BUG: explain.how documents 'with sources' (and `trace how --help` says "
-                          "each rule's source and certainty), but a referral reason's tree shows "
-                          "no source for its triage rule: plan['reasons'] carries none",
-                   strict=True)
 def test_how_of_a_referral_reason_gives_the_triage_rules_source(records):
     lines = how(records["red_flag"]["plan"], "swelling")
     assert any(line.strip().startswith("source: ") for line in lines)

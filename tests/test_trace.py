@@ -507,9 +507,6 @@ def test_filter_by_layer(traces):
     assert all(e["layer"] == "causes" for e in events)
 
 
-@pytest.mark.xfail(reason="BUG: `trace show` prints select/drop/unmet events in the 'plan' layer "
-                          "column, but filter_events(layer='plan') drops them because those "
-                          "events carry no 'layer' key", strict=True)
 def test_filter_by_plan_layer_keeps_the_plan_steps_events(traces):
     record = traces["desk"]
     events = filter_events(record, layer="plan")

@@ -160,14 +160,8 @@ def test_every_trace_subcommand_has_help(name):
     assert words(command.help) in words(result.stdout)
 
 
-NO_FORMAT_HELP = pytest.mark.xfail(
-    reason="BUG: --format of `trace show`, `trace why-not` and `trace coverage` has no help text, "
-           "unlike every option of the other commands", strict=True)
-
-
 @pytest.mark.parametrize("name", [
-    pytest.param(name, marks=NO_FORMAT_HELP) if name in ("show", "why-not", "coverage") else name
-    for name in sorted(trace_group.commands)])
+    name for name in sorted(trace_group.commands)])
 def test_every_trace_option_has_help(name):
     missing = [param.opts for param in trace_group.commands[name].params
                if param.param_type_name == "option" and not (param.help or "").strip()]
