@@ -3,13 +3,21 @@
 * CLI start-up: wall time of `hipcoach plan` on the demo answers next to `python -c pass`.
 * Engine: plans per second in one process, for the demo runner and for a spread of runners,
   without and with rule tracing (the cost of capturing every firing).
+* Batch scoring: a generated survey of 100,000 rows, scored by `hipcoach score` in a child
+  process: rows per second, peak memory (and at 20,000 rows, to show it stays flat), and the
+  ratio of its wall time to the I/O floor (a pandas read of the same CSV plus a write of a
+  plans.csv-sized table).
 """
 
 from __future__ import annotations
 
+import csv
+import json
+import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -37,6 +45,121 @@ def plans_per_second(run, answers: list[dict], seconds: float = 2.0) -> float:
     return count / (time.perf_counter() - start)
 
 
+HEADER = ["respondent_id", "age", "weekly_km", "sitting_hours", "knee_pain", "hip_pain",
+          "low_back", "pain_level", "squat_difficulty", "getting_up_difficulty",
+          "strength_sessions_per_week", "mobility_sessions_per_week", "recent_load_increase",
+          "red_flags", "equipment", "minutes"]
+#: Equipment as runners report it: a few common kits, not arbitrary subsets.
+KITS = [("", 30), ("foam_roller", 20), ("foam_roller;mat", 20), ("mat", 10),
+        ("resistance_band;mat", 8), ("foam_roller;resistance_band;mat;ball", 7), ("ball;doorway", 5)]
+
+
+def pick(rng: random.Random, options: list[tuple[object, int]]) -> object:
+    return rng.choices([o for o, _ in options], [w for _, w in options])[0]
+
+
+def club_row(rng: random.Random, n: int) -> list[object]:
+    """One respondent of a club survey: form buckets for numbers, most runners pain-free, one
+    main complaint for the rest, equipment from common kits."""
+    knee, hip, back, pain = "none", "none", pick(rng, [("none", 75), ("tight", 25)]), 0
+    if rng.random() < 0.4:
+        complaint = pick(rng, [("knee_front", 35), ("knee_outside", 20), ("back", 25), ("hip", 20)])
+        pain = pick(rng, [(3, 30), (4, 30), (5, 25), (6, 15)])
+        if complaint == "knee_front":
+            knee = "front"
+        elif complaint == "knee_outside":
+            knee = "outside"
+        elif complaint == "back":
+            back = pick(rng, [("tight", 60), ("pain", 40)])
+        else:
+            hip = pick(rng, [("front", 50), ("outside", 35), ("back", 15)])
+    return [f"resp-{n:06d}", rng.randint(18, 70), pick(rng, [(10, 20), (20, 35), (30, 25), (50, 15), (70, 5)]),
+            pick(rng, [(2, 25), (5, 30), (7, 30), (10, 15)]), knee, hip, back, pain,
+            pick(rng, [("yes", 15), ("no", 85)]), pick(rng, [("yes", 5), ("no", 95)]),
+            pick(rng, [(0, 60), (1, 25), (2, 15)]), pick(rng, [(0, 70), (1, 30)]),
+            pick(rng, [("yes", 20), ("no", 80)]), "swelling" if rng.random() < 0.02 else "",
+            pick(rng, KITS), pick(rng, [(10, 25), (15, 35), (20, 30), (30, 10)])]
+
+
+def random_row(rng: random.Random, n: int) -> list[object]:
+    """A respondent with every answer drawn independently: the worst case for de-duplication."""
+    equipment = ["foam_roller", "resistance_band", "ball", "table", "doorway", "mat"]
+    return [f"resp-{n:06d}", rng.randint(18, 70), rng.randint(0, 80), rng.randint(0, 12),
+            rng.choice(["none", "front", "outside", "other"]),
+            rng.choice(["none", "front", "outside", "back"]), rng.choice(["none", "tight", "pain"]),
+            rng.randint(0, 7), rng.choice(["yes", "no"]), rng.choice(["yes", "no"]),
+            rng.randint(0, 3), rng.randint(0, 3), rng.choice(["yes", "no"]), "",
+            ";".join(e for e in equipment if rng.random() < 0.4), rng.randint(5, 40)]
+
+
+def make_survey(path: Path, rows: int, row=club_row, seed: int = 7) -> None:
+    """A plain-layout export of ``rows`` generated respondents."""
+    rng = random.Random(seed)
+    with open(path, "w", newline="", encoding="utf-8") as stream:
+        out = csv.writer(stream)
+        out.writerow(HEADER)
+        for n in range(rows):
+            out.writerow(row(rng, n))
+
+
+def io_floor(path: Path, rows: int) -> float:
+    """Seconds for pandas to read ``path`` and write a plans.csv-sized table."""
+    import pandas as pd
+
+    start = time.perf_counter()
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    table = pd.DataFrame({"respondent_id": frame["respondent_id"], "status": "plan",
+                          "referral_reasons": "", "symptoms": "runners_knee;low_back",
+                          "causes": "weak_glutes:0.692;tight_hip_flexors:0.64;overuse:0.4",
+                          "exercises": "toy_soldiers;ninety_ninety_stretch;foam_roll_glutes;"
+                                       "side_plank;glute_bridge;lunge_hip_rotations",
+                          "total_minutes": 17.5, "balanced": "true"})
+    with tempfile.TemporaryDirectory() as folder:
+        table.to_csv(Path(folder) / "plans.csv", index=False)
+    assert len(table) == rows
+    return time.perf_counter() - start
+
+
+def score_child(path: Path, out: Path, *extra: str) -> tuple[float, float]:
+    """Wall seconds and peak resident MiB of `hipcoach score` in its own process."""
+    command = [str(HIPCOACH), "score", str(path), "-o", str(out), "-q", *extra]
+    start = time.perf_counter()
+    # a fresh interpreter per measurement, so ru_maxrss of children is this run's peak
+    probe = subprocess.run([sys.executable, "-c", (
+        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"), *command],
+        check=True, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    return seconds, int(probe.stdout.strip()) / 1024
+
+
+def bench_scoring() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        base = Path(folder)
+        large, small, worst = base / "club_100k.csv", base / "club_20k.csv", base / "random_10k.csv"
+        make_survey(large, 100_000)
+        make_survey(small, 20_000)
+        make_survey(worst, 10_000, random_row)
+        floor = min(io_floor(large, 100_000) for _ in range(3))
+        seconds, peak = score_child(large, base / "out")
+        _, peak_small = score_child(small, base / "out_small")
+        seconds_two, _ = score_child(large, base / "out2", "--jobs", "2")
+        worst_one, _ = score_child(worst, base / "out3")
+        worst_two, _ = score_child(worst, base / "out4", "--jobs", "2")
+        profiles = json.loads((base / "out" / "summary.json").read_text())["distinct_profiles"]
+        size = large.stat().st_size / 2**20
+        print(f"club survey: 100,000 rows ({size:.1f} MiB), {profiles:,} distinct answer profiles")
+        print(f"pandas read + plans.csv write (I/O floor) {floor:8.2f} s")
+        print(f"hipcoach score              {seconds:8.2f} s {100_000 / seconds:9.0f} rows/s"
+              f"   ({seconds / floor:.1f}x the I/O floor)")
+        print(f"hipcoach score --jobs 2     {seconds_two:8.2f} s {100_000 / seconds_two:9.0f} rows/s"
+              f"   ({seconds_two / floor:.1f}x the I/O floor)")
+        print(f"peak memory: {peak:.0f} MiB at 100k rows, {peak_small:.0f} MiB at 20k rows "
+              f"({peak / peak_small:.2f}x for 5x the rows)")
+        print(f"worst case, 10,000 rows of independent random answers (every row its own "
+              f"profile): {10_000 / worst_one:.0f} rows/s, --jobs 2: {10_000 / worst_two:.0f} rows/s")
+
+
 def main() -> None:
     from hipcoach import Planner, read_answers
 
@@ -60,6 +183,7 @@ def main() -> None:
     print(f"engine, 5 mixed runners   {many:8.1f} plans/s ({1000 / many:.2f} ms a plan)")
     print(f"  ... with tracing        {traced:8.1f} plans/s ({many / traced:.2f}x the time)")
     print(f"pandas imported on the plan path: {'pandas' in sys.modules}")
+    bench_scoring()
 
 
 if __name__ == "__main__":

@@ -110,10 +110,6 @@ def test_write_atomic_replaces_whole_or_not_at_all(tmp_path: Path) -> None:
     assert leftovers(tmp_path) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: AtomicFiles creates its temporaries with tempfile.mkstemp (mode 0600) and renames them "
-    "into place, so every output (plans.csv, summary.json, ...) is readable by its owner only, "
-    "whatever the umask; a plain open() would give 0644 under umask 022"))
 def test_written_files_honour_the_umask(tmp_path: Path) -> None:
     old = os.umask(0o022)
     try:

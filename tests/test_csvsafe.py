@@ -53,25 +53,19 @@ def test_row_text_quotes_commas_quotes_and_newlines() -> None:
     assert parse(text) == [["a,b", 'say "hi"', "two\nlines", "'=a,b"]]
 
 
-CR_BUG = ("BUG: row_text uses csv.writer(lineterminator='\\n') with QUOTE_MINIMAL, which does not "
-          "quote a cell holding a lone carriage return; readers and spreadsheets end the record at "
-          "the CR, so one cell becomes two rows and the text after the CR (e.g. '=1+2') starts a "
-          "row un-neutralised")
 
 
-@pytest.mark.xfail(reason=CR_BUG, strict=True)
 def test_a_leading_carriage_return_cell_round_trips_neutralised() -> None:
     assert parse(row_text(["\r=x", "y"])) == [["'\r=x", "y"]]
 
 
-@pytest.mark.xfail(reason=CR_BUG, strict=True)
 def test_a_carriage_return_inside_a_cell_stays_in_one_record() -> None:
     assert parse(row_text(["x\r=1+2", "plan"])) == [["x\r=1+2", "plan"]]
 
 
 @given(st.lists(st.text(st.characters(exclude_characters="\r"), max_size=12), max_size=6))
 def test_row_text_round_trips_and_no_cell_starts_with_a_trigger(cells: list[str]) -> None:
-    # carriage returns inside cells are covered by the CR_BUG tests above
+    # carriage returns inside cells are covered by the tests above
     text = row_text(cells)
     assert text.endswith("\n")
     parsed = parse(text)

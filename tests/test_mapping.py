@@ -120,10 +120,6 @@ def test_a_missing_mapping_file(tmp_path: Path, kb) -> None:  # type: ignore[no-
         load_mapping(tmp_path / "nope.yaml", kb)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: YAML reads an unquoted Yes/No key as a boolean, and load_mapping turns it into the "
-    "string 'True'/'False' without a word, so `values: {Yes: front}` loads but never matches "
-    "the survey's 'Yes' (the row is then rejected as 'must be one of ...')"))
 def test_an_unquoted_yes_key_is_matched_or_rejected(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
     path = write_mapping(tmp_path, "respondent_id: id\ncolumns:\n  Knee?:\n    answer: knee_pain\n"
                                    "    values: {Yes: front, No: none}\n")

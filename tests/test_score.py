@@ -361,10 +361,6 @@ def test_the_summary_file_says_the_same(tmp_path: Path, planner: Planner) -> Non
     assert on_disk["survey"] == "mixed.csv" and on_disk["format"] == "plain"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: errors.csv is not in input order: a malformed record's error is written when pandas "
-    "reports it, before the errors of all the rows of its chunk (20,000 rows), so the order "
-    "depends on where chunks fall"))
 def test_errors_are_listed_in_input_order(tmp_path: Path, planner: Planner) -> None:
     run(planner, write(tmp_path / "mixed.csv", MIXED), tmp_path / "out")
     numbers = [int("".join(ch for ch in e["row"] if ch.isdigit()))
@@ -372,10 +368,6 @@ def test_errors_are_listed_in_input_order(tmp_path: Path, planner: Planner) -> N
     assert numbers == sorted(numbers)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: after a malformed record (too many fields) every later row is numbered one too low in "
-    "errors.csv and summary duplicate_ids: pandas drops the record, survey.rows counts only the "
-    "rows pandas yields"))
 def test_row_numbers_after_a_malformed_record(tmp_path: Path, planner: Planner) -> None:
     survey = write(tmp_path / "s.csv", "respondent_id,knee_pain\n"
                                        "r1,front\n"
@@ -466,7 +458,7 @@ def test_a_file_with_only_a_header_scores_nobody(tmp_path: Path, planner: Planne
     (b"", "is empty"),
     (b"\r\n\r\n", "is empty"),
     (b"\x00\x01\x02respondent_id\x00\n", "not a CSV file"),
-    (bytes(range(256)) * 4, "not utf-8-sig text"),
+    (bytes(range(256)) * 4, r"not a CSV file \(it holds binary data\)"),
     ("respondent_id,knee_pain\nZoé,front\n".encode("latin-1"), "--encoding"),
     (b"knee_pain,minutes\nfront,20\n", "pass --format"),
 ])
@@ -523,10 +515,6 @@ def test_tab_and_carriage_return_ids_are_not_left_starting_a_cell(tmp_path: Path
     assert not any(cell.startswith(TRIGGERS) for cell in cells_of_every_csv(tmp_path / "out"))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: csvsafe.row_text does not quote a cell holding a lone carriage return, so an id like "
-    "'x<CR>=1+2' is written bare: spreadsheets and csv readers split the record at the CR and "
-    "'=1+2' starts a row of its own, un-neutralised"))
 def test_a_carriage_return_inside_an_id_cannot_smuggle_a_formula(tmp_path: Path,
                                                                  planner: Planner) -> None:
     survey = write(tmp_path / "s.csv", 'respondent_id,knee_pain\n"x\r=1+2",front\n'
@@ -613,10 +601,8 @@ def test_no_dedupe_gives_the_same_outputs(tmp_path: Path, planner: Planner) -> N
     survey = generated_survey(tmp_path / "g.csv", BAD_AND_DUPLICATE_ROWS)
     a = run(planner, survey, tmp_path / "a")
     b = run(planner, survey, tmp_path / "b", Options(dedupe=False))
-    assert a["distinct_profiles"] < b["distinct_profiles"]  # the two runs did differ
-    for name in ("plans.csv", "plan_items.csv", "errors.csv"):
+    for name in ("plans.csv", "plan_items.csv", "errors.csv", "summary.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
-    a.pop("distinct_profiles"), b.pop("distinct_profiles")
     assert a == b
     assert a["rejected"] == 4 and a["accounted"]
 
@@ -643,10 +629,6 @@ def test_dedupe_evaluates_each_distinct_profile_once(
     assert summary["distinct_profiles"] == 2
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: --no-dedupe is documented as 'evaluate every row on its own', but _Profiles.fill still "
-    "keys evaluations by the normalised answers, so rows with identical answers share one "
-    "evaluation (and summary distinct_profiles counts them once)"))
 def test_no_dedupe_evaluates_every_row(tmp_path: Path, planner: Planner,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
@@ -659,11 +641,6 @@ def test_no_dedupe_evaluates_every_row(tmp_path: Path, planner: Planner,
     assert len(calls) == 3
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: the de-duplication key keeps only answers some rule tests (_profile_fields), but the "
-    "plan step reads answers['minutes'] directly; with a rule set where no rule tests minutes "
-    "(--rules), respondents differing only in minutes share one plan made for the default "
-    "20 minutes, so a 10-minute runner gets a 19.5-minute plan; --no-dedupe gets it right"))
 def test_dedupe_keeps_answers_the_plan_step_reads(tmp_path: Path, data_copy) -> None:  # type: ignore[no-untyped-def]
     knowledge, rules = data_copy
     for path in rules.glob("*.yaml"):

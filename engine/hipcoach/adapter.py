@@ -124,7 +124,7 @@ class Session:
     firings: list[Firing] = field(default_factory=list)
     unconsumed: list[Fact] = field(default_factory=list)
     errors: list[tuple[str, BaseException]] = field(default_factory=list)
-    _seen: set[str] = field(default_factory=set)
+    _seen: set[tuple] = field(default_factory=set)
     _sid: str = ""
 
     def __enter__(self) -> "Session":
@@ -147,7 +147,7 @@ class Session:
         """Assert each new fact; rules fire (and :attr:`listener` runs) before this returns."""
         assert _host is not None and _active is self, "assert_facts outside its with-block"
         for fact in facts:
-            key = json.dumps(fact, sort_keys=True, ensure_ascii=False)
+            key = tuple(sorted(fact.items()))  # facts hold scalars only
             if key in self._seen:
                 continue
             self._seen.add(key)
@@ -156,8 +156,10 @@ class Session:
             except _durable.MessageNotHandledException:
                 self.unconsumed.append(dict(fact))
             except _durable.MessageObservedException as exc:
-                raise EngineError(f"durable_rules saw fact twice despite de-duplication: {key}") from exc
-            self._raise_errors()
+                raise EngineError(f"durable_rules saw fact twice despite de-duplication: {fact}") from exc
+            if self.errors:  # stop at the first failed action; its fact's firings are incomplete
+                self._raise_errors()
+        self._raise_errors()
 
     def _fired(self, rule_id: str, matched: dict[str, Fact]) -> None:
         self.firings.append(Firing(len(self.firings) + 1, rule_id, matched))

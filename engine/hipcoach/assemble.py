@@ -54,11 +54,11 @@ class Selection:
 
     def events(self) -> list[dict[str, object]]:
         """The decisions as trace events: each pick, each unmet requirement, each drop."""
-        return ([{"event": "select", "exercise": p.exercise, "rule": p.rule, "reason": p.reason}
-                 for p in self.picks]
-                + [{"event": "unmet", "reason": note} for note in self.unmet]
-                + [{"event": "drop", "exercise": d.exercise, "rule": d.rule, "reason": d.reason}
-                   for d in self.dropped])
+        return ([{"event": "select", "layer": "plan", "exercise": p.exercise, "rule": p.rule,
+                  "reason": p.reason} for p in self.picks]
+                + [{"event": "unmet", "layer": "plan", "reason": note} for note in self.unmet]
+                + [{"event": "drop", "layer": "plan", "exercise": d.exercise, "rule": d.rule,
+                    "reason": d.reason} for d in self.dropped])
 
 
 def causes_served(candidate: Candidate) -> set[str]:
@@ -72,6 +72,7 @@ class _Chooser:
         self.left = budget
         self.max_items = max_items
         self.chosen: list[Pick] = []
+        self.families: dict[str, Pick] = {}  # move family -> the pick that took it
         self.served: set[str] = set()
         self.muscles: set[str] = set()
         self.categories: list[str] = []  # one entry per chosen exercise
@@ -87,8 +88,7 @@ class _Chooser:
 
     def taken(self, candidate: Candidate) -> Pick | None:
         """The chosen exercise that rules this one out: itself, or a variant of the same move."""
-        return next((p for p in self.chosen if self.family(p.exercise) == self.family(candidate.id)),
-                    None)
+        return self.families.get(self.family(candidate.id))
 
     def gain(self, candidate: Candidate) -> float:
         """Certainty the candidate adds for causes no chosen exercise serves yet."""
@@ -102,7 +102,9 @@ class _Chooser:
 
     def take(self, candidate: Candidate, rule: str | None, reason: str) -> None:
         ex = self.ex(candidate)
-        self.chosen.append(Pick(ex.id, rule, reason))
+        pick = Pick(ex.id, rule, reason)
+        self.chosen.append(pick)
+        self.families[self.family(ex.id)] = pick
         self.left -= ex.minutes
         self.served |= causes_served(candidate)
         self.muscles |= set(ex.targets)

@@ -28,6 +28,7 @@ class AtomicFiles:
                 handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
                                                 dir=path.parent)
                 self._temporary.append(name)
+                os.chmod(name, 0o666 & ~_umask())  # mkstemp makes it owner-only
                 self.streams.append(os.fdopen(handle, "w", encoding="utf-8", newline=""))
         except BaseException:
             self._discard()
@@ -53,6 +54,12 @@ class AtomicFiles:
             stream.close()
         for name in self._temporary:
             Path(name).unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_atomic(path: Path, write: Callable[[TextIO], None]) -> None:

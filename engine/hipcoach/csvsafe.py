@@ -26,5 +26,7 @@ def neutralise(value: Any) -> Any:
 def row_text(cells: Iterable[Any]) -> str:
     """One CSV record (``\\n``-terminated), every cell neutralised and quoted where needed."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow([neutralise(cell) for cell in cells])
-    return buffer.getvalue()
+    # "\r\n" as the terminator makes the writer quote a cell holding a lone CR too (with "\n"
+    # it would not, and the CR would split the record); the record itself ends in "\n".
+    csv.writer(buffer, lineterminator="\r\n").writerow([neutralise(cell) for cell in cells])
+    return buffer.getvalue()[:-2] + "\n"

@@ -94,5 +94,6 @@ def how(plan: Plan, conclusion: str) -> list[str]:
     for reason in plan["reasons"]:
         if reason["id"] == conclusion:
             return [f"referral {reason['id']} <- {reason['rule']}: {reason['message']}",
+                    f"   source: {reason['source']}",
                     *(f"   <- {premise_text(p, plan)}" for p in reason["from"])]
     raise KeyError(conclusion)

@@ -81,6 +81,9 @@ def load_mapping(path: Path, kb: KnowledgeBase) -> Mapping:
         question = kb.questions[answer]
         values = entry.get("values", dict, {}, "a mapping of survey value to answer value")
         for shown, value in values.items():
+            if isinstance(shown, bool) or shown is None:
+                entry.fail(f"survey value {shown!r}: quote it (YAML reads an unquoted Yes/No/On/"
+                           f"Off/null as true/false/null), e.g. \"Yes\": true")
             _check(entry, question, shown, value)
         item = entry.get("item", str, None)
         if item is not None and (question.type != "multi" or item not in question.values):

@@ -102,6 +102,7 @@ class _Report:
         for support in self.d.referrals:
             rule = self.rules[support.rule]
             reasons.append({"id": rule.target, "message": rule.rationale, "rule": rule.id,
+                            "source": self.kb.citation(rule.source),
                             "from": [premise_json(p) for p in support.premises]})
         return reasons
 

@@ -3,8 +3,9 @@
 The pipeline streams: pandas reads the export in chunks; each row is mapped to answers and
 checked; rows with identical raw cells share one translation, and rows with identical
 normalised answers share one engine evaluation, whose output rows are rendered once
-(:mod:`.profiles`). Outputs are written as the rows go, to temporary files renamed into place at
-the end, so memory holds the distinct profiles, not the rows, and a failed run leaves nothing
+(:mod:`.profiles`). Both caches are bounded (least recently used profiles are evaluated again if
+they come back), and outputs are written as the rows go, to temporary files renamed into place
+at the end: memory stays flat however many rows there are, and a failed run leaves nothing
 half-written. Every row is either scored or rejected with its reasons: rows in = scored +
 rejected, always.
 """
@@ -12,8 +13,8 @@ rejected, always.
 from __future__ import annotations
 
 import json
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections import Counter, OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -23,7 +24,7 @@ from typing import Any, TextIO
 from .answers import normalise
 from .atomic import AtomicFiles
 from .csvsafe import row_text
-from .errors import AnswersError, SurveyError
+from .errors import SurveyError
 from .mapping import Mapping, load_mapping, plain_mapping, translate
 from .plan import Planner
 from .profiles import ID_SLOT, ITEM_COLUMNS, PLAN_COLUMNS, Rendered, render, render_many, \
@@ -33,6 +34,9 @@ from .survey import LAYOUTS, detect, header, read_head, rows
 ERROR_COLUMNS = ("row", "respondent_id", "column", "value", "problem")
 #: Below this many new profiles in a chunk, worker processes cost more than they save.
 PARALLEL_MIN = 64
+#: Profiles (and raw rows) remembered at most; more than one chunk's worth of rows.
+CACHE_SIZE = 25_000
+COUNTED = ("symptoms", "causes", "exercises", "categories")
 
 
 @dataclass
@@ -52,7 +56,31 @@ class Tally:
     rejected: int = 0
     ids: dict[str, int] = field(default_factory=dict)
     duplicates: dict[str, list[int]] = field(default_factory=dict)
-    per_profile: Counter[str] = field(default_factory=Counter)
+    profiles: set[int] = field(default_factory=set)  # hashes of distinct profiles
+    status: Counter[str] = field(default_factory=Counter)
+    counts: dict[str, Counter[str]] = field(default_factory=lambda: {k: Counter() for k in COUNTED})
+
+    def add(self, key: str, rendered: Rendered) -> None:
+        self.scored += 1
+        self.profiles.add(hash(key))
+        self.status[rendered.status] += 1
+        for name in COUNTED:
+            self.counts[name].update(set(getattr(rendered, name)))
+
+
+class _Cache(OrderedDict):  # type: ignore[type-arg]
+    """A dict that forgets its least recently used entries beyond ``CACHE_SIZE``."""
+
+    def get(self, key: object, default: object = None) -> object:
+        if key in self:
+            self.move_to_end(key)
+            return self[key]
+        return default
+
+    def __setitem__(self, key: object, value: object) -> None:
+        super().__setitem__(key, value)
+        if len(self) > CACHE_SIZE:
+            self.popitem(last=False)
 
 
 @dataclass(frozen=True)
@@ -99,24 +127,36 @@ class _Profiles:
                  rules: Path | None) -> None:
         self.planner = planner
         self.traces = options.traces
-        self.rendered: dict[str, Rendered] = {}
+        self.rendered = _Cache()
         self.pool: ProcessPoolExecutor | None = None
         if options.jobs > 1:
             self.pool = ProcessPoolExecutor(options.jobs, mp_context=get_context("spawn"),
                                             initializer=start_worker, initargs=(knowledge, rules))
             self.jobs = options.jobs
 
-    def fill(self, wanted: dict[str, dict[str, Any]]) -> None:
-        """Evaluate the profiles in ``wanted`` (key -> answers) not evaluated before."""
-        new = [(key, answers) for key, answers in wanted.items() if key not in self.rendered]
+    def fill(self, wanted: dict[str, dict[str, Any]]) -> dict[str, Rendered]:
+        """The rendered output for every profile in ``wanted`` (key -> answers), evaluating
+        those not remembered."""
+        found: dict[str, Rendered] = {}
+        new = []
+        for key, answers in wanted.items():
+            cached = self.rendered.get(key)
+            if cached is None:
+                new.append((key, answers))
+            else:
+                found[key] = cached
         if self.pool is not None and len(new) >= PARALLEL_MIN:
             size = max(1, len(new) // (self.jobs * 4))
             batches = [new[i:i + size] for i in range(0, len(new), size)]
-            for result in self.pool.map(render_many, batches, [self.traces] * len(batches)):
-                self.rendered.update(result)
+            results = [pair for result in self.pool.map(render_many, batches,
+                                                        [self.traces] * len(batches))
+                       for pair in result]
         else:
-            for key, answers in new:
-                self.rendered[key] = render(self.planner, answers, self.traces)
+            results = [(key, render(self.planner, answers, self.traces)) for key, answers in new]
+        for key, rendered in results:
+            self.rendered[key] = rendered
+            found[key] = rendered
+        return found
 
     def close(self) -> None:
         if self.pool is not None:
@@ -125,10 +165,11 @@ class _Profiles:
 
 def score(survey: Path, out: Path | None, planner: Planner, options: Options,
           knowledge: Path | None = None, rules: Path | None = None,
-          progress: Callable[[int], None] | None = None, stdout: TextIO | None = None
-          ) -> dict[str, Any]:
+          progress: Callable[[int], None] | None = None, stdout: TextIO | None = None,
+          report: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Score every respondent in ``survey``; write the outputs to folder ``out`` (or the plans
-    table to ``stdout`` when ``out`` is None) and return the summary."""
+    table to ``stdout`` when ``out`` is None, each rejected row then going to ``report``) and
+    return the summary."""
     prepared = prepare(survey, planner, options)
     targets = ["plans.csv", "plan_items.csv", "errors.csv", "summary.json"]
     if options.traces:
@@ -139,15 +180,15 @@ def score(survey: Path, out: Path | None, planner: Planner, options: Options,
         if out is None:
             assert stdout is not None
             _run(survey, prepared, planner, options, profiles, tally, progress,
-                 plans=stdout, items=None, errors=None, traces=None)
-            return _summary(survey, prepared, profiles, tally)
+                 plans=stdout, items=None, errors=None, traces=None, report=report)
+            return _summary(survey, prepared, tally)
         out.mkdir(parents=True, exist_ok=True)
         with AtomicFiles(*(out / name for name in targets)) as streams:
             plans, items, errors, summary_file = streams[:4]
             traces = streams[4] if options.traces else None
             _run(survey, prepared, planner, options, profiles, tally, progress,
                  plans=plans, items=items, errors=errors, traces=traces)
-            summary = _summary(survey, prepared, profiles, tally)
+            summary = _summary(survey, prepared, tally)
             summary_file.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
         return summary
     finally:
@@ -156,56 +197,58 @@ def score(survey: Path, out: Path | None, planner: Planner, options: Options,
 
 def _run(survey: Path, prepared: Prepared, planner: Planner, options: Options,
          profiles: _Profiles, tally: Tally, progress: Callable[[int], None] | None,
-         plans: TextIO, items: TextIO | None, errors: TextIO | None, traces: TextIO | None) -> None:
+         plans: TextIO, items: TextIO | None, errors: TextIO | None, traces: TextIO | None,
+         report: Callable[[str], None] | None = None) -> None:
     plans.write(row_text(PLAN_COLUMNS))
     if items is not None:
         items.write(row_text(ITEM_COLUMNS))
     if errors is not None:
         errors.write(row_text(ERROR_COLUMNS))
-    keys_used = _profile_fields(planner, options)
+    fields = _profile_fields(planner)
     id_column = prepared.index[prepared.mapping.respondent_id]
     mapped = sorted({prepared.index[c.name] for c in prepared.mapping.columns})
-    translated: dict[tuple[str, ...], tuple[str | None, Any]] = {}
+    translated = _Cache()
     width = len(prepared.columns)
     for batch, bad in rows(survey, prepared.layout, width, options.encoding, progress):
-        for record in bad:
-            tally.rows_in += 1
-            tally.rejected += 1
-            if errors is not None:
-                errors.write(row_text([f"line {record.line}", "", "", "",
-                                       f"malformed record: {record.problem}"]))
+        problems: list[tuple[int, str, list[tuple[str, str, str]]]] = [
+            (record.line, "", [("", "", f"malformed record: {record.problem}")]) for record in bad]
         wanted: dict[str, dict[str, Any]] = {}
-        keyed: list[tuple[int, str, str | None, Any]] = []
+        keyed: list[tuple[int, str, str, str]] = []
         for number, cells in batch:
-            tally.rows_in += 1
             ident = cells[id_column].strip()
-            raw_key = tuple(cells[i] for i in mapped) if options.dedupe else (str(number),)
-            entry = translated.get(raw_key) if options.dedupe else None
+            raw_key = tuple(cells[i] for i in mapped)
+            entry = translated.get(raw_key)
             if entry is None:
-                entry = _translate(prepared, planner, cells, keys_used)
-                if options.dedupe:
-                    translated[raw_key] = entry
-            key, payload = entry
-            if key is not None and not ident:
-                key, payload = None, [(prepared.mapping.respondent_id, "", "empty respondent id")]
-            if key is not None:
-                wanted[key] = payload
-            keyed.append((number, ident, key, payload))
-        profiles.fill(wanted)
-        for number, ident, key, payload in keyed:
-            if key is None:
-                tally.rejected += 1
-                if errors is not None:
-                    for column, value, problem in payload:
-                        errors.write(row_text([number, ident, column, value, problem]))
+                entry = translated[raw_key] = _translate(prepared, planner, cells, fields,
+                                                         options.traces)
+            profile, key, payload = entry
+            if profile is not None and not ident:
+                profile, payload = None, [(prepared.mapping.respondent_id, "", "empty respondent id")]
+            if profile is None:
+                problems.append((number, ident, payload))
                 continue
-            tally.scored += 1
-            tally.per_profile[key] += 1
+            if not options.dedupe:  # every row evaluated on its own
+                key = f"{number}:{key}"
+            wanted[key] = payload
+            keyed.append((number, ident, profile, key))
+        tally.rows_in += len(bad) + len(batch)
+        tally.rejected += len(problems)
+        if errors is not None:
+            for number, ident, payload in sorted(problems, key=lambda p: p[0]):
+                for column, value, problem in payload:
+                    errors.write(row_text([number, ident, column, value, problem]))
+        elif report is not None:
+            for number, ident, payload in sorted(problems, key=lambda p: p[0]):
+                report(f"row {number} ({ident or 'no id'}): "
+                       + "; ".join(f"{c or 'record'}: {problem}" for c, _, problem in payload))
+        rendered_now = profiles.fill(wanted)
+        for number, ident, profile, key in keyed:
+            rendered = rendered_now[key]
+            tally.add(profile, rendered)
             if ident in tally.ids:
                 tally.duplicates.setdefault(ident, [tally.ids[ident]]).append(number)
             else:
                 tally.ids[ident] = number
-            rendered = profiles.rendered[key]
             id_cell = row_text([ident])[:-1]
             plans.write(id_cell + rendered.plan_tail)
             if items is not None:
@@ -216,38 +259,32 @@ def _run(survey: Path, prepared: Prepared, planner: Planner, options: Options,
                              + rendered.trace[len(ID_SLOT):])
 
 
-def _profile_fields(planner: Planner, options: Options) -> set[str] | None:
-    """Answer ids a profile key needs. Plans only ever show answers the rules test, so other
-    answers (age, say) need not split profiles; a trace shows all answers, so then all count."""
-    if options.traces or not options.dedupe:
-        return None
-    return {field for rule in planner.rulebase.rules for field in rule.answers_used}
+def _profile_fields(planner: Planner) -> set[str]:
+    """Answer ids that can change a plan: those the rules test, and ``minutes``, the budget the
+    plan step reads itself. Other answers (age, say) never reach a plan, so respondents who
+    differ only there share a profile."""
+    return {field for rule in planner.rulebase.rules for field in rule.answers_used} | {"minutes"}
 
 
-def _translate(prepared: Prepared, planner: Planner, cells: tuple[str, ...],
-               fields: set[str] | None) -> tuple[str | None, Any]:
-    """``(profile key, answers)`` for a good row, ``(None, problems)`` for a bad one."""
+def _translate(prepared: Prepared, planner: Planner, cells: tuple[str, ...], fields: set[str],
+               traces: bool) -> tuple[str | None, str, Any]:
+    """``(profile, evaluation key, answers)`` for a good row; ``(None, "", problems)`` for a bad
+    one. The key is the profile, unless a trace (which shows every answer) is wanted."""
     raw, problems = translate(prepared.mapping, prepared.index, cells, planner.kb)
     if problems:
-        return None, problems
-    try:
-        answers = normalise(raw, planner.kb)
-    except AnswersError as exc:  # defensive: translate already checked each answer
-        return None, [("", str(exc.value), str(exc))]
-    if fields is not None:
-        answers = {k: v for k, v in answers.items() if k in fields}
-    return json.dumps(answers, sort_keys=True, ensure_ascii=False), answers
+        return None, "", problems
+    answers = normalise(raw, planner.kb)
+    relevant = {k: v for k, v in answers.items() if k in fields}
+    profile = json.dumps(relevant, sort_keys=True, ensure_ascii=False)
+    if traces:
+        return profile, json.dumps(answers, sort_keys=True, ensure_ascii=False), answers
+    return profile, profile, relevant
 
 
-def _summary(survey: Path, prepared: Prepared, profiles: _Profiles, tally: Tally) -> dict[str, Any]:
-    counts: dict[str, Counter[str]] = {k: Counter() for k in
-                                       ("status", "symptoms", "causes", "exercises", "categories")}
-    for key, rows_with in tally.per_profile.items():
-        rendered = profiles.rendered[key]
-        counts["status"][rendered.status] += rows_with
-        for name in ("symptoms", "causes", "exercises", "categories"):
-            for value in set(getattr(rendered, name)):
-                counts[name][value] += rows_with
+def _summary(survey: Path, prepared: Prepared, tally: Tally) -> dict[str, Any]:
+    def ordered(counter: Counter[str]) -> dict[str, int]:
+        return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
+
     return {
         "survey": survey.name,
         "format": prepared.layout,
@@ -255,11 +292,9 @@ def _summary(survey: Path, prepared: Prepared, profiles: _Profiles, tally: Tally
         "scored": tally.scored,
         "rejected": tally.rejected,
         "accounted": tally.rows_in == tally.scored + tally.rejected,
-        "distinct_profiles": len(tally.per_profile),
+        "distinct_profiles": len(tally.profiles),
         "duplicate_ids": {ident: rows for ident, rows in sorted(tally.duplicates.items())},
         "extra_columns": list(prepared.extra),
-        **{name: dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
-           for name, counter in counts.items()},
+        "status": ordered(tally.status),
+        **{name: ordered(tally.counts[name]) for name in COUNTED},
     }
-
-

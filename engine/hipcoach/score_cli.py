@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import sys
 from pathlib import Path
 
@@ -52,6 +53,7 @@ def score(survey: Path, out: str, mapping: Path | None, layout: str | None, jobs
 
     if out == "-" and traces:
         raise click.UsageError("--traces needs an output folder, not -o -")
+    _check_encoding(encoding)
     planner = load_planner(kb, rules)
     options = Options(mapping, layout, jobs, traces, encoding, dedupe=not no_dedupe)
     try:
@@ -69,8 +71,8 @@ def score(survey: Path, out: str, mapping: Path | None, layout: str | None, jobs
         with click.progressbar(length=size, label="scoring", file=sys.stderr,
                                hidden=not show_bar) as bar:
             summary = run(survey, target, planner, options, kb, rules,
-                          progress=bar.update if show_bar else None,
-                          stdout=click.get_text_stream("stdout"))
+                          progress=bar.update if show_bar else None, stdout=sys.stdout,
+                          report=None if quiet else lambda line: click.echo(line, err=True))
     except HipcoachError as exc:
         raise click.ClickException(str(exc)) from exc
     except OSError as exc:
@@ -81,6 +83,14 @@ def score(survey: Path, out: str, mapping: Path | None, layout: str | None, jobs
         dupes = f", {len(summary['duplicate_ids'])} duplicate id(s)" if summary["duplicate_ids"] else ""
         click.echo(f"scored {summary['scored']} of {summary['rows_in']} rows{rejected}{dupes}"
                    f" ({summary['distinct_profiles']} distinct answer profiles){where}", err=True)
+
+
+def _check_encoding(encoding: str) -> None:
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise click.BadParameter(f"unknown encoding {encoding!r} (try utf-8-sig, latin-1 or "
+                                 f"cp1252)", param_hint="--encoding") from None
 
 
 @click.group()
@@ -102,6 +112,7 @@ def init(survey: Path, layout: str | None, output: Path | None, encoding: str, k
     from .mapping import starter
     from .survey import detect, header, read_head, rows
 
+    _check_encoding(encoding)
     planner = load_planner(kb, rules)
     try:
         head = read_head(survey, encoding)

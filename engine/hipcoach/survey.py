@@ -34,6 +34,7 @@ class Header:
 
 def read_head(path: Path, encoding: str) -> list[list[str]]:
     """The first three records of the file (fewer if it is shorter)."""
+    _check_text(path)
     try:
         with open(path, encoding=encoding, newline="") as stream:
             reader = csv.reader(stream)
@@ -53,9 +54,21 @@ def read_head(path: Path, encoding: str) -> list[list[str]]:
         raise SurveyError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if not rows:
         raise SurveyError(f"{path}: is empty; expected a header row and one row per respondent")
-    if "\x00" in "".join(rows[0]):
-        raise SurveyError(f"{path}: not a CSV file (it holds binary data)")
     return rows
+
+
+def _check_text(path: Path) -> None:
+    """Refuse a spreadsheet or other binary file before trying to decode it as text."""
+    try:
+        with open(path, "rb") as stream:
+            start = stream.read(4096)
+    except OSError as exc:
+        raise SurveyError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if start.startswith(b"PK\x03\x04") or start.startswith(b"\xd0\xcf\x11\xe0"):
+        raise SurveyError(f"{path}: is a spreadsheet (Excel or similar), not CSV; export or "
+                          f"'save as' CSV (UTF-8) first")
+    if b"\x00" in start:
+        raise SurveyError(f"{path}: not a CSV file (it holds binary data)")
 
 
 def detect(head: list[list[str]], answer_ids: set[str]) -> str:
@@ -68,8 +81,9 @@ def detect(head: list[list[str]], answer_ids: set[str]) -> str:
         return "surveymonkey"
     if first and first[0] == "Timestamp":
         return "google"
-    if "respondent_id" in first and set(first) - {"respondent_id"} <= answer_ids:
-        return "plain"
+    named = [cell for cell in first if cell != "respondent_id"]
+    if "respondent_id" in first and sum(cell in answer_ids for cell in named) * 2 >= len(named):
+        return "plain"  # mostly answer ids; the rest are extra columns, warned about later
     raise SurveyError("cannot tell which tool exported this survey from its header rows; "
                       f"pass --format ({', '.join(LAYOUTS)})")
 
@@ -128,8 +142,9 @@ def rows(path: Path, layout: str, width: int, encoding: str,
     """Yield chunks of ``(row_number, cells)`` data rows (each ``width`` strings), with the
     malformed records pandas skipped in that chunk.
 
-    Row numbers count records as a spreadsheet shows them (the first header row is 1); blank
-    records are skipped and never returned. pandas parses (quoted newlines, Windows line ends,
+    Row numbers count records as a spreadsheet shows them (the first header row is 1; pandas
+    reports a malformed record by its line, which is its record number unless an earlier cell
+    held a line break); blank records are skipped and never returned. pandas parses (quoted newlines, Windows line ends,
     a UTF-8 BOM with ``utf-8-sig``); a record with more fields than the header is reported, by
     its line, instead of stopping the batch.
     """
@@ -150,10 +165,18 @@ def rows(path: Path, layout: str, width: int, encoding: str,
                                      chunksize=chunk_rows, encoding=encoding, engine="c",
                                      on_bad_lines="warn")
                 number, headers_left = 0, skip
+                skipped: list[int] = []  # lines of malformed records pandas left out, ascending
                 for frame in reader:
+                    bad = [b for w in caught if issubclass(w.category, pd.errors.ParserWarning)
+                           for b in _bad_record(str(w.message))]
+                    caught.clear()
+                    skipped.extend(b.line for b in bad)
                     batch = []
                     for values in frame.itertuples(index=False, name=None):
                         number += 1
+                        # a record pandas skipped still had its number: step over it
+                        while number in skipped:
+                            number += 1
                         cells = tuple("" if isinstance(v, float) else v for v in values)
                         if not any(cell.strip() for cell in cells):
                             continue
@@ -161,10 +184,7 @@ def rows(path: Path, layout: str, width: int, encoding: str,
                             headers_left -= 1
                             continue
                         batch.append((number, cells))
-                    bad = [_bad_record(str(w.message)) for w in caught
-                           if issubclass(w.category, pd.errors.ParserWarning)]
-                    caught.clear()
-                    yield batch, [b for found in bad for b in found]
+                    yield batch, bad
         except UnicodeDecodeError:
             raise SurveyError(f"{path}: not {encoding} text; export the survey as UTF-8 CSV, or "
                               f"pass --encoding (for example latin-1)") from None

@@ -100,7 +100,8 @@ def filter_events(record: Record, rule: str | None = None, layer: str | None = N
 
 
 def describe(event: dict[str, Any]) -> str:
-    """One event on one line, for ``trace show``."""
+    """One event for ``trace show``: a firing takes three lines (rule; facts matched; what it
+    concluded), every other event one."""
     seq, kind = event["seq"], event["event"]
     if kind == "fire":
         matched = "; ".join(_fact_text(fact) for fact in event["matched"].values())

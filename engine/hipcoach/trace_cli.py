@@ -48,11 +48,13 @@ def trace() -> None:
 @trace.command()
 @TRACE
 @RESPONDENT
-@click.option("--rule", help="Only firings of rules matching this glob or prefix (e.g. 'cause.*').")
+@click.option("--rule", help="Only events of rules matching this glob or prefix (e.g. 'cause.*'): "
+                              "their firings, and the plan step's picks and drops for them.")
 @click.option("--layer", type=click.Choice(["triage", "symptoms", "causes", "candidates", "plan"]),
               help="Only events of this layer.")
 @click.option("--fact", help="Only events whose facts mention this text (e.g. 'runners_knee').")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for reading; json for the events as stored.")
 def show(trace_file: Path, respondent: str | None, rule: str | None, layer: str | None,
          fact: str | None, fmt: str) -> None:
     """Print the events of a trace in firing order, optionally filtered."""
@@ -88,7 +90,8 @@ def how(trace_file: Path, conclusion: str, respondent: str | None) -> None:
 @TRACE
 @click.argument("exercise")
 @RESPONDENT
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for reading; json with kind, reasons, changes and lifts.")
 @engine_options
 def why_not(trace_file: Path, exercise: str, respondent: str | None, fmt: str, kb: Path | None,
             rules: Path | None) -> None:
@@ -99,7 +102,9 @@ def why_not(trace_file: Path, exercise: str, respondent: str | None, fmt: str, k
     record = _pick(trace_file, respondent)
     planner = load_planner(kb, rules)
     if exercise not in planner.kb.exercises:
-        raise _unknown("an exercise", exercise, list(planner.kb.exercises))
+        close = difflib.get_close_matches(exercise, list(planner.kb.exercises), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise click.ClickException(f"{exercise!r} is not an exercise in the knowledge base{hint}")
     result = explain_why_not(record, exercise, planner)
     if fmt == "json":
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
@@ -135,7 +140,8 @@ def graph(trace_file: Path, respondent: str | None, fmt: str) -> None:
 @trace.command()
 @click.argument("traces", metavar="TRACES.jsonl",
                 type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for reading; json for the counts.")
 @engine_options
 def coverage(traces: Path, fmt: str, kb: Path | None, rules: Path | None) -> None:
     """Over a batch of traces: how often each rule fired, which rules never fired, and which

@@ -54,6 +54,17 @@ def why_not(record: dict[str, Any], exercise: str, planner: Planner) -> WhyNot:
 
 
 def _diagnose(record: dict[str, Any], exercise: str, planner: Planner) -> WhyNot:
+    result = _main_reason(record, exercise, planner)
+    if result.kind not in ("equipment", "caution"):  # an exclusion may also have fired
+        for event in record["events"]:
+            if event["event"] == "fire" and any(c["kind"] == "exclude" and c["id"] == exercise
+                                                for c in event["concludes"]):
+                result.reasons.append(f"it would also be excluded by {event['rule']}: "
+                                      f"{planner.engine.rules[event['rule']].rationale}")
+    return result
+
+
+def _main_reason(record: dict[str, Any], exercise: str, planner: Planner) -> WhyNot:
     plan, events = record["plan"], record["events"]
     dropped = next((d for d in plan["dropped"] if d["exercise"] == exercise), None)
     if dropped is not None:
