@@ -358,10 +358,6 @@ def test_mapping_init_on_an_unreadable_file(tmp_path: Path) -> None:
     failed(invoke("mapping", "init", write(tmp_path / "s.csv", b"")), "is empty")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: the plain starter maps whole multi-item cells to one guessed item ('foam_roller;"
-    "resistance_band;mat': resistance_band), so scoring plain.csv with its own starter mapping "
-    "silently drops equipment and changes r05's plan"))
 def test_the_plain_starter_scores_like_no_mapping(tmp_path: Path) -> None:
     starter = tmp_path / "starter.yaml"
     ok(invoke("mapping", "init", SURVEYS / "plain.csv", "-o", starter))

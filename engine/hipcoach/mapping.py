@@ -167,44 +167,82 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+#: How each layout joins several ticked choices in one cell (SurveyMonkey uses one column each).
+JOINERS = {"google": ", ", "qualtrics": ",", "plain": None, "surveymonkey": None}
+
+
 def starter(columns: tuple[str, ...], texts: tuple[str, ...], layout: str, samples: list[set[str]],
             kb: KnowledgeBase) -> str:
-    """A starter mapping (YAML text) listing every column, with guesses marked for review."""
-    import difflib
+    """A starter mapping (YAML text) listing every column, with guesses marked for review.
+
+    The question of each column is guessed from its text (the part before " | " for a
+    SurveyMonkey option column, whose option then becomes ``item``); sample cells of list
+    answers are split into choices; number answers given as text ("6 to 8 hours") get a
+    ``values`` list to complete.
+    """
     import json
 
     def q(text: str) -> str:
         return json.dumps(text, ensure_ascii=False)
 
-    prompts = {question.prompt.lower(): question.id for question in kb.questions.values()}
-    lines = [f"# Starter mapping written by `hipcoach mapping init`: check every line, then",
-             f"# run `hipcoach score SURVEY.csv --mapping THIS_FILE -o OUT`.",
+    lines = ["# Starter mapping written by `hipcoach mapping init`: check every line marked",
+             "# 'guessed' or 'TODO', then run",
+             "# `hipcoach score SURVEY.csv --mapping THIS_FILE -o OUT`.",
              f"# Answer ids: {', '.join(kb.questions)}",
              f"format: {layout}",
-             f"respondent_id: {q(_guess_id(columns))}",
+             f"respondent_id: {q(_guess_id(columns))}  # TODO: check",
              "columns:"]
-    unused = []
+    unused = []  # every other column, the respondent id's included, is listed as ignored
     for name, text, seen in zip(columns, texts, samples):
-        guess = name if name in kb.questions else prompts.get(text.lower())
-        if guess is None:
-            close = difflib.get_close_matches(text.lower(), list(prompts), n=1, cutoff=0.6)
-            guess = prompts[close[0]] if close else None
+        question_text, _, option = text.partition(" | ") if layout == "surveymonkey" else (text, "", "")
+        guess = _guess_question(name, question_text, kb)
         if guess is None:
             unused.append(name)
             continue
         question = kb.questions[guess]
-        lines.append(f"  {q(name)}:")
-        lines.append(f"    answer: {guess}")
-        if question.type in ("choice", "multi") and seen:
-            lines.append("    values:  # survey value: answer value (one of "
-                         f"{', '.join(question.values)})")
-            for value in sorted(seen)[:30]:
+        lines += [f"  {q(name)}:", f"    answer: {guess}"]
+        if layout == "plain":
+            continue  # a plain export holds answer values as they are
+        if question.type == "multi" and option:
+            lines.append(f"    item: {_guess_value(option, question)}")
+            continue
+        values = sorted(seen)
+        joiner = JOINERS[layout] if question.type == "multi" else None
+        if joiner:
+            lines.append(f"    separator: {q(joiner)}")
+            labels = {choice.label: choice.value for choice in question.choices}
+            values = sorted({part.strip() for cell in seen for part in _split(cell, joiner, labels)})
+        if question.type in ("int", "number"):
+            values = [v for v in values if not _is_number_text(v)]
+        if question.type == "bool":
+            values = [v for v in values if v.lower() not in ("yes", "no", "true", "false", "1", "0")]
+        if values:
+            lines.append(f"    values:  # survey value: answer value")
+            for value in values[:30]:
                 lines.append(f"      {q(value)}: {_guess_value(value, question)}")
-    lines.append("ignore:  # columns no answer comes from")
+    lines.append("ignore:  # columns no answer comes from" if unused else "ignore: []")
     lines.extend(f"  - {q(name)}" for name in unused)
-    if not unused:
-        lines[-1] = "ignore: []"
     return "\n".join(lines) + "\n"
+
+
+def _guess_question(name: str, text: str, kb: KnowledgeBase) -> str | None:
+    import difflib
+
+    if name in kb.questions:
+        return name
+    prompts = {question.prompt.lower(): question.id for question in kb.questions.values()}
+    if text.lower() in prompts:
+        return prompts[text.lower()]
+    close = difflib.get_close_matches(text.lower(), list(prompts), n=1, cutoff=0.6)
+    return prompts[close[0]] if close else None
+
+
+def _is_number_text(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _guess_id(columns: tuple[str, ...]) -> str:
@@ -217,7 +255,13 @@ def _guess_id(columns: tuple[str, ...]) -> str:
 def _guess_value(value: str, question: Question) -> str:
     import difflib
 
+    if question.type == "bool":
+        return "true  # TODO: true or false?"
+    if question.type in ("int", "number"):
+        return f"null  # TODO: a number from {question.min:g} to {question.max:g}"
     labels = {choice.label.lower(): choice.value for choice in question.choices}
     labels.update({choice.value: choice.value for choice in question.choices})
+    if value.lower() in labels:
+        return labels[value.lower()]
     close = difflib.get_close_matches(value.lower(), list(labels), n=1, cutoff=0.5)
     return f"{labels[close[0]]}  # guessed" if close else "null  # TODO: which value?"
