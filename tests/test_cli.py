@@ -16,8 +16,9 @@ from typing import Any
 import click
 import pytest
 import yaml
-from click.testing import CliRunner, Result
+from click.testing import Result
 
+from clirunner import failed, invoke, ok, one_line, words
 from conftest import EXAMPLES
 from hipcoach.answers import should_ask
 from hipcoach.cli import cli
@@ -31,44 +32,18 @@ PLAN_KEYS = {"status", "reasons", "symptoms", "causes", "items", "total_minutes"
              "schedule"}
 
 
-def invoke(*args: Any, input: str | None = None) -> Result:
-    return CliRunner().invoke(cli, [str(arg) for arg in args], input=input, prog_name="hipcoach")
 
 
-def words(text: str) -> str:
-    """``text`` with all runs of whitespace as one space (help text is wrapped to the terminal)."""
-    return " ".join(text.split())
 
 
-def ok(result: Result) -> Result:
-    """Assert a clean success, showing what went wrong otherwise."""
-    assert result.exception is None, result.output
-    assert result.exit_code == 0, result.output
-    return result
 
 
 def plan_json(*args: Any, input: str | None = None) -> dict[str, Any]:
     return json.loads(ok(invoke("plan", *args, "--format", "json", input=input)).stdout)
 
 
-def failed(result: Result, code: int) -> str:
-    """Assert a deliberate failure with ``code``: no traceback, no stdout, exactly one error line.
-
-    Returns the error line (without the ``Error: `` prefix).
-    """
-    assert result.exit_code == code, result.output
-    # a crash would leave the real exception here instead of click's SystemExit
-    assert isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-    assert result.stdout == ""
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
-    assert len(errors) == 1, result.stderr
-    return errors[0][len("Error: "):]
 
 
-def one_line(result: Result) -> None:
-    """A one-line message: stderr is the single ``Error: ...`` line and nothing else."""
-    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
 def write(path: Path, text: str) -> Path:

@@ -13,10 +13,9 @@ from typing import Any
 
 import pytest
 import yaml
-from click.testing import CliRunner, Result
 
+from clirunner import failed as failed_with, invoke, ok, one_line
 from conftest import EXAMPLES
-from hipcoach.cli import cli
 from hipcoach.mapping import load_mapping
 from hipcoach.survey import header, read_head
 from hipcoach.trace import read_traces
@@ -26,26 +25,10 @@ LAYOUTS = ("plain", "google", "surveymonkey", "qualtrics")
 OUTPUTS = ["errors.csv", "plan_items.csv", "plans.csv", "summary.json"]
 
 
-def invoke(*args: Any) -> Result:
-    return CliRunner().invoke(cli, [str(arg) for arg in args], prog_name="hipcoach")
 
 
-def ok(result: Result) -> Result:
-    assert result.exception is None, result.output
-    assert result.exit_code == 0, result.output
-    return result
 
 
-def failed(result: Result, *needles: str) -> str:
-    """Assert a clean exit 1 with one 'Error: ...' line holding every needle; return it."""
-    assert result.exit_code == 1, result.output
-    assert isinstance(result.exception, SystemExit), repr(result.exception)
-    assert result.stdout == ""
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    return lines[0]
 
 
 def words(text: str) -> str:
@@ -364,3 +347,9 @@ def test_the_plain_starter_scores_like_no_mapping(tmp_path: Path) -> None:
     ok(invoke("score", SURVEYS / "plain.csv", "-o", tmp_path / "a", "-q"))
     ok(invoke("score", SURVEYS / "plain.csv", "--mapping", starter, "-o", tmp_path / "b", "-q"))
     assert plans(tmp_path / "a" / "plans.csv") == plans(tmp_path / "b" / "plans.csv")
+
+
+def failed(result, *needles: str) -> str:  # type: ignore[no-untyped-def]
+    """A clean exit 1 with one 'Error: ...' line holding every needle; returns that line."""
+    one_line(result)
+    return "Error: " + failed_with(result, 1, *needles)

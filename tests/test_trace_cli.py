@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 import yaml
-from click.testing import CliRunner, Result
 
+from clirunner import failed, invoke, ok, one_line, words
 from conftest import EXAMPLES
 from hipcoach.cli import cli
 from hipcoach.trace import dump, read_traces, write_traces
@@ -24,33 +24,14 @@ ITB = EXAMPLES / "itb_trail_runner.yaml"
 RED_FLAG = EXAMPLES / "red_flag.yaml"
 
 
-def invoke(*args: Any, input: str | None = None) -> Result:
-    return CliRunner().invoke(cli, [str(arg) for arg in args], input=input, prog_name="hipcoach")
 
 
-def ok(result: Result) -> Result:
-    assert result.exception is None, result.output
-    assert result.exit_code == 0, result.output
-    return result
 
 
-def failed(result: Result, code: int) -> str:
-    """A deliberate failure: exit ``code``, no traceback, nothing on stdout, one error line."""
-    assert result.exit_code == code, result.output
-    assert isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-    assert result.stdout == ""
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
-    assert len(errors) == 1, result.stderr
-    return errors[0][len("Error: "):]
 
 
-def one_line(result: Result) -> None:
-    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
-def words(text: str) -> str:
-    return " ".join(text.split())
 
 
 def load(path: Path) -> dict[str, Any]:

@@ -26,7 +26,6 @@ themselves work without a ``values`` entry. Several columns may feed one list an
 
 from __future__ import annotations
 
-from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -217,7 +216,7 @@ def starter(columns: tuple[str, ...], texts: tuple[str, ...], layout: str, sampl
         if question.type == "bool":
             values = [v for v in values if v.lower() not in ("yes", "no", "true", "false", "1", "0")]
         if values:
-            lines.append(f"    values:  # survey value: answer value")
+            lines.append("    values:  # survey value: answer value")
             for value in values[:30]:
                 lines.append(f"      {q(value)}: {_guess_value(value, question)}")
     lines.append("ignore:  # columns no answer comes from" if unused else "ignore: []")

@@ -29,7 +29,7 @@ from .mapping import Mapping, load_mapping, plain_mapping, translate
 from .plan import Planner
 from .profiles import ID_SLOT, ITEM_COLUMNS, PLAN_COLUMNS, Rendered, render, render_many, \
     start_worker
-from .survey import LAYOUTS, detect, header, read_head, rows
+from .survey import detect, header, read_head, rows
 
 ERROR_COLUMNS = ("row", "respondent_id", "column", "value", "problem")
 #: Below this many new profiles in a chunk, worker processes cost more than they save.
