@@ -110,3 +110,23 @@ def test_only_the_adapter_imports_durable_rules():
                        if any(line.lstrip().startswith(("import durable", "from durable"))
                               for line in p.read_text().splitlines()))
     assert importers == ["adapter.py"]
+
+
+def test_every_fact_gets_its_own_id_so_content_hashes_cannot_collide(monkeypatch):
+    """Without an id durable_rules identifies a fact by a hash of its content; two different
+    facts of one session hashing alike were refused as already observed (seen in a 100,000-row
+    batch). The adapter therefore sends every fact with an id unique in its session."""
+    ruleset = adapter.register(RULES)
+    sent: list[dict] = []
+    real = adapter._durable.Host.assert_fact
+
+    def spy(self, name, fact, complete=None):
+        sent.append(fact)
+        return real(self, name, fact, complete)
+
+    monkeypatch.setattr(adapter._durable.Host, "assert_fact", spy)
+    with adapter.Session(ruleset, record([])) as session:
+        session.assert_facts([{"t": "x", "n": n} for n in range(50)])
+    ids = [fact["id"] for fact in sent]
+    assert len(ids) == 50 and len(set(ids)) == 50
+    assert all(f["n"] == n for n, f in enumerate(sent))

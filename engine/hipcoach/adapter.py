@@ -7,8 +7,9 @@ Everything durable_rules-specific lives here, including the workarounds for its 
   they ran). We use no timers, so :class:`_QuietHost` never starts those threads: every action
   runs inside the call that caused it, in this thread.
 * Asserting a fact identical to one already in the session raises (and inside an action is
-  silently swallowed): :class:`Session` de-duplicates before asserting, and facts are only
-  asserted here, at top level, never from inside an action.
+  silently swallowed): :class:`Session` de-duplicates before asserting, gives every fact its own
+  id (so two different facts can never be taken for one), and facts are only asserted here, at
+  top level, never from inside an action.
 * A fact that no rule consumes raises at top level: it is recorded as unconsumed, not an error.
 * Exceptions inside actions are swallowed into the session state: every action is wrapped, the
   error recorded, and :class:`~hipcoach.errors.EngineError` raised once the call returns.
@@ -151,8 +152,12 @@ class Session:
             if key in self._seen:
                 continue
             self._seen.add(key)
+            # An explicit id per fact: without one, durable_rules identifies a fact by a hash of
+            # its content, and two different facts of one session that happen to hash alike are
+            # refused as "already observed" (seen about once in 50,000 evaluations).
             try:
-                _host.assert_fact(self.ruleset.name, {**fact, "sid": self._sid})
+                _host.assert_fact(self.ruleset.name,
+                                  {**fact, "id": f"f{len(self._seen)}", "sid": self._sid})
             except _durable.MessageNotHandledException:
                 self.unconsumed.append(dict(fact))
             except _durable.MessageObservedException as exc:

@@ -34,8 +34,8 @@ from .survey import detect, header, read_head, rows
 ERROR_COLUMNS = ("row", "respondent_id", "column", "value", "problem")
 #: Below this many new profiles in a chunk, worker processes cost more than they save.
 PARALLEL_MIN = 64
-#: Profiles (and raw rows) remembered at most; more than one chunk's worth of rows.
-CACHE_SIZE = 25_000
+#: Profiles (and raw rows) remembered at most: enough for the answers that recur.
+CACHE_SIZE = 10_000
 COUNTED = ("symptoms", "causes", "exercises", "categories")
 
 
