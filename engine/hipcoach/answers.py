@@ -50,14 +50,21 @@ def normalise(raw: Mapping[str, Any], kb: KnowledgeBase) -> Answers:
     if unknown:
         raise AnswersError(str(unknown[0]), raw[unknown[0]],
                            f"unknown answer id; known ids: {', '.join(kb.questions)}")
+    return complete({key: question.coerce(raw[key]) for key, question in kb.questions.items()
+                     if raw.get(key) is not None}, kb)
+
+
+def complete(checked: Mapping[str, Any], kb: KnowledgeBase) -> Answers:
+    """Answers already checked by ``Question.coerce``, with the defaults filled in, in
+    questionnaire order."""
     answers: Answers = {}
     for question in kb.questions.values():
-        value = raw.get(question.id)
+        value = checked.get(question.id)
         if value is None:  # a copy: callers may change their answers, never the questionnaire
             answers[question.id] = list(question.default) if isinstance(question.default, list) \
                 else question.default
         else:
-            answers[question.id] = question.coerce(value)
+            answers[question.id] = value
     return answers
 
 

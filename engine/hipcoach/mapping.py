@@ -103,19 +103,47 @@ def _check(entry: Entry, question: Question, shown: Any, value: Any) -> None:
         entry.fail(f"value {shown!r} maps to {value!r}: {exc.problem}")
 
 
-def translate(mapping: Mapping, index: dict[str, int], cells: tuple[str, ...], kb: KnowledgeBase
-              ) -> tuple[dict[str, Any], list[tuple[str, str, str]]]:
-    """One row's raw answers, and its problems as ``(column, value, problem)``.
+class Translator:
+    """Turns export rows into checked answers, translating each distinct cell of a column once
+    (a survey repeats the same few cell values in every column, row after row)."""
 
-    Each answer is checked on its own, so a row with three bad cells reports all three.
-    """
-    raw: dict[str, Any] = {}
-    source: dict[str, tuple[str, str]] = {}
-    for column in mapping.columns:
-        cell = cells[index[column.name]].strip()
+    #: Cell translations remembered at most before the cache starts afresh.
+    LIMIT = 200_000
+
+    def __init__(self, mapping: Mapping, index: dict[str, int], kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.columns = [(index[column.name], column) for column in mapping.columns]
+        self.cache: dict[tuple[int, str], tuple[Any, str | None]] = {}
+
+    def row(self, cells: tuple[str, ...]) -> tuple[dict[str, Any], list[tuple[str, str, str]]]:
+        """One row's checked answers, and its problems as ``(column, value, problem)``: every
+        bad cell of the row is reported, not just the first."""
+        raw: dict[str, Any] = {}
+        problems = []
+        for position, column in self.columns:
+            text = cells[position]
+            key = (position, text)
+            found = self.cache.get(key)
+            if found is None:
+                if len(self.cache) >= self.LIMIT:
+                    self.cache.clear()
+                found = self.cache[key] = self._cell(column, text.strip())
+            value, problem = found
+            if problem is not None:
+                problems.append((column.name, text.strip(), problem))
+            elif value is not None:
+                question = self.kb.questions[column.answer]
+                if question.type == "multi" and column.answer in raw:  # several columns, one list
+                    merged = set(raw[column.answer]) | set(value)
+                    value = [choice for choice in question.values if choice in merged]
+                raw[column.answer] = value
+        return raw, problems
+
+    def _cell(self, column: Column, cell: str) -> tuple[Any, str | None]:
+        """``(answer value, None)``, ``(None, None)`` for an empty cell, or ``(None, problem)``."""
         if not cell:
-            continue
-        question = kb.questions[column.answer]
+            return None, None
+        question = self.kb.questions[column.answer]
         if column.item is not None:
             value: Any = [column.item]
         elif question.type == "multi":
@@ -126,19 +154,16 @@ def translate(mapping: Mapping, index: dict[str, int], cells: tuple[str, ...], k
                 value = value[0]  # let the answer parser split "a;b" or "a, b"
         else:
             value = column.values.get(cell, cell)
-        if question.type == "multi" and column.answer in raw:
-            value = _as_list(raw[column.answer]) + _as_list(value)
-        raw[column.answer] = value
-        source.setdefault(column.answer, (column.name, cell))
-    problems = []
-    for answer in list(raw):
         try:
-            raw[answer] = kb.questions[answer].coerce(raw[answer])
+            return question.coerce(value), None
         except AnswersError as exc:
-            name, cell = source[answer]
-            problems.append((name, cell, f"{answer}: {exc.problem}"))
-            del raw[answer]
-    return raw, problems
+            return None, f"{column.answer}: {exc.problem}"
+
+
+def translate(mapping: Mapping, index: dict[str, int], cells: tuple[str, ...], kb: KnowledgeBase
+              ) -> tuple[dict[str, Any], list[tuple[str, str, str]]]:
+    """One row's checked answers and problems (see :meth:`Translator.row`)."""
+    return Translator(mapping, index, kb).row(cells)
 
 
 def _split(cell: str, separator: str, known: dict[str, Any]) -> list[str]:

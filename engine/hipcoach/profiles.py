@@ -71,6 +71,6 @@ def start_worker(knowledge: Path | None, rules: Path | None) -> None:
     _planner = Planner(knowledge, rules)
 
 
-def render_many(batch: list[tuple[str, dict[str, Any]]], traces: bool) -> list[tuple[str, Rendered]]:
+def render_many(batch: list[tuple[Any, dict[str, Any]]], traces: bool) -> list[tuple[Any, Rendered]]:
     assert _planner is not None, "start_worker was not run in this process"
     return [(key, render(_planner, answers, traces)) for key, answers in batch]

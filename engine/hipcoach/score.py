@@ -18,14 +18,15 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, TextIO
 
-from .answers import normalise
+from .answers import complete
 from .atomic import AtomicFiles
 from .csvsafe import row_text
 from .errors import SurveyError
-from .mapping import Mapping, load_mapping, plain_mapping, translate
+from .mapping import Mapping, Translator, load_mapping, plain_mapping
 from .plan import Planner
 from .profiles import ID_SLOT, ITEM_COLUMNS, PLAN_COLUMNS, Rendered, render, render_many, \
     start_worker
@@ -60,12 +61,16 @@ class Tally:
     status: Counter[str] = field(default_factory=Counter)
     counts: dict[str, Counter[str]] = field(default_factory=lambda: {k: Counter() for k in COUNTED})
 
-    def add(self, key: str, rendered: Rendered) -> None:
-        self.scored += 1
-        self.profiles.add(hash(key))
-        self.status[rendered.status] += 1
-        for name in COUNTED:
-            self.counts[name].update(set(getattr(rendered, name)))
+    def count(self, rows_of: dict[Any, tuple[Rendered, int]]) -> None:
+        """Add a chunk's scored rows, grouped by profile (one counter update per profile)."""
+        for profile, (rendered, rows) in rows_of.items():
+            self.scored += rows
+            self.profiles.add(hash(profile))
+            self.status[rendered.status] += rows
+            for name in COUNTED:
+                counter = self.counts[name]
+                for value in set(getattr(rendered, name)):
+                    counter[value] += rows
 
 
 class _Cache(OrderedDict):  # type: ignore[type-arg]
@@ -134,10 +139,10 @@ class _Profiles:
                                             initializer=start_worker, initargs=(knowledge, rules))
             self.jobs = options.jobs
 
-    def fill(self, wanted: dict[str, dict[str, Any]]) -> dict[str, Rendered]:
+    def fill(self, wanted: dict[Any, dict[str, Any]]) -> dict[Any, Rendered]:
         """The rendered output for every profile in ``wanted`` (key -> answers), evaluating
         those not remembered."""
-        found: dict[str, Rendered] = {}
+        found: dict[Any, Rendered] = {}
         new = []
         for key, answers in wanted.items():
             cached = self.rendered.get(key)
@@ -207,19 +212,22 @@ def _run(survey: Path, prepared: Prepared, planner: Planner, options: Options,
     fields = _profile_fields(planner)
     id_column = prepared.index[prepared.mapping.respondent_id]
     mapped = sorted({prepared.index[c.name] for c in prepared.mapping.columns})
+    # the cells answers come from: a tuple, or one cell for one column (either serves as a key)
+    pick_mapped = itemgetter(*mapped) if mapped else (lambda cells: ())
     translated = _Cache()
+    translator = Translator(prepared.mapping, prepared.index, planner.kb)
     width = len(prepared.columns)
     for batch, bad in rows(survey, prepared.layout, width, options.encoding, progress):
         problems: list[tuple[int, str, list[tuple[str, str, str]]]] = [
             (record.line, "", [("", "", f"malformed record: {record.problem}")]) for record in bad]
-        wanted: dict[str, dict[str, Any]] = {}
-        keyed: list[tuple[int, str, str, str]] = []
+        wanted: dict[Any, dict[str, Any]] = {}
+        keyed: list[tuple[int, str, Any, Any]] = []
         for number, cells in batch:
             ident = cells[id_column].strip()
-            raw_key = tuple(cells[i] for i in mapped)
+            raw_key = pick_mapped(cells)
             entry = translated.get(raw_key)
             if entry is None:
-                entry = translated[raw_key] = _translate(prepared, planner, cells, fields,
+                entry = translated[raw_key] = _translate(translator, planner, cells, fields,
                                                          options.traces)
             profile, key, payload = entry
             if profile is not None and not ident:
@@ -228,7 +236,7 @@ def _run(survey: Path, prepared: Prepared, planner: Planner, options: Options,
                 problems.append((number, ident, payload))
                 continue
             if not options.dedupe:  # every row evaluated on its own
-                key = f"{number}:{key}"
+                key = (number, key)
             wanted[key] = payload
             keyed.append((number, ident, profile, key))
         tally.rows_in += len(bad) + len(batch)
@@ -242,21 +250,29 @@ def _run(survey: Path, prepared: Prepared, planner: Planner, options: Options,
                 report(f"row {number} ({ident or 'no id'}): "
                        + "; ".join(f"{c or 'record'}: {problem}" for c, _, problem in payload))
         rendered_now = profiles.fill(wanted)
+        rows_of: dict[Any, tuple[Rendered, int]] = {}
+        plan_lines, item_lines, trace_lines = [], [], []
         for number, ident, profile, key in keyed:
             rendered = rendered_now[key]
-            tally.add(profile, rendered)
+            seen = rows_of.get(profile)
+            rows_of[profile] = (rendered, seen[1] + 1 if seen else 1)
             if ident in tally.ids:
                 tally.duplicates.setdefault(ident, [tally.ids[ident]]).append(number)
             else:
                 tally.ids[ident] = number
             id_cell = row_text([ident])[:-1]
-            plans.write(id_cell + rendered.plan_tail)
+            plan_lines.append(id_cell + rendered.plan_tail)
             if items is not None:
-                for tail in rendered.item_tails:
-                    items.write(id_cell + tail)
+                item_lines.extend(id_cell + tail for tail in rendered.item_tails)
             if traces is not None and rendered.trace is not None:
-                traces.write('{"respondent":' + json.dumps(ident, ensure_ascii=False) + ","
-                             + rendered.trace[len(ID_SLOT):])
+                trace_lines.append('{"respondent":' + json.dumps(ident, ensure_ascii=False) + ","
+                                   + rendered.trace[len(ID_SLOT):])
+        tally.count(rows_of)
+        plans.write("".join(plan_lines))
+        if items is not None:
+            items.write("".join(item_lines))
+        if traces is not None:
+            traces.write("".join(trace_lines))
 
 
 def _profile_fields(planner: Planner) -> set[str]:
@@ -266,19 +282,24 @@ def _profile_fields(planner: Planner) -> set[str]:
     return {field for rule in planner.rulebase.rules for field in rule.answers_used} | {"minutes"}
 
 
-def _translate(prepared: Prepared, planner: Planner, cells: tuple[str, ...], fields: set[str],
-               traces: bool) -> tuple[str | None, str, Any]:
-    """``(profile, evaluation key, answers)`` for a good row; ``(None, "", problems)`` for a bad
-    one. The key is the profile, unless a trace (which shows every answer) is wanted."""
-    raw, problems = translate(prepared.mapping, prepared.index, cells, planner.kb)
+def _translate(translator: Translator, planner: Planner, cells: tuple[str, ...],
+               fields: set[str], traces: bool) -> tuple[Any, Any, Any]:
+    """``(profile, evaluation key, answers)`` for a good row; ``(None, None, problems)`` for a
+    bad one. The key is the profile, unless a trace (which shows every answer) is wanted."""
+    raw, problems = translator.row(cells)
     if problems:
-        return None, "", problems
-    answers = normalise(raw, planner.kb)
+        return None, None, problems
+    answers = complete(raw, planner.kb)
     relevant = {k: v for k, v in answers.items() if k in fields}
-    profile = json.dumps(relevant, sort_keys=True, ensure_ascii=False)
+    profile = _frozen(relevant)
     if traces:
-        return profile, json.dumps(answers, sort_keys=True, ensure_ascii=False), answers
+        return profile, _frozen(answers), answers
     return profile, profile, relevant
+
+
+def _frozen(answers: dict[str, Any]) -> tuple:
+    """A hashable, order-free form of answers: equal answers give equal keys."""
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in answers.items()))
 
 
 def _summary(survey: Path, prepared: Prepared, tally: Tally) -> dict[str, Any]:

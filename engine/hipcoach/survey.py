@@ -172,12 +172,13 @@ def rows(path: Path, layout: str, width: int, encoding: str,
                     caught.clear()
                     skipped.extend(b.line for b in bad)
                     batch = []
-                    for values in frame.itertuples(index=False, name=None):
+                    # one bulk conversion: iterating pandas' string arrays cell by cell is slow
+                    for values in frame.to_numpy(dtype=object, na_value="").tolist():
                         number += 1
                         # a record pandas skipped still had its number: step over it
                         while number in skipped:
                             number += 1
-                        cells = tuple("" if isinstance(v, float) else v for v in values)
+                        cells = tuple(values)
                         if not any(cell.strip() for cell in cells):
                             continue
                         if headers_left:
