@@ -63,14 +63,14 @@ class Tally:
 
     def count(self, rows_of: dict[Any, tuple[Rendered, int]]) -> None:
         """Add a chunk's scored rows, grouped by profile (one counter update per profile)."""
-        for profile, (rendered, rows) in rows_of.items():
-            self.scored += rows
+        for profile, (rendered, many) in rows_of.items():
+            self.scored += many
             self.profiles.add(hash(profile))
-            self.status[rendered.status] += rows
+            self.status[rendered.status] += many
             for name in COUNTED:
                 counter = self.counts[name]
                 for value in set(getattr(rendered, name)):
-                    counter[value] += rows
+                    counter[value] += many
 
 
 class _Cache(OrderedDict):  # type: ignore[type-arg]
