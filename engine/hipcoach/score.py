@@ -219,7 +219,8 @@ def _run(survey: Path, prepared: Prepared, planner: Planner, options: Options,
     width = len(prepared.columns)
     for batch, bad in rows(survey, prepared.layout, width, options.encoding, progress):
         problems: list[tuple[int, str, list[tuple[str, str, str]]]] = [
-            (record.line, "", [("", "", f"malformed record: {record.problem}")]) for record in bad]
+            (record.line, record.cells[id_column].strip() if len(record.cells) > id_column else "",
+             [("", "", f"malformed record: {record.problem}")]) for record in bad]
         wanted: dict[Any, dict[str, Any]] = {}
         keyed: list[tuple[int, str, Any, Any]] = []
         for number, cells in batch:

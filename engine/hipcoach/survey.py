@@ -134,6 +134,28 @@ class BadRecord:
 
     line: int
     problem: str
+    cells: tuple[str, ...] = ()  # the record as the csv module reads it, for its id
+
+
+class _Lines:
+    """Reads given lines of a file, in ascending order, without holding the file in memory:
+    pandas names a malformed record only by its line, and we want to see what it holds."""
+
+    def __init__(self, path: Path, encoding: str) -> None:
+        self.stream = open(path, encoding=encoding, newline="")
+        self.number = 0
+        self.text = ""
+
+    def cells(self, line: int) -> tuple[str, ...]:
+        while self.number < line:
+            self.text = self.stream.readline()
+            self.number += 1
+            if not self.text:
+                return ()
+        return tuple(next(csv.reader([self.text]), []))
+
+    def close(self) -> None:
+        self.stream.close()
 
 
 def rows(path: Path, layout: str, width: int, encoding: str,
@@ -153,6 +175,7 @@ def rows(path: Path, layout: str, width: int, encoding: str,
     import pandas as pd  # only batch scoring pays for pandas
 
     skip = HEADER_ROWS[layout]
+    lines = _Lines(path, encoding)
     with open(path, "rb") as raw:
         stream: IO[bytes] = raw
         if progress is not None:
@@ -171,6 +194,9 @@ def rows(path: Path, layout: str, width: int, encoding: str,
                            for b in _bad_record(str(w.message))]
                     caught.clear()
                     skipped.extend(b.line for b in bad)
+                    bad = [BadRecord(b.line, b.problem, lines.cells(b.line)) for b in bad]
+                    # a record of empty fields only (",,,,," from a spreadsheet) is a blank line
+                    bad = [b for b in bad if any(cell.strip() for cell in b.cells)]
                     batch = []
                     # one bulk conversion: iterating pandas' string arrays cell by cell is slow
                     for values in frame.to_numpy(dtype=object, na_value="").tolist():
@@ -191,6 +217,8 @@ def rows(path: Path, layout: str, width: int, encoding: str,
                               f"pass --encoding (for example latin-1)") from None
         except pd.errors.ParserError as exc:
             raise SurveyError(f"{path}: not a readable CSV file: {' '.join(str(exc).split())}") from None
+        finally:
+            lines.close()
 
 
 def _bad_record(message: str) -> list[BadRecord]:
