@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .errors import AnswersError
-from .knowledge import KnowledgeBase, Question, SkipCondition
+from .knowledge import KnowledgeBase, Question, holds
 from .schema import parse_yaml
 
 Answers = dict[str, Any]
@@ -72,26 +72,8 @@ def should_ask(question: Question, answers: Mapping[str, Any]) -> bool:
     """Skip logic: a question with ``ask_if_any`` is asked only when one condition holds."""
     if not question.ask_if_any:
         return True
-    return any(_holds(cond, answers.get(cond.answer)) for cond in question.ask_if_any)
-
-
-def _holds(cond: SkipCondition, value: Any) -> bool:
-    if value is None:
-        return False
-    if cond.op == "eq":
-        return value == cond.value
-    if cond.op == "ne":
-        return value != cond.value
-    try:
-        if cond.op == "gt":
-            return value > cond.value
-        if cond.op == "gte":
-            return value >= cond.value
-        if cond.op == "lt":
-            return value < cond.value
-        return value <= cond.value
-    except TypeError:
-        return False
+    return any(answers.get(cond.answer) is not None
+               and holds(cond.op, answers[cond.answer], cond.value) for cond in question.ask_if_any)
 
 
 def dumps(answers: Mapping[str, Any]) -> str:

@@ -10,14 +10,13 @@ Nothing here runs the engine: it reasons over the rules and the answer vocabular
 from __future__ import annotations
 
 import math
-import operator
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import DataFileError
-from .knowledge import KnowledgeBase, Question, load_knowledge
+from .knowledge import KnowledgeBase, Question, holds, load_knowledge
 from .rulefile import Pattern, Rule, RuleBase, Test, load_rules
 
 #: What each kind of conclusion asserts, as the fact type later patterns match.
@@ -28,12 +27,6 @@ DERIVED = {"symptom": "symptom", "cause": "cause", "candidate": "candidate", "it
 LAYER_OF = {"symptom": "symptoms", "cause": "causes", "candidate": "candidates"}
 #: A balanced answer to a cause offers at least this many categories of exercise.
 MIN_CATEGORIES = 2
-_HOLDS: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": operator.eq, "ne": operator.ne, "gt": operator.gt, "gte": operator.ge,
-    "lt": operator.lt, "lte": operator.le, "in": lambda actual, allowed: actual in allowed,
-}
-
-
 @dataclass(frozen=True)
 class Finding:
     """One problem, named by the file and the entry (id or position) to fix."""
@@ -174,7 +167,7 @@ def _points(low: float, high: float, integer: bool, tests: list[Test]) -> list[f
 
 
 def _can_hold(tests: list[Test], values: Iterable[Any]) -> bool:
-    return any(all(_HOLDS[t.op](value, t.value) for t in tests) for value in values)
+    return any(all(holds(t.op, value, t.value) for t in tests) for value in values)
 
 
 def _derived_can_hold(pattern: Pattern, kb: KnowledgeBase, rulebase: RuleBase,
@@ -191,7 +184,7 @@ def _derived_can_hold(pattern: Pattern, kb: KnowledgeBase, rulebase: RuleBase,
         if not _can_hold(certainty, _points(low, 1.0, False, certainty)):
             return False
     others = [t for t in tests if t.field != "cf"]
-    return any(all(_HOLDS[t.op](_field(kb, ident, t.field), t.value) for t in others)
+    return any(all(holds(t.op, _field(kb, ident, t.field), t.value) for t in others)
                for ident in sorted(reach[DERIVED[pattern.fact]]))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,18 @@ import click
 from .errors import HipcoachError
 from .plan import Planner
 from .render import FORMATS
+
+
+def suggestion(name: str, known: list[str], fallback: str = "") -> str:
+    """"did you mean ...?" with the known names closest to ``name``, or ``fallback``."""
+    close = difflib.get_close_matches(name, known, n=3)
+    return f"did you mean {', '.join(close)}?" if close else fallback
+
+
+def unknown(name: str, what: str, known: list[str]) -> click.ClickException:
+    """The one-line error for a name that is not ``what``, suggesting the closest known names."""
+    hint = suggestion(name, known)
+    return click.ClickException(f"{name!r} is not {what}{'; ' + hint if hint else ''}")
 
 
 def load_planner(kb: Path | None, rules: Path | None) -> Planner:

@@ -17,12 +17,15 @@ def _pct(confidence: float) -> str:
     return f"{round(confidence * 100)}%"
 
 
+def value_text(value: Any) -> str:
+    """An answer value as people read it: text as is, anything else as JSON (true, [], 7)."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
 def premise_text(premise: dict[str, Any], plan: Plan) -> str:
     """One matched fact in words: ``knee_pain = front`` or ``cause Tight hip flexors (64%)``."""
     if "answer" in premise:
-        value = premise["value"]
-        shown = value if isinstance(value, str) else json.dumps(value)
-        return f"answer {premise['answer']} = {shown}"
+        return f"answer {premise['answer']} = {value_text(premise['value'])}"
     for kind in ("symptom", "cause"):
         if kind in premise:
             name = next((c["name"] for c in plan[kind + "s"] if c["id"] == premise[kind]),

@@ -211,6 +211,7 @@ class Engine:
         self.rulebase = rulebase
         self.rules = rulebase.by_id()
         self.ruleset = adapter.register(compile_ruleset(rulebase))
+        self.knowledge_facts = knowledge_facts(kb)  # the same for every runner
 
     def derive(self, answers: Answers, choose: Callable[[Derivation], Selection],
                trace: bool = False) -> tuple[Derivation, Selection | None]:
@@ -222,7 +223,7 @@ class Engine:
         thresholds = self.rulebase.thresholds
         chosen = None
         with adapter.Session(self.ruleset, collector.on_fire) as session:
-            session.assert_facts(answer_facts(answers) + knowledge_facts(self.kb))
+            session.assert_facts(answer_facts(answers) + self.knowledge_facts)
             if not out.refer:
                 for kind, layer in (("symptom", "symptoms"), ("cause", "causes")):
                     passed = collector.settle(kind, layer, thresholds[layer])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 import re
 from pathlib import Path
@@ -13,7 +12,7 @@ import click
 
 from .bundled import knowledge_dir, rules_dir
 from .checks import check, concluded, literals
-from .clitools import engine_options
+from .clitools import engine_options, suggestion
 from .errors import HipcoachError
 from .knowledge import KnowledgeBase, load_knowledge
 from .rulefile import Pattern, Ref, Rule, RuleBase, load_rules
@@ -122,9 +121,7 @@ def _mentions(rule: Rule, kind: str, ident: str) -> bool:
 
 def _unknown(ident: str, kind: str | None, catalogue: dict[str, dict[str, Any]]) -> click.ClickException:
     ids = sorted({i for k, entries in catalogue.items() if kind in (None, k) for i in entries})
-    close = difflib.get_close_matches(ident, ids, n=3)
-    hint = (f"did you mean {', '.join(close)}?" if close
-            else "run `hipcoach kb show` to list every id")
+    hint = suggestion(ident, ids, "run `hipcoach kb show` to list every id")
     return click.ClickException(f"no {kind or 'entry'} has id {ident!r}; {hint}")
 
 

@@ -22,6 +22,21 @@ QUESTION_TYPES = ("int", "number", "bool", "choice", "multi")
 SKIP_OPS = ("eq", "ne", "gt", "gte", "lt", "lte")
 
 
+def holds(op: str, value: Any, target: Any) -> bool:
+    """Whether ``value OP target`` holds, for the ops rule tests and skip logic share; an
+    ordering test on something that is not a number never holds."""
+    if op == "eq":
+        return value == target
+    if op == "ne":
+        return value != target
+    if op == "in":
+        return value in target
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return {"gt": value > target, "gte": value >= target, "lt": value < target,
+            "lte": value <= target}[op]
+
+
 @dataclass(frozen=True)
 class Source:
     id: str

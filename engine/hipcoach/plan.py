@@ -28,6 +28,7 @@ class Planner:
         self.kb: KnowledgeBase = load_knowledge(knowledge or knowledge_dir())
         self.rulebase: RuleBase = load_rules(rules or rules_dir(), self.kb)
         self.engine = Engine(self.kb, self.rulebase)
+        self.requirements = [r for r in self.rulebase.layer("plan") if r.conclusion == "require"]
 
     def plan(self, raw_answers: Mapping[str, Any], minutes: int | None = None) -> Plan:
         """Plan for ``raw_answers``; ``minutes`` overrides the answer of that name."""
@@ -47,12 +48,10 @@ class Planner:
         if minutes is not None:
             raw_answers = {**raw_answers, "minutes": minutes}
         answers = normalise(raw_answers, self.kb)
-        requirements = [rule for rule in self.rulebase.layer("plan") if rule.conclusion == "require"]
-        fired: set[str] = set()
 
         def pick(derivation: Derivation) -> Selection:
-            fired.update(rule.id for rule, _ in derivation.requirements)
-            wanted = [rule for rule in requirements if rule.id in fired]
+            fired = {rule.id for rule, _ in derivation.requirements}
+            wanted = [rule for rule in self.requirements if rule.id in fired]
             return choose(derivation, self.kb, wanted, answers["minutes"], self.rulebase.max_items,
                           self.engine.rules)
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from pathlib import Path
 from typing import Any
 
 import click
 
-from .clitools import engine_options, load_planner
+from .clitools import engine_options, load_planner, unknown
 from .errors import HipcoachError
 from .explain import how as how_tree
 from .graph import FORMATS as GRAPH_FORMATS
@@ -29,12 +28,6 @@ def _pick(path: Path, respondent: str | None) -> dict[str, Any]:
         return pick(path, respondent)
     except HipcoachError as exc:
         raise click.ClickException(str(exc)) from exc
-
-
-def _unknown(what: str, name: str, known: list[str]) -> click.ClickException:
-    close = difflib.get_close_matches(name, known, n=3)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
-    return click.ClickException(f"{name!r} is not {what} in this trace{hint}")
 
 
 @click.group()
@@ -82,7 +75,7 @@ def how(trace_file: Path, conclusion: str, respondent: str | None) -> None:
     except KeyError:
         known = [s["id"] for s in plan["symptoms"]] + [c["id"] for c in plan["causes"]] + \
             [i["exercise"] for i in plan["items"]] + [r["id"] for r in plan["reasons"]]
-        raise _unknown("a conclusion", conclusion, known) from None
+        raise unknown(conclusion, "a conclusion in this trace", known) from None
     click.echo("\n".join(lines))
 
 
@@ -102,9 +95,7 @@ def why_not(trace_file: Path, exercise: str, respondent: str | None, fmt: str, k
     record = _pick(trace_file, respondent)
     planner = load_planner(kb, rules)
     if exercise not in planner.kb.exercises:
-        close = difflib.get_close_matches(exercise, list(planner.kb.exercises), n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise click.ClickException(f"{exercise!r} is not an exercise in the knowledge base{hint}")
+        raise unknown(exercise, "an exercise in the knowledge base", list(planner.kb.exercises))
     result = explain_why_not(record, exercise, planner)
     if fmt == "json":
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import AnswersError
-from .knowledge import Question
+from .explain import value_text
+from .knowledge import Question, holds
 from .plan import Planner
 from .rulefile import Pattern, Rule, Test
 
@@ -161,7 +162,7 @@ def _changes(record: dict[str, Any], exercise: str, planner: Planner
         except AnswersError:
             continue
         entry = {"answers": change, "text": ", ".join(
-            f"{k}: {_show(answers.get(k))} -> {_show(v)}" for k, v in change.items())}
+            f"{k}: {value_text(answers.get(k))} -> {value_text(v)}" for k, v in change.items())}
         if plan["status"] != "plan":
             continue
         if exercise in {i["exercise"] for i in plan["items"]}:
@@ -242,23 +243,5 @@ def _satisfying(question: Question, test: Test, answers: dict[str, Any], negated
         value = test.value if test.op != "in" else None
         domain = sorted({v for v in (low, high, value, (value or 0) - step, (value or 0) + step)
                          if v is not None and low <= v <= high})
-    holds = [v for v in domain if _holds(test, v) != negated]
-    return [v for v in holds if v != answers.get(question.id)][:2]
-
-
-def _holds(test: Test, value: Any) -> bool:
-    op, target = test.op, test.value
-    if op == "eq":
-        return value == target
-    if op == "ne":
-        return value != target
-    if op == "in":
-        return value in target
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    return {"gt": value > target, "gte": value >= target, "lt": value < target,
-            "lte": value <= target}[op]
-
-
-def _show(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+    passing = [v for v in domain if holds(test.op, v, test.value) != negated]
+    return [v for v in passing if v != answers.get(question.id)][:2]
