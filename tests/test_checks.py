@@ -283,7 +283,7 @@ def test_source_nobody_cites(data_copy):
     [finding] = check(knowledge, rules)
     assert (finding.check, finding.file, finding.entry) == (
         "sources", str(knowledge / "sources.yaml"), "orphan_article")
-    assert finding.message == "cited by no exercise, cause, symptom or rule"
+    assert finding.message == "cited by no exercise, cause, symptom, advice or rule"
 
 
 @pytest.mark.parametrize("folder, file, change", [

@@ -120,7 +120,7 @@ def test_pri_is_layer_position_starting_at_one(layer):
 
 def test_pri_orders_layers_triage_first_plan_last():
     pris = [compile_rule(make_rule(answer("a", "minutes", "gte", 5), layer=layer))["pri"] for layer in LAYERS]
-    assert pris == sorted(pris) == [1, 2, 3, 4, 5]
+    assert pris == sorted(pris) == [1, 2, 3, 4, 5, 6]
 
 
 def test_rule_priority_field_does_not_change_pri():
@@ -173,10 +173,10 @@ def test_missing_equipment_rule_compiles_exactly(bundled_rules):
 
 
 def test_two_answer_shorthand_compiles_to_two_answer_facts(bundled_rules):
-    rule = bundled_rules.by_id()["exclude.deep_knee_bend_with_front_knee_pain"]
+    rule = bundled_rules.by_id()["exclude.loaded_hip_flexion_with_front_hip_pain"]
     assert compile_rule(rule) == {"all": [
-        {"answer_0_0": {"$and": [{"t": "answer"}, {"$ex": {"knee_pain": 1}}, {"knee_pain": "front"}]}},
-        {"answer_0_1": {"$and": [{"t": "answer"}, {"$ex": {"pain_level": 1}}, {"$gte": {"pain_level": 4}}]}},
+        {"answer_0_0": {"$and": [{"t": "answer"}, {"$ex": {"hip_pain": 1}}, {"hip_pain": "front"}]}},
+        {"answer_0_1": {"$and": [{"t": "answer"}, {"$ex": {"pain_level": 1}}, {"$gte": {"pain_level": 5}}]}},
     ], "pri": 4}
 
 

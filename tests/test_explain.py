@@ -122,8 +122,8 @@ def test_how_of_a_cause_goes_through_its_symptoms(records):
 
 def test_how_of_an_item_says_how_it_was_chosen_and_scheduled(records):
     plan = records["desk_runner"]["plan"]
-    item = next(i for i in plan["items"] if i["exercise"] == "side_plank")
-    lines = how(plan, "side_plank")
+    item = next(i for i in plan["items"] if i["exercise"] == "clamshell")
+    lines = how(plan, "clamshell")
     assert lines[-2] == f"  chosen by {item['chosen']['rule']}: {item['chosen']['reason']}"
     assert lines[-1] == f"  scheduled {item['when']} by {item['scheduled_by']}"
 

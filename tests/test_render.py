@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from conftest import EXAMPLES
-from hipcoach.render import CLINICIAN, FORMATS, render
+from hipcoach.render import FORMATS, NOT_A_DIAGNOSIS, render
 
 DESK = yaml.safe_load((EXAMPLES / "desk_runner.yaml").read_text(encoding="utf-8"))
 ITB = yaml.safe_load((EXAMPLES / "itb_trail_runner.yaml").read_text(encoding="utf-8"))
@@ -57,7 +57,7 @@ def heading(block: dict[str, Any]) -> str:
 
 def shown_drops(plan: dict[str, Any]) -> list[dict[str, Any]]:
     """The drops a runner is shown: ruled out, or cut for time (the rest are only counted)."""
-    return [d for d in plan["dropped"] if d["reason"].startswith(("excluded", "no time"))]
+    return [d for d in plan["dropped"] if d["kind"] in ("equipment", "caution", "budget")]
 
 
 def item_head(item: dict[str, Any]) -> str:
@@ -81,14 +81,47 @@ def test_every_format_ends_with_one_newline(desk_plan, referral):
 def test_text_header_states_minutes_and_balance(any_plan):
     first = render(any_plan).splitlines()[0]
     state = "balanced" if any_plan["balanced"] else "not fully balanced"
-    assert first == (f"Your hip plan: {any_plan['total_minutes']} of "
-                     f"{any_plan['budget_minutes']} minutes, {state}")
+    assert first == (f"Your hip plan: {any_plan['total_minutes']} of your "
+                     f"{any_plan['budget_minutes']} minutes a day, {state}")
 
 
-def test_text_lists_symptoms_and_causes_with_confidence(desk_plan):
+def test_text_words_symptoms_and_causes_by_certainty_not_numbers(desk_plan):
     out = render(desk_plan)
     for entry in desk_plan["symptoms"] + desk_plan["causes"]:
-        assert f"{entry['name']} ({round(entry['confidence'] * 100)}%)" in out
+        name = entry["name"][0].lower() + entry["name"][1:]
+        assert f"{entry['certainty']} {name}" in out
+    assert {e["certainty"] for e in desk_plan["causes"]} == {"likely", "possible"}
+    assert "%" not in render(desk_plan) and "%" not in render(desk_plan, "markdown")
+
+
+def test_text_says_once_that_it_is_not_a_diagnosis(any_plan):
+    for fmt in ("text", "markdown"):
+        assert render(any_plan, fmt).count("not a diagnosis") == 1
+
+
+def test_text_shows_no_rule_ids_or_engine_words(any_plan, rulebase):
+    for fmt in ("text", "markdown"):
+        out = render(any_plan, fmt)
+        for rule in rulebase.rules:
+            assert rule.id not in out, (fmt, rule.id)
+        for word in ("answer minutes", "exclude.", "require", "cf ", "candidate"):
+            assert word not in out, (fmt, word)
+
+
+def test_advice_comes_before_the_exercises(any_plan):
+    lines = render(any_plan).splitlines()
+    first_block = lines.index(heading(any_plan["schedule"][0]))
+    advice = lines.index("ADVICE")
+    assert advice < first_block
+    for entry in any_plan["advice"]:
+        assert lines.index(f"  * {entry['text']}") < first_block
+
+
+def test_every_plan_carries_pain_monitoring_and_see_a_clinician_advice(any_plan):
+    ids = [a["id"] for a in any_plan["advice"]]
+    assert "pain_monitoring" in ids and "see_clinician_if_persists" in ids
+    for entry in any_plan["advice"]:
+        assert entry["rule"] and entry["source"] and entry["because"]
 
 
 def test_text_headings_follow_slot_order(any_plan, rulebase):
@@ -126,20 +159,39 @@ def test_text_block_minutes_add_up(any_plan):
         assert block["minutes"] == pytest.approx(sum(items[ex]["minutes"] for ex in block["exercises"]))
 
 
-def test_text_item_line_shows_name_dose_minutes_cue_and_why(any_plan):
-    lines = render(any_plan).splitlines()
+def test_brief_item_line_shows_name_dose_minutes_cue_and_why(any_plan):
+    lines = render(any_plan, brief=True).splitlines()
     for item in any_plan["items"]:
         index = next(i for i, line in enumerate(lines) if line.startswith(item_head(item)))
         head, cue, why = lines[index:index + 3]
         assert item["dose"] in head
-        assert head.endswith(f", about {item['minutes']} min")
-        assert cue == f"      cue: {item['cue']}"
-        assert why.startswith("      why: for ")
-        assert len(why) > len("      why: for ")
+        a_day = " a day" if item["per_day"] > 1 else ""
+        assert head.endswith(f", about {item['minutes']} min{a_day}")
+        assert cue == f"      Cue: {item['cue']}"
+        assert why.startswith("      Why: for ")
+        assert len(why) > len("      Why: for ")
+
+
+def test_full_text_shows_each_exercise_s_steps_and_cautions(any_plan):
+    lines = render(any_plan).splitlines()
+    for item in any_plan["items"]:
+        index = next(i for i, line in enumerate(lines) if line.startswith(item_head(item)))
+        steps = lines[index + 1:index + 1 + len(item["steps"])]
+        assert steps == [f"      {n}. {s}" for n, s in enumerate(item["steps"], start=1)]
+        after = lines[index + 1 + len(item["steps"]):]
+        for caution in item["cautions"]:
+            assert any(line.startswith("      Take care: ") and line.endswith(caution[1:])
+                       for line in after[:len(item["cautions"])]), caution
+
+
+def test_brief_is_shorter_and_has_no_steps(desk_plan):
+    full, brief = render(desk_plan), render(desk_plan, brief=True)
+    assert len(brief) < len(full)
+    assert "Take care:" not in brief and "      1. " not in brief
 
 
 def test_text_why_line_names_the_causes_served(desk_plan):
-    lines = render(desk_plan).splitlines()
+    lines = render(desk_plan, brief=True).splitlines()
     names = {cause["id"]: cause["name"].lower() for cause in desk_plan["causes"]}
     for item in desk_plan["items"]:
         index = next(i for i, line in enumerate(lines) if line.startswith(item_head(item)))
@@ -151,9 +203,9 @@ def test_text_why_line_names_the_causes_served(desk_plan):
 def test_text_why_line_for_an_item_serving_no_cause(desk_plan):
     plan = copy.deepcopy(desk_plan)
     plan["items"][0]["serves"] = []
-    lines = render(plan).splitlines()
+    lines = render(plan, brief=True).splitlines()
     index = next(i for i, line in enumerate(lines) if line.startswith(item_head(plan["items"][0])))
-    assert lines[index + 2] == "      why: for general hip maintenance"
+    assert lines[index + 2] == "      Why: for general hip maintenance"
 
 
 def test_sides_are_never_said_twice(any_plan):
@@ -207,8 +259,19 @@ def test_text_has_no_left_out_section_when_nothing_was_dropped(desk_plan):
     assert "LEFT OUT" not in render(plan)
 
 
-def test_text_ends_with_the_safety_line(any_plan):
-    assert render(any_plan).splitlines()[-1].startswith("Stop any exercise that causes sharp pain")
+def test_text_names_missing_equipment_in_plain_words(planner):
+    plan = planner.plan({**DESK, "equipment": []})
+    out = render(plan)
+    assert "  * Foam roll – glutes: needs a foam roller, which you don't have" in out
+    assert "missing_equipment" not in out and "foam_roller" not in out
+
+
+def test_text_says_when_the_plan_stops_at_its_most_exercises(planner):
+    plan = planner.plan({**DESK, "minutes": 90})
+    assert plan["capped"] and len(plan["items"]) == plan["max_items"]
+    assert (f"This plan stops at {plan['max_items']} exercises, the most it gives at once so the "
+            f"routine stays doable; it takes {plan['total_minutes']} of your 90 minutes.") in render(plan)
+    assert "stops at" not in render(planner.plan({**DESK, "minutes": 10}))
 
 
 # ------------------------------------------------------------------------------ balance and notes
@@ -246,6 +309,7 @@ def test_at_least_one_sample_runner_gets_an_unbalanced_plan(planner):
 def test_notes_are_printed_for_a_plan_marked_unbalanced(desk_plan):
     plan = copy.deepcopy(desk_plan)
     plan.update(balanced=False, notes=["no time left for a stretch exercise"])
+    plan["unmet"] = [{"rule": "plan.require.stretch", "kind": "no_time", "reason": plan["notes"][0]}]
     out = render(plan)
     assert "not fully balanced" in out.splitlines()[0]
     section = out[out.index("COULD NOT BALANCE THE PLAN"):]
@@ -260,11 +324,14 @@ def test_markdown_uses_headings_and_bullets(any_plan):
     assert lines[0].startswith("# Your hip plan: ")
     for block in any_plan["schedule"]:
         assert f"## {block['label']} ({block['minutes']} min; {block['frequency']})" in lines
+    brief = render(any_plan, "markdown", brief=True).splitlines()
     for item in any_plan["items"]:
+        index = next(i for i, line in enumerate(brief) if line.startswith(f"- **{item['name']}: "))
+        assert brief[index].endswith("**")
+        assert brief[index + 1] == f"  - Cue: {item['cue']}"
+        assert brief[index + 2].startswith("  - Why: for ")
         index = next(i for i, line in enumerate(lines) if line.startswith(f"- **{item['name']}: "))
-        assert lines[index].endswith("**")
-        assert lines[index + 1] == f"  - Cue: {item['cue']}"
-        assert lines[index + 2].startswith("  - Why: for ")
+        assert lines[index + 1] == f"  - 1. {item['steps'][0]}"
     assert not any(line.startswith("  * ") for line in lines)
     assert not any(line.isupper() for line in lines if line.strip())
 
@@ -300,10 +367,23 @@ def test_json_ignores_explain(desk_plan):
 # -------------------------------------------------------------------------------------- referral
 
 
-def test_referral_leads_with_the_clinician_heading(referral):
+def test_referral_leads_with_its_urgency_and_closes_with_matching_advice(referral):
     lines = render(referral).splitlines()
-    assert lines[0] == "SEE A CLINICIAN FIRST"
-    assert render(referral, "markdown").splitlines()[0] == "# See a clinician first"
+    assert referral["urgency"] == "soon"
+    assert lines[0] == referral["referral"]["heading"] == "See a physiotherapist or doctor before you start"
+    assert render(referral, "markdown").splitlines()[0] == f"# {referral['referral']['heading']}"
+    assert lines[-1] == referral["referral"]["advice"]
+
+
+def test_an_emergency_never_ends_with_routine_advice(planner):
+    plan = planner.plan({"red_flags": ["bladder_or_bowel_change", "swelling"]})
+    assert plan["urgency"] == "emergency"
+    assert plan["reasons"][0]["id"] == "bladder_or_bowel_change"  # most urgent first
+    for fmt in ("text", "markdown"):
+        out = render(plan, fmt)
+        assert out.splitlines()[0].lstrip("# ") == "Emergency: go to an emergency department now"
+        assert "emergency department" in out.splitlines()[-1]
+        assert "physiotherapist" not in out
 
 
 def test_referral_lists_every_reason(referral):
@@ -313,12 +393,12 @@ def test_referral_lists_every_reason(referral):
     for reason in referral["reasons"]:
         assert f"  * {reason['message']}" in out
         assert f"- {reason['message']}" in md
-    assert CLINICIAN in out and CLINICIAN in md
+    assert referral["referral"]["advice"] in out and referral["referral"]["advice"] in md
 
 
 def test_referral_shows_no_plan_parts(referral):
     out = render(referral)
-    for absent in ("Your hip plan", "cue:", "why:", "LEFT OUT", "COULD NOT BALANCE"):
+    for absent in ("Your hip plan", "Cue:", "Why:", "LEFT OUT", "COULD NOT BALANCE", "ADVICE"):
         assert absent not in out
 
 

@@ -619,11 +619,11 @@ def test_dedupe_evaluates_each_distinct_profile_once(
     real = score_module.render
     monkeypatch.setattr(score_module, "render",
                         lambda p, answers, traces: calls.append(answers) or real(p, answers, traces))
-    rows = "\n".join(f"r{i},front,{'yes' if i % 2 else 'no'},{30 + i}" for i in range(40))
+    rows = "\n".join(f"r{i},front,{'yes' if i % 2 else 'no'},{30 + i % 2}" for i in range(40))
     survey = write(tmp_path / "s.csv", "respondent_id,knee_pain,squat_difficulty,age\n" + rows)
     summary = run(planner, survey, tmp_path / "out")
     assert summary["scored"] == 40
-    assert len(calls) == 2  # age is tested by no rule, so it does not split profiles
+    assert len(calls) == 2  # 40 rows, two distinct answer profiles
     assert summary["distinct_profiles"] == 2
 
 

@@ -339,7 +339,7 @@ def test_rules_that_need_derived_facts_fire_in_a_plan_trace(traces, rulebase):
     rules = rulebase.by_id()
     derived = [e for e in fires(traces["desk"])
                if any(p.fact != "answer" for p in rules[e["rule"]].patterns)]
-    assert {rules[e["rule"]].layer for e in derived} == {"causes", "candidates", "plan"}
+    assert {rules[e["rule"]].layer for e in derived} == {"causes", "candidates", "plan", "advice"}
 
 
 # ------------------------------------------------------------------------------ determinism
@@ -480,7 +480,7 @@ def test_filter_by_rule_glob(traces):
     events = filter_events(record, rule="cause.*")
     expected = [e for e in fires(record) if e["rule"].startswith("cause.")]
     assert events == expected
-    assert len(events) == 17  # 9 from answers, 8 from symptoms (see the desk runner's trace)
+    assert len(events) == 18  # 9 from answers, 9 from symptoms (see the desk runner's trace)
 
 
 def test_filter_by_rule_glob_in_the_middle(traces):
@@ -490,7 +490,8 @@ def test_filter_by_rule_glob_in_the_middle(traces):
     assert {e["rule"] for e in events} == {
         "cause.weak_glutes.no_strength", "cause.weak_glutes.runners_knee",
         "cause.weak_glutes.low_back", "cause.weak_glutes.poor_squat",
-        "candidate.weak_glutes.strength", "candidate.weak_glutes.dynamic"}
+        "candidate.weak_glutes.strength", "candidate.weak_glutes.abductors",
+        "candidate.weak_glutes.dynamic"}
 
 
 def test_filter_by_rule_prefix(traces):
@@ -541,8 +542,8 @@ def test_filters_combine(traces):
     record = traces["desk"]
     events = filter_events(record, rule="cause.*", layer="causes", fact="runners_knee")
     assert [e["rule"] for e in events] == [
-        "cause.weak_glutes.runners_knee", "cause.tight_hip_flexors.runners_knee",
-        "cause.poor_mechanics.knee_and_squat"]
+        "cause.weak_glutes.runners_knee", "cause.weak_quads.runners_knee",
+        "cause.tight_hip_flexors.runners_knee", "cause.poor_mechanics.knee_and_squat"]
 
 
 def test_no_filter_returns_every_event(traces):
@@ -587,10 +588,10 @@ def test_describe_fire_event_of_each_conclusion_kind(traces):
     require = describe(first(record, "fire", rule="plan.require.warm_up")).splitlines()[2]
     assert require.strip() == "=> require dynamic or mobility"
     exclude = describe(first(record, "fire",
-                             rule="exclude.deep_knee_bend_with_front_knee_pain")).splitlines()[2]
-    assert exclude.strip() == "=> exclude chair_pose_squats"
+                             rule="exclude.deep_knee_bend_with_kneecap_pain")).splitlines()[2]
+    assert exclude.strip() == "=> exclude chair_pose_squats; exclude bouncing_lunges"
     schedule = describe(first(record, "fire", rule="schedule.strength_days")).splitlines()[2]
-    assert schedule.strip() == "=> schedule side_plank in strength_days"
+    assert schedule.strip() == "=> schedule clamshell in strength_days"
     refer = describe(first(traces["red_flag"], "fire", rule="triage.swelling")).splitlines()[2]
     assert refer.strip() == "=> refer swelling"
     propose = describe(first(record, "fire", rule="candidate.overuse.recovery_stretch"))
@@ -615,10 +616,11 @@ def test_describe_withhold_event(traces):
 
 
 def test_describe_select_event(traces):
-    event = first(traces["desk"], "select", exercise="side_plank")
+    event = first(traces["desk"], "select", exercise="clamshell")
     line = describe(event)
-    assert line.split()[:4] == [str(event["seq"]), "select", "plan", "side_plank"]
-    assert "[plan.require.strength]: the plan needs a strength exercise" in line
+    assert line.split()[:4] == [str(event["seq"]), "select", "plan", "clamshell"]
+    assert ("[plan.require.hip_strength_for_kneecap]: the plan needs a strength exercise working "
+            "the hip abductors or hip rotators") in line
 
 
 def test_describe_select_event_that_fills_spare_time_names_no_rule(traces):
@@ -632,7 +634,7 @@ def test_describe_drop_event(traces):
     event = first(traces["desk"], "drop", exercise="chair_pose_squats")
     line = describe(event)
     assert line.split()[:4] == [str(event["seq"]), "drop", "plan", "chair_pose_squats"]
-    assert "[exclude.deep_knee_bend_with_front_knee_pain]: excluded by" in line
+    assert "[exclude.deep_knee_bend_with_kneecap_pain]: A deep single-leg knee bend" in line
 
 
 def test_describe_unmet_event(traces):

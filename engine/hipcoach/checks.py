@@ -3,7 +3,8 @@
 The loaders already reject what breaks the schema (unknown ids, missing sources, duplicate ids);
 a load error is reported as the single finding. The checks here find what loads but can never
 work: entries no answers can reach, rules no answers can fire, causes answered by one kind of
-exercise only, requirements a runner without equipment can never meet, sources nobody cites.
+exercise only, requirements a runner without equipment can never meet, questions no rule reads,
+sources nobody cites.
 Nothing here runs the engine: it reasons over the rules and the answer vocabulary alone.
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 
 from .errors import DataFileError
 from .knowledge import KnowledgeBase, Question, holds, load_knowledge
-from .rulefile import Pattern, Rule, RuleBase, Test, load_rules
+from .rulefile import Pattern, Requirement, Rule, RuleBase, Test, load_rules
 
 #: What each kind of conclusion asserts, as the fact type later patterns match.
 ASSERTS = {"symptom": "symptom", "cause": "cause", "propose": "candidate"}
@@ -68,7 +69,8 @@ def check(knowledge: Path, rules: Path) -> list[Finding]:
                if (reason := blocker(rule, kb, rulebase, reach)) is not None}
     ctx = _Context(kb, rulebase, Path(knowledge), reach, blocked)
     findings = [finding for run in (_unreachable, _never_fires, _category_coverage,
-                                    _no_equipment_requirements, _uncited_sources)
+                                    _no_equipment_requirements, _unread_questions,
+                                    _uncited_sources)
                 for finding in run(ctx)]
     return sorted(findings, key=lambda f: (f.file, f.entry or ""))  # stable: check order kept
 
@@ -117,6 +119,8 @@ def concluded(rule: Rule) -> tuple[str, ...]:
     """The ids a rule concludes (none for an ``exclude`` of the matched exercise)."""
     if rule.target_is_ref:
         return ()
+    if isinstance(rule.target, Requirement):
+        return rule.target.categories
     return rule.target if isinstance(rule.target, tuple) else (rule.target,)
 
 
@@ -259,23 +263,32 @@ def _causes_matched(rule: Rule) -> set[str]:
 
 def _no_equipment_requirements(ctx: _Context) -> Iterator[Finding]:
     """Every plan says it works with no equipment: each requirement must be met by bare floor work."""
-    free = {ctx.kb.exercises[e].category for e in ctx.reach["candidate"]
-            if not ctx.kb.exercises[e].equipment}
+    free = [ctx.kb.exercises[e] for e in ctx.reach["candidate"] if not ctx.kb.exercises[e].equipment]
     for rule in ctx.rulebase.layer("plan"):
-        if rule.conclusion == "require" and ctx.fires(rule) and not free & set(rule.target):
-            wanted = " or ".join(ctx.kb.vocabulary.label(c) for c in rule.target)
+        if rule.conclusion == "require" and ctx.fires(rule) and not any(
+                rule.target.met_by(ex.category, ex.targets) for ex in free):
+            wanted = " or ".join(ctx.kb.vocabulary.label(c) for c in rule.target.categories)
             yield Finding("category_coverage", rule.file, rule.id,
                           f"no {wanted} exercise that needs no equipment can be proposed, so a "
                           f"runner with no equipment can never get a balanced plan")
 
 
+def _unread_questions(ctx: _Context) -> Iterator[Finding]:
+    """A question no rule reads costs the runner an answer and changes nothing: use it or drop it."""
+    read = {field for rule in ctx.rulebase.rules for field in rule.answers_used}
+    for question in ctx.kb.questions.values():
+        if question.id not in read:
+            yield Finding("unread_question", ctx.file("questionnaire.yaml"), question.id,
+                          "no rule reads this answer: use it in a rule or stop asking it")
+
+
 def _uncited_sources(ctx: _Context) -> Iterator[Finding]:
     """An uncited source is stale, or the entries it backs cite the wrong one."""
     kb = ctx.kb
-    cited = {entry.source for group in (kb.exercises, kb.causes, kb.symptoms)
+    cited = {entry.source for group in (kb.exercises, kb.causes, kb.symptoms, kb.advice)
              for entry in group.values()}
     cited |= {rule.source for rule in ctx.rulebase.rules}
     for ident in kb.sources:
         if ident not in cited:
             yield Finding("sources", ctx.file("sources.yaml"), ident,
-                          "cited by no exercise, cause, symptom or rule")
+                          "cited by no exercise, cause, symptom, advice or rule")

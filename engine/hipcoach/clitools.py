@@ -50,14 +50,17 @@ def engine_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """How the plan is shown, and the per-session minutes override."""
+    """How the plan is shown, and the minutes-a-day override."""
 
     @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
                   help="text and markdown are for runners; json is for other tools.")
     @click.option("--minutes", type=int, default=None,
-                  help="Minutes per session (5-90); overrides the 'minutes' answer.")
+                  help="The most a day's hip work may take, in minutes (5-90); overrides the "
+                       "'minutes' answer.")
     @click.option("--explain", is_flag=True,
                   help="Add the full chain behind every choice, down to the answers.")
+    @click.option("--brief", is_flag=True,
+                  help="One line per exercise, without its steps and cautions.")
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         return func(*args, **kwargs)

@@ -4,7 +4,7 @@ The answers (and the equipment each exercise needs) go in as facts. Rules fire i
 each firing is turned into evidence here. When a layer has quiesced, its evidence is combined
 into conclusions (MYCIN certainty), and the conclusions that clear the layer's threshold are
 asserted as facts, which fire the next layer's rules: answers → symptoms → causes → candidate
-exercises (and their exclusions) → plan items (and their schedule). Nothing here knows a
+exercises (and their exclusions) → plan items (and their schedule) → advice. Nothing here knows a
 specific symptom, cause or exercise: all of that is in the rule and knowledge files.
 """
 
@@ -81,6 +81,7 @@ class Derivation:
         default_factory=lambda: {kind: {} for kind in DERIVED})
     exclusions: dict[str, list[Support]] = field(default_factory=dict)
     requirements: list[tuple[Rule, Support]] = field(default_factory=list)
+    advice: dict[str, list[Support]] = field(default_factory=dict)  # in first-firing order
     slots: dict[str, list[tuple[str, Support]]] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)  # only when tracing
     unconsumed: list[dict[str, Any]] = field(default_factory=list)
@@ -136,7 +137,13 @@ class _Collector:
                 concludes.append({"kind": "exclude", "id": exercise})
         elif rule.conclusion == "require":
             self.out.requirements.append((rule, support))
-            concludes.append({"kind": "require", "categories": list(rule.target)})
+            requirement = {"kind": "require", "categories": list(rule.target.categories)}
+            if rule.target.targets:
+                requirement["targets"] = list(rule.target.targets)
+            concludes.append(requirement)
+        elif rule.conclusion == "advise":
+            self.out.advice.setdefault(rule.target, []).append(support)
+            concludes.append({"kind": "advise", "id": rule.target})
         else:  # schedule
             item = next(p for p in premises if p.kind == "item")
             self.out.slots.setdefault(item.id, []).append((rule.target, support))

@@ -15,7 +15,7 @@ from .checks import check, concluded, literals
 from .clitools import engine_options, suggestion
 from .errors import HipcoachError
 from .knowledge import KnowledgeBase, load_knowledge
-from .rulefile import Pattern, Ref, Rule, RuleBase, load_rules
+from .rulefile import Pattern, Ref, Requirement, Rule, RuleBase, load_rules
 
 #: Kinds of entry `kb show ID` looks up, in the order a clash of ids is resolved.
 KINDS = ("exercise", "cause", "symptom", "rule", "source", "question")
@@ -145,6 +145,9 @@ def _pattern(pattern: Pattern) -> dict[str, Any]:
 def _plain(value: Any) -> Any:
     if isinstance(value, Ref):
         return f"{value.alias}.{value.field}"
+    if isinstance(value, Requirement):
+        plain = list(value.categories)
+        return {"category": plain, "targets": list(value.targets)} if value.targets else plain
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):

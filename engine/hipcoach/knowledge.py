@@ -17,9 +17,12 @@ from .errors import AnswersError, KnowledgeError
 from .schema import Entry, entries, load_yaml
 
 FILES = ("sources.yaml", "vocabulary.yaml", "exercises.yaml", "causes.yaml", "symptoms.yaml",
-         "questionnaire.yaml")
+         "questionnaire.yaml", "advice.yaml")
 QUESTION_TYPES = ("int", "number", "bool", "choice", "multi")
 SKIP_OPS = ("eq", "ne", "gt", "gte", "lt", "lte")
+#: A question's ``why_not`` word: ``yours`` (the runner can change it today), ``never`` and
+#: ``lower`` (only lower numbers); a list names the only values why-not may show.
+WHY_NOT_WORDS = ("yours", "never", "lower")
 
 
 def holds(op: str, value: Any, target: Any) -> bool:
@@ -55,9 +58,18 @@ class Vocabulary:
     when: tuple[str, ...]
     sides: tuple[str, ...]
     category_labels: dict[str, str]
+    equipment_names: dict[str, str]
+    certainty_words: tuple[tuple[float, str], ...]  # (min, word), highest min first
 
     def label(self, category: str) -> str:
         return self.category_labels[category]
+
+    def equipment_name(self, item: str) -> str:
+        return self.equipment_names[item]
+
+    def certainty_word(self, cf: float) -> str:
+        """"likely" or "possible": a runner reads words, not percentages."""
+        return next(word for low, word in self.certainty_words if cf >= low)
 
 
 @dataclass(frozen=True)
@@ -76,6 +88,12 @@ class Exercise:
     cautions: tuple[str, ...]
     source: str
     variant_of: str | None = None
+    per_day: int = 1
+
+    @property
+    def day_minutes(self) -> float:
+        """The time the exercise takes in a day: every bout of a dose done several times a day."""
+        return self.minutes * self.per_day
 
 
 @dataclass(frozen=True)
@@ -114,6 +132,7 @@ class Question:
     min: float | None = None
     max: float | None = None
     ask_if_any: tuple[SkipCondition, ...] = ()
+    why_not: str | tuple[Any, ...] | None = None  # see WHY_NOT_WORDS; None: any value
 
     @property
     def values(self) -> tuple[str, ...]:
@@ -150,6 +169,15 @@ class Question:
 
 
 @dataclass(frozen=True)
+class Advice:
+    """A piece of advice a plan can give; rules in ``rules/advice.yaml`` decide who gets it."""
+
+    id: str
+    text: str
+    source: str
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     sources: dict[str, Source]
     vocabulary: Vocabulary
@@ -157,6 +185,7 @@ class KnowledgeBase:
     causes: dict[str, Concept]
     symptoms: dict[str, Concept]
     questions: dict[str, Question]
+    advice: dict[str, Advice]
     digest: str = field(compare=False)
 
     def citation(self, source_id: str) -> str:
@@ -171,12 +200,12 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
 
     sources = {e.data["id"]: _source(e) for e in entries(raw["sources.yaml"], "sources",
                                                           path["sources.yaml"], KnowledgeError)}
-    vocabulary = _vocabulary(raw["vocabulary.yaml"], path["vocabulary.yaml"])
     questions = _questions(raw["questionnaire.yaml"], path["questionnaire.yaml"])
-    if "equipment" not in questions:
-        raise KnowledgeError(path["questionnaire.yaml"], None,
-                             "no 'equipment' question: exercises' equipment is checked against it")
+    for needed, why in PLANNER_QUESTIONS.items():
+        if needed not in questions:
+            raise KnowledgeError(path["questionnaire.yaml"], None, f"no {needed!r} question: {why}")
     equipment = questions["equipment"].values
+    vocabulary = _vocabulary(raw["vocabulary.yaml"], path["vocabulary.yaml"], equipment)
     exercise_entries = entries(raw["exercises.yaml"], "exercises", path["exercises.yaml"],
                                KnowledgeError)
     exercises = {e.data["id"]: _exercise(e, vocabulary, equipment, sources)
@@ -192,8 +221,17 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
     clash = sorted(set(causes) & set(symptoms))
     if clash:
         raise KnowledgeError(path["causes.yaml"], clash[0], "id is used by a symptom as well")
-    return KnowledgeBase(sources, vocabulary, exercises, causes, symptoms, questions,
+    advice = {e.data["id"]: _advice(e, sources)
+              for e in entries(raw["advice.yaml"], "advice", path["advice.yaml"], KnowledgeError)}
+    return KnowledgeBase(sources, vocabulary, exercises, causes, symptoms, questions, advice,
                          digest=_digest(directory))
+
+
+#: Questions the planner itself reads, and why.
+PLANNER_QUESTIONS = {
+    "equipment": "exercises' equipment is checked against it",
+    "minutes": "the plan's time budget comes from it",
+}
 
 
 def _digest(directory: Path) -> str:
@@ -267,9 +305,10 @@ def _source(entry: Entry) -> Source:
     return Source(entry.data["id"], entry.text("title"), entry.text("publisher"))
 
 
-def _vocabulary(data: Any, file: str) -> Vocabulary:
+def _vocabulary(data: Any, file: str, equipment: tuple[str, ...]) -> Vocabulary:
     entry = Entry(data, file, "vocabulary", KnowledgeError)
-    entry.only({"categories", "muscles", "when", "sides", "category_labels"})
+    entry.only({"categories", "muscles", "when", "sides", "category_labels", "equipment_names",
+                "certainty_words"})
     lists = {key: entry.strings(key) for key in ("categories", "muscles", "when", "sides")}
     for key, values in lists.items():
         if not values or len(set(values)) != len(values):
@@ -278,14 +317,33 @@ def _vocabulary(data: Any, file: str) -> Vocabulary:
     if set(labels) != set(lists["categories"]) or not all(
             isinstance(v, str) and v.strip() for v in labels.values()):
         entry.fail("'category_labels' must give a non-empty label to exactly the categories")
+    names = entry.get("equipment_names", dict, what="a mapping of equipment to a name")
+    if set(names) != set(equipment) or not all(isinstance(v, str) and v.strip()
+                                               for v in names.values()):
+        entry.fail("'equipment_names' must give a non-empty name to exactly the choices of the "
+                   f"'equipment' question: {', '.join(equipment)}")
+    words = []
+    for index, raw in enumerate(entry.get("certainty_words", list, what="a list of {min, word}"), 1):
+        sub = Entry(raw, file, f"certainty_words[{index}]", KnowledgeError)
+        sub.only({"min", "word"})
+        low = sub.number("min")
+        if not 0 <= low <= 1 or (words and low >= words[-1][0]):
+            sub.fail(f"'min' must be in [0, 1] and below the one before it, got {low!r}")
+        words.append((float(low), sub.text("word")))
+    if not words or words[-1][0] != 0:
+        entry.fail("'certainty_words' must end with an entry of min 0, so every certainty has a word")
     return Vocabulary(*(tuple(lists[key]) for key in ("categories", "muscles", "when", "sides")),
-                      category_labels=dict(labels))
+                      category_labels=dict(labels), equipment_names=dict(names),
+                      certainty_words=tuple(words))
 
 
 def _exercise(entry: Entry, vocab: Vocabulary, equipment: tuple[str, ...],
               sources: dict[str, Source]) -> Exercise:
     entry.only({"id", "name", "category", "targets", "equipment", "dose", "minutes", "sides", "when",
-                "cue", "steps", "cautions", "source", "variant_of"})
+                "cue", "steps", "cautions", "source", "variant_of", "per_day"})
+    per_day = entry.get("per_day", int, 1, "a whole number")
+    if not 1 <= per_day <= 6:
+        entry.fail(f"'per_day' must be a whole number from 1 to 6, got {per_day!r}")
     targets = entry.choices("targets", vocab.muscles)
     if not targets:
         entry.fail("'targets' must name at least one muscle group")
@@ -310,7 +368,13 @@ def _exercise(entry: Entry, vocab: Vocabulary, equipment: tuple[str, ...],
         cautions=tuple(entry.strings("cautions", [])),
         source=_source_ref(entry, sources),
         variant_of=entry.get("variant_of", str, None),
+        per_day=per_day,
     )
+
+
+def _advice(entry: Entry, sources: dict[str, Source]) -> Advice:
+    entry.only({"id", "text", "source"})
+    return Advice(entry.data["id"], entry.text("text"), _source_ref(entry, sources))
 
 
 def _concept(entry: Entry, sources: dict[str, Source]) -> Concept:
@@ -340,7 +404,8 @@ def _questions(data: Any, file: str) -> dict[str, Question]:
 
 
 def _question(entry: Entry, ids: list[str]) -> Question:
-    entry.only({"id", "prompt", "type", "choices", "min", "max", "default", "help", "ask_if_any"})
+    entry.only({"id", "prompt", "type", "choices", "min", "max", "default", "help", "ask_if_any",
+                "why_not"})
     kind = entry.choice("type", QUESTION_TYPES)
     choices: tuple[Choice, ...] = ()
     low = high = None
@@ -371,6 +436,17 @@ def _question(entry: Entry, ids: list[str]) -> Question:
     question = Question(
         id=entry.data["id"], prompt=entry.text("prompt"), type=kind, default=None,
         help=entry.text("help"), choices=choices, min=low, max=high, ask_if_any=tuple(skips))
+    why_not = entry.get("why_not", (str, list), None, "yours, never, lower or a list of values")
+    if isinstance(why_not, str) and why_not not in WHY_NOT_WORDS:
+        entry.fail(f"'why_not' is {why_not!r}; allowed: {', '.join(WHY_NOT_WORDS)} or a list of values")
+    if why_not == "lower" and kind not in ("int", "number"):
+        entry.fail("'why_not: lower' needs a number question")
+    if isinstance(why_not, list):
+        try:
+            why_not = tuple(question.coerce(value) for value in why_not)
+        except AnswersError as exc:
+            entry.fail(f"bad 'why_not' value: {exc.problem}")
+    question = replace(question, why_not=why_not)
     if "default" not in entry.data:
         entry.fail("missing required key 'default'")
     try:

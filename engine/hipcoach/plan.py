@@ -69,26 +69,57 @@ class _Report:
 
     def build(self) -> Plan:
         budget = self.d.answers["minutes"]
+        max_items = self.rulebase.max_items
         if self.d.refer or self.sel is None:
-            return {"status": "refer", "reasons": self.reasons(), "symptoms": [], "causes": [],
-                    "items": [], "total_minutes": 0, "budget_minutes": budget, "balanced": False,
+            reasons = self.reasons()
+            urgency = self.urgency(reasons)
+            return {"status": "refer", "urgency": urgency, "referral": self.referral(urgency),
+                    "reasons": reasons,
+                    "symptoms": [], "causes": [], "advice": [], "items": [], "total_minutes": 0,
+                    "budget_minutes": budget, "balanced": False,
                     "notes": ["Self-treatment is not advised until a clinician has seen you."],
-                    "dropped": [], "schedule": []}
+                    "unmet": [], "max_items": max_items, "capped": False, "dropped": [],
+                    "schedule": []}
         items = self.items()
         return {
             "status": "plan",
+            "urgency": None,
+            "referral": None,
             "reasons": [],
             "symptoms": self.concepts("symptom"),
             "causes": self.concepts("cause"),
+            "advice": self.advice(),
             "items": items,
             "total_minutes": _num(sum(item["minutes"] for item in items)),
             "budget_minutes": budget,
             "balanced": not self.sel.unmet,
-            "notes": list(self.sel.unmet),
+            "notes": [u.reason for u in self.sel.unmet],
+            "unmet": [{"rule": u.rule, "kind": u.kind, "reason": u.reason} for u in self.sel.unmet],
+            "max_items": max_items,
+            "capped": self.sel.capped,
             "dropped": [{"exercise": d.exercise, "name": self.kb.exercises[d.exercise].name,
-                         "reason": d.reason, "rule": d.rule} for d in self.sel.dropped],
+                         "kind": d.kind, "reason": d.reason, "rule": d.rule}
+                        for d in self.sel.dropped],
             "schedule": self.schedule(items),
         }
+
+    def urgency(self, reasons: list[dict[str, Any]]) -> str | None:
+        """The most urgent of the reasons' urgencies (the triage file lists them in that order)."""
+        order = [u.id for u in self.rulebase.urgencies]
+        found = [r["urgency"] for r in reasons if r["urgency"] in order]
+        return min(found, key=order.index) if found else None
+
+    def referral(self, urgency: str | None) -> dict[str, str] | None:
+        """What the runner reads first and last in a referral: where to go, and how soon."""
+        found = next((u for u in self.rulebase.urgencies if u.id == urgency), None)
+        return None if found is None else {"heading": found.heading, "advice": found.advice}
+
+    def advice(self) -> list[dict[str, Any]]:
+        """The advice the rules gave, in the order of the knowledge base's advice file."""
+        return [{"id": advice.id, "text": advice.text, "rule": self.d.advice[advice.id][0].rule,
+                 "source": self.kb.citation(advice.source),
+                 "because": [self.support(s) for s in self.d.advice[advice.id]]}
+                for advice in self.kb.advice.values() if advice.id in self.d.advice]
 
     def support(self, support: Support) -> dict[str, Any]:
         rule = self.rules[support.rule]
@@ -97,18 +128,22 @@ class _Report:
                 "from": [premise_json(p) for p in support.premises]}
 
     def reasons(self) -> list[dict[str, Any]]:
+        """The referral's reasons, most urgent first (then in firing order)."""
         reasons = []
         for support in self.d.referrals:
             rule = self.rules[support.rule]
-            reasons.append({"id": rule.target, "message": rule.rationale, "rule": rule.id,
-                            "source": self.kb.citation(rule.source),
+            reasons.append({"id": rule.target, "urgency": rule.urgency, "message": rule.rationale,
+                            "rule": rule.id, "source": self.kb.citation(rule.source),
                             "from": [premise_json(p) for p in support.premises]})
-        return reasons
+        order = [u.id for u in self.rulebase.urgencies]
+        return sorted(reasons, key=lambda r: order.index(r["urgency"]) if r["urgency"] in order
+                      else len(order))
 
     def concepts(self, kind: str) -> list[dict[str, Any]]:
         known = self.kb.symptoms if kind == "symptom" else self.kb.causes
         ordered = sorted(self.d.conclusions[kind].values(), key=lambda c: (-rounded(c.cf), c.id))
         return [{"id": c.id, "name": known[c.id].name, "confidence": rounded(c.cf),
+                 "certainty": self.kb.vocabulary.certainty_word(rounded(c.cf)),
                  "because": [self.support(s) for s in c.support]} for c in ordered]
 
     def slot_of(self, exercise: str) -> tuple[str, str | None]:
@@ -132,7 +167,8 @@ class _Report:
             rows.append((slot_order.index(slot), index, {
                 "exercise": ex.id, "name": ex.name, "category": ex.category,
                 "targets": list(ex.targets), "equipment": list(ex.equipment), "dose": ex.dose,
-                "minutes": _num(ex.minutes), "sides": ex.sides, "when": slot, "cue": ex.cue,
+                "minutes": _num(ex.day_minutes), "per_day": ex.per_day, "sides": ex.sides,
+                "when": slot, "cue": ex.cue, "steps": list(ex.steps), "cautions": list(ex.cautions),
                 "confidence": rounded(candidate.cf), "serves": sorted(causes_served(candidate)),
                 "because": [self.support(s) for s in candidate.support],
                 "chosen": {"rule": pick.rule, "reason": pick.reason},

@@ -1,4 +1,8 @@
-"""Plans as a runner reads them (text, Markdown) and as tools read them (JSON)."""
+"""Plans as a runner reads them (text, Markdown) and as tools read them (JSON).
+
+Text and Markdown are written for the runner: plain words, certainty as "likely" or "possible",
+no rule ids and no engine words. Those stay in the JSON, in ``--explain`` and in traces.
+"""
 
 from __future__ import annotations
 
@@ -10,22 +14,28 @@ from .explain import explain_plan
 Plan = dict[str, Any]
 FORMATS = ("text", "json", "markdown")
 SIDES = {"each": "each side", "both": "both sides together", "alternate": "alternating sides"}
-CLINICIAN = ("Please see a physiotherapist, sports doctor or GP before starting any self-treatment; "
-             "bring this list with you.")
+NOT_A_DIAGNOSIS = ("This is general guidance from your answers, not a diagnosis. Stop any "
+                   "exercise that causes sharp pain.")
+#: Drop kinds a runner is shown one by one; the rest are counted.
+SHOWN_DROPS = ("equipment", "caution", "budget")
 
 
-def render(plan: Plan, fmt: str = "text", explain: bool = False) -> str:
-    """``plan`` in ``fmt``; ``explain`` adds every derivation chain (text and Markdown)."""
+def render(plan: Plan, fmt: str = "text", explain: bool = False, brief: bool = False) -> str:
+    """``plan`` in ``fmt``; ``explain`` adds every derivation chain (text and Markdown), and
+    ``brief`` gives each exercise one line instead of its steps and cautions."""
     if fmt == "json":
         return to_json(plan)
-    markdown = fmt == "markdown"
-    lines = _referral(plan, markdown) if plan["status"] == "refer" else _plan(plan, markdown)
+    page = _Page(fmt == "markdown")
+    if plan["status"] == "refer":
+        _referral(plan, page)
+    else:
+        _plan(plan, page, brief)
     if explain:
         chains = explain_plan(plan)
         title = "Why a referral" if plan["status"] == "refer" else "How this plan was derived"
-        lines += ["", f"## {title}" if markdown else title.upper(), ""]
-        lines += ["```", *chains, "```"] if markdown else chains
-    return "\n".join(lines) + "\n"
+        page.heading(title)
+        page.lines += ["```", *chains, "```"] if page.markdown else chains
+    return "\n".join(page.lines).rstrip("\n") + "\n"
 
 
 def to_json(plan: Plan) -> str:
@@ -33,10 +43,47 @@ def to_json(plan: Plan) -> str:
     return json.dumps(plan, indent=2, ensure_ascii=False) + "\n"
 
 
-def _heading(text: str, markdown: bool, level: int = 2, detail: str = "") -> list[str]:
-    if markdown:
-        return ["#" * level + " " + text + (f" ({detail})" if detail else ""), ""]
-    return [text.upper() + (f"  ({detail})" if detail else ""), ""]
+class _Page:
+    """Lines of text or Markdown, with the few shapes a plan needs."""
+
+    def __init__(self, markdown: bool) -> None:
+        self.markdown = markdown
+        self.lines: list[str] = []
+
+    def title(self, text: str) -> None:
+        self.lines += [f"# {text}" if self.markdown else text, ""]
+
+    def heading(self, text: str, detail: str = "") -> None:
+        if self.lines and self.lines[-1] != "":
+            self.lines.append("")
+        if self.markdown:
+            self.lines += [f"## {text}" + (f" ({detail})" if detail else ""), ""]
+        else:
+            self.lines += [text.upper() + (f"  ({detail})" if detail else ""), ""]
+
+    def para(self, text: str) -> None:
+        self.lines += [text, ""]
+
+    def bullet(self, text: str) -> None:
+        self.lines.append(f"- {text}" if self.markdown else f"  * {text}")
+
+    def detail(self, text: str) -> None:
+        """A line under the last bullet: a step, a caution, the cue."""
+        self.lines.append(f"  - {text}" if self.markdown else f"      {text}")
+
+    def end_list(self) -> None:
+        self.lines.append("")
+
+
+def _referral(plan: Plan, page: _Page) -> None:
+    referral = plan.get("referral") or {}
+    page.title(referral.get("heading", "See a clinician first"))
+    page.para("hipcoach will not suggest exercises, because:")
+    for reason in plan["reasons"]:
+        page.bullet(reason["message"])
+    page.end_list()
+    page.para(referral.get("advice", "Please see a physiotherapist, sports doctor or GP before "
+                                     "starting any self-treatment."))
 
 
 def _dose(item: dict[str, Any]) -> str:
@@ -47,55 +94,73 @@ def _dose(item: dict[str, Any]) -> str:
     return f"{item['dose']}, {sides}"
 
 
-def _referral(plan: Plan, markdown: bool) -> list[str]:
-    lines = _heading("See a clinician first", markdown, 1)
-    lines.append("hipcoach will not suggest exercises, because:")
-    for reason in plan["reasons"]:
-        lines.append(f"- {reason['message']}" if markdown else f"  * {reason['message']}")
-    lines += ["", CLINICIAN]
-    return lines
+def _worded(entries: list[dict[str, Any]], words: dict[str, str]) -> str:
+    """"likely runner's knee; possible tight hip flexors": certainty in words, not numbers."""
+    return "; ".join(f"{words[e['id']]} {e['name'][0].lower()}{e['name'][1:]}"
+                     for e in entries) or "nothing in particular"
 
 
-def _names(entries: list[dict[str, Any]]) -> str:
-    return ", ".join(f"{e['name']} ({round(e['confidence'] * 100)}%)" for e in entries) or "none"
-
-
-def _plan(plan: Plan, markdown: bool) -> list[str]:
+def _plan(plan: Plan, page: _Page, brief: bool) -> None:
     state = "balanced" if plan["balanced"] else "not fully balanced"
-    lines = _heading(f"Your hip plan: {plan['total_minutes']} of {plan['budget_minutes']} minutes, "
-                     f"{state}", markdown, 1) if markdown else \
-        [f"Your hip plan: {plan['total_minutes']} of {plan['budget_minutes']} minutes, {state}", ""]
-    lines.append(f"What your answers point to: {_names(plan['symptoms'])}")
-    lines.append(f"Likely causes: {_names(plan['causes'])}")
+    page.title(f"Your hip plan: {plan['total_minutes']} of your {plan['budget_minutes']} minutes "
+               f"a day, {state}")
+    page.para(NOT_A_DIAGNOSIS)
+    words = {e["id"]: e["certainty"] for e in plan["symptoms"] + plan["causes"]}
+    page.para(f"What your answers point to: {_worded(plan['symptoms'], words)}.")
+    page.para(f"What may be behind it: {_worded(plan['causes'], words)}.")
+    if plan["advice"]:
+        page.heading("Advice")
+        for advice in plan["advice"]:
+            page.bullet(advice["text"])
+        page.end_list()
     causes = {c["id"]: c["name"] for c in plan["causes"]}
     items = {item["exercise"]: item for item in plan["items"]}
     for block in plan["schedule"]:
-        lines.append("")
-        lines += _heading(block["label"], markdown,
-                          detail=f"{block['minutes']} min; {block['frequency']}")
+        page.heading(block["label"], f"{block['minutes']} min; {block['frequency']}")
         for exercise in block["exercises"]:
-            item = items[exercise]
-            serves = ", ".join(causes.get(c, c).lower() for c in item["serves"]) or \
-                "general hip maintenance"
-            head = f"{item['name']}: {_dose(item)}, about {item['minutes']} min"
-            if markdown:
-                lines += [f"- **{head}**", f"  - Cue: {item['cue']}", f"  - Why: for {serves}"]
-            else:
-                lines += [f"  * {head}", f"      cue: {item['cue']}", f"      why: for {serves}"]
+            _exercise(page, items[exercise], causes, brief)
+        page.end_list()
+    _notes(plan, page)
+
+
+def _exercise(page: _Page, item: dict[str, Any], causes: dict[str, str], brief: bool) -> None:
+    serves = ", ".join(causes.get(c, c).lower() for c in item["serves"]) or "general hip maintenance"
+    a_day = " a day" if item.get("per_day", 1) > 1 else ""
+    head = f"{item['name']}: {_dose(item)}, about {item['minutes']} min{a_day}"
+    page.bullet(f"**{head}**" if page.markdown else head)
+    if not brief:
+        for number, step in enumerate(item["steps"], start=1):
+            page.detail(f"{number}. {step}")
+        for caution in item["cautions"]:
+            page.detail(f"Take care: {_lower_first(caution)}")
+    page.detail(f"Cue: {item['cue']}")
+    page.detail(f"Why: for {serves}")
+
+
+def _lower_first(text: str) -> str:
+    """"Keep the back tall" -> "keep the back tall", but "IT band" stays as it is."""
+    return text[0].lower() + text[1:] if text[1:2].islower() else text
+
+
+def _notes(plan: Plan, page: _Page) -> None:
     if plan["notes"]:
-        lines += [""] + _heading("Could not balance the plan", markdown)
-        lines += [f"- {note}" if markdown else f"  * {note}" for note in plan["notes"]]
+        page.heading("Could not balance the plan")
+        for note in plan["notes"]:
+            page.bullet(note)
+        page.end_list()
+    if plan["capped"]:
+        page.para(f"This plan stops at {plan['max_items']} exercises, the most it gives at once so "
+                  f"the routine stays doable; it takes {plan['total_minutes']} of your "
+                  f"{plan['budget_minutes']} minutes.")
     # A runner needs to know what was ruled out or cut for time; candidates that merely did not
     # make the cut are counted, and listed in --format json.
-    shown = [d for d in plan["dropped"] if d["reason"].startswith(("excluded", "no time"))]
+    shown = [d for d in plan["dropped"] if d["kind"] in SHOWN_DROPS]
     if shown:
-        lines += [""] + _heading("Left out", markdown)
-        lines += [(f"- {d['name']}: {d['reason']}" if markdown else f"  * {d['name']}: {d['reason']}")
-                  for d in shown]
+        page.heading("Left out")
+        for drop in shown:
+            page.bullet(f"{drop['name']}: {drop['reason']}")
+        page.end_list()
     others = len(plan["dropped"]) - len(shown)
     if others:
-        lines += ["", f"{others} more suitable exercise{'s' if others > 1 else ''} did not make this "
-                      f"plan (a variant was chosen, or the plan was full); --format json lists them."]
-    lines += ["", "Stop any exercise that causes sharp pain, and see a clinician if pain lasts "
-                  "more than two weeks or gets worse."]
-    return lines
+        page.para(f"{others} more suitable exercise{'s' if others > 1 else ''} did not make this "
+                  f"plan (a variant was chosen, or the plan was full); --format json lists them.")

@@ -18,7 +18,7 @@ from .knowledge import KnowledgeBase
 from .schema import Entry, entries, load_yaml
 
 #: Layers in firing order; each is one file ``rules/<layer>.yaml``.
-LAYERS = ("triage", "symptoms", "causes", "candidates", "plan")
+LAYERS = ("triage", "symptoms", "causes", "candidates", "plan", "advice")
 #: What a rule of each layer may conclude.
 CONCLUSIONS = {
     "triage": ("refer",),
@@ -26,6 +26,7 @@ CONCLUSIONS = {
     "causes": ("cause",),
     "candidates": ("propose", "exclude"),
     "plan": ("require", "schedule"),
+    "advice": ("advise",),
 }
 #: Fact types a pattern can match, and the fields each carries. (Not `id`: durable_rules takes a
 #: fact's `id` as its identity.)
@@ -69,6 +70,28 @@ class Pattern:
 
 
 @dataclass(frozen=True)
+class Requirement:
+    """What a ``require`` rule asks of the plan: an exercise of one of ``categories`` that, when
+    ``targets`` is not empty, also works at least one of those muscle groups."""
+
+    categories: tuple[str, ...]
+    targets: tuple[str, ...] = ()
+
+    def met_by(self, category: str, muscles: tuple[str, ...]) -> bool:
+        return category in self.categories and (not self.targets or bool(set(muscles) & set(self.targets)))
+
+
+@dataclass(frozen=True)
+class Urgency:
+    """How soon a referred runner must be seen; ``heading`` leads the referral and ``advice``
+    closes it."""
+
+    id: str
+    heading: str
+    advice: str
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     layer: str
@@ -81,6 +104,7 @@ class Rule:
     source: str
     priority: int
     order: int
+    urgency: str | None = None  # triage rules only
 
     @property
     def target_is_ref(self) -> bool:
@@ -107,6 +131,7 @@ class RuleBase:
     slots: tuple[Slot, ...]
     max_items: int
     digest: str
+    urgencies: tuple[Urgency, ...] = ()
 
     def layer(self, name: str) -> tuple[Rule, ...]:
         return tuple(rule for rule in self.rules if rule.layer == name)
@@ -121,6 +146,7 @@ def load_rules(directory: Path, kb: KnowledgeBase) -> RuleBase:
     rules: list[Rule] = []
     thresholds: dict[str, float] = {}
     slots: tuple[Slot, ...] = ()
+    urgencies: tuple[Urgency, ...] = ()
     max_items = 0
     sha = hashlib.sha256()
     seen: dict[str, str] = {}
@@ -129,7 +155,7 @@ def load_rules(directory: Path, kb: KnowledgeBase) -> RuleBase:
         data = load_yaml(path, RuleError)
         sha.update(path.read_bytes())
         head = Entry(data, str(path), "file", RuleError)
-        head.only({"layer", "threshold", "rules", "slots", "max_items"})
+        head.only({"layer", "threshold", "rules", "slots", "max_items", "urgencies"})
         if head.text("layer") != layer:
             head.fail(f"'layer' must be {layer!r} in {path.name}")
         threshold = head.number("threshold", 0.0)
@@ -143,13 +169,38 @@ def load_rules(directory: Path, kb: KnowledgeBase) -> RuleBase:
                 head.fail("'max_items' must be at least 1")
         elif head.has("slots") or head.has("max_items"):
             head.fail("'slots' and 'max_items' belong in plan.yaml")
+        if layer == "triage":
+            urgencies = _urgencies(head)
+        elif head.has("urgencies"):
+            head.fail("'urgencies' belongs in triage.yaml")
+        context = _Context(kb, {s.id for s in slots}, {u.id for u in urgencies})
         for entry in entries(data, "rules", str(path), RuleError):
-            rule = _rule(entry, layer, kb, {s.id for s in slots}, len(rules))
+            rule = _rule(entry, layer, context, len(rules))
             if rule.id in seen:
                 entry.fail(f"rule id {rule.id!r} is also used in {seen[rule.id]}")
             seen[rule.id] = str(path)
             rules.append(rule)
-    return RuleBase(tuple(rules), thresholds, slots, max_items, sha.hexdigest())
+    return RuleBase(tuple(rules), thresholds, slots, max_items, sha.hexdigest(), urgencies)
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What a rule is checked against besides the knowledge base: the plan's slots and the
+    triage urgencies."""
+
+    kb: KnowledgeBase
+    slots: set[str]
+    urgencies: set[str]
+
+
+def _urgencies(head: Entry) -> tuple[Urgency, ...]:
+    result = []
+    for entry in entries(head.data, "urgencies", head.file, RuleError):
+        entry.only({"id", "heading", "advice"})
+        result.append(Urgency(entry.data["id"], entry.text("heading"), entry.text("advice")))
+    if not result:
+        head.fail("'urgencies' must list at least one urgency, most urgent first")
+    return tuple(result)
 
 
 def _slots(head: Entry) -> tuple[Slot, ...]:
@@ -162,8 +213,14 @@ def _slots(head: Entry) -> tuple[Slot, ...]:
     return tuple(result)
 
 
-def _rule(entry: Entry, layer: str, kb: KnowledgeBase, slots: set[str], order: int) -> Rule:
-    entry.only({"id", "when", "then", "cf", "rationale", "source", "priority"})
+def _rule(entry: Entry, layer: str, context: _Context, order: int) -> Rule:
+    kb = context.kb
+    entry.only({"id", "when", "then", "cf", "rationale", "source", "priority", "urgency"})
+    urgency = entry.get("urgency", str, None)
+    if layer == "triage" and urgency not in context.urgencies:
+        entry.fail(f"'urgency' must be one of {', '.join(sorted(context.urgencies))}, got {urgency!r}")
+    if layer != "triage" and urgency is not None:
+        entry.fail("'urgency' belongs to triage rules only")
     cf = entry.number("cf", 1.0)
     if not 0 < cf <= 1:
         entry.fail(f"'cf' must be in (0, 1], got {cf!r}")
@@ -184,16 +241,16 @@ def _rule(entry: Entry, layer: str, kb: KnowledgeBase, slots: set[str], order: i
     conclusion, target = next(iter(then.items()))
     if conclusion not in CONCLUSIONS[layer]:
         entry.fail(f"a {layer} rule concludes one of {', '.join(CONCLUSIONS[layer])}, not {conclusion!r}")
-    target = _target(entry, conclusion, target, kb, slots, patterns)
+    target = _target(entry, conclusion, target, kb, context.slots, patterns)
     priority = entry.get("priority", int, 0, "a whole number")
     return Rule(entry.data["id"], layer, entry.file, tuple(patterns), conclusion, target, float(cf),
-                entry.text("rationale"), source, priority, order)
+                entry.text("rationale"), source, priority, order, urgency)
 
 
 def _target(entry: Entry, conclusion: str, target: Any, kb: KnowledgeBase, slots: set[str],
             patterns: list[Pattern]) -> Any:
     known: Mapping[str, Any]
-    if conclusion in ("refer", "symptom", "cause", "schedule") and not isinstance(target, str):
+    if conclusion in ("refer", "symptom", "cause", "schedule", "advise") and not isinstance(target, str):
         entry.fail(f"'{conclusion}' takes a single id, got {target!r}")
     if conclusion == "refer":
         if not isinstance(target, str) or not target.strip():
@@ -204,6 +261,12 @@ def _target(entry: Entry, conclusion: str, target: Any, kb: KnowledgeBase, slots
         if target not in known:
             entry.fail(f"{conclusion} {target!r} is not in the knowledge base's {conclusion}s.yaml")
         return target
+    if conclusion == "advise":
+        if target not in kb.advice:
+            entry.fail(f"advice {target!r} is not in the knowledge base's advice.yaml")
+        return target
+    if conclusion == "require":
+        return _requirement(entry, target, kb)
     if conclusion == "schedule":
         if target not in slots:
             entry.fail(f"schedule slot {target!r} is not among plan.yaml slots: {', '.join(sorted(slots))}")
@@ -218,12 +281,30 @@ def _target(entry: Entry, conclusion: str, target: Any, kb: KnowledgeBase, slots
     names = target if isinstance(target, list) else None
     if not names or not all(isinstance(n, str) for n in names):
         entry.fail(f"'{conclusion}' must be a non-empty list of ids")
-    known = {c: c for c in kb.vocabulary.categories} if conclusion == "require" else kb.exercises
     for name in names:
-        if name not in known:
-            what = "category" if conclusion == "require" else "exercise"
-            entry.fail(f"{conclusion}: unknown {what} {name!r}")
+        if name not in kb.exercises:
+            entry.fail(f"{conclusion}: unknown exercise {name!r}")
     return tuple(names)
+
+
+def _requirement(entry: Entry, target: Any, kb: KnowledgeBase) -> Requirement:
+    """``[categories]`` or ``{category: [categories], targets: [muscle groups]}``."""
+    if isinstance(target, Mapping):
+        if not set(target) <= {"category", "targets"} or "category" not in target:
+            entry.fail("'require' takes a list of categories or {category: [...], targets: [...]}")
+        categories, muscles = target["category"], target.get("targets", [])
+    else:
+        categories, muscles = target, []
+    for what, names, known in (("category", categories, kb.vocabulary.categories),
+                               ("muscle group", muscles, kb.vocabulary.muscles)):
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            entry.fail(f"require: the {what} list must be a list of ids, got {names!r}")
+        for name in names:
+            if name not in known:
+                entry.fail(f"require: unknown {what} {name!r}")
+    if not categories:
+        entry.fail("require: name at least one category")
+    return Requirement(tuple(categories), tuple(muscles))
 
 
 def _patterns(entry: Entry, raw: Any, index: int, kb: KnowledgeBase,

@@ -134,7 +134,9 @@ def _conclusion_text(conclusion: dict[str, Any]) -> str:
         return (f"{kind} {conclusion['id']} +{conclusion['cf']} "
                 f"({conclusion['cf_before']} -> {conclusion['cf_after']})")
     if kind == "require":
-        return f"require {' or '.join(conclusion['categories'])}"
+        muscles = conclusion.get("targets")
+        working = f" working {' or '.join(muscles)}" if muscles else ""
+        return f"require {' or '.join(conclusion['categories'])}{working}"
     if kind == "schedule":
         return f"schedule {conclusion['id']} in {conclusion['slot']}"
     return f"{kind} {conclusion['id']}"

@@ -84,7 +84,7 @@ def how(trace_file: Path, conclusion: str, respondent: str | None) -> None:
 @click.argument("exercise")
 @RESPONDENT
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="text for reading; json with kind, reasons, changes and lifts.")
+              help="text for reading; json with kind, reasons, changes, chosen_for and lifts.")
 @engine_options
 def why_not(trace_file: Path, exercise: str, respondent: str | None, fmt: str, kb: Path | None,
             rules: Path | None) -> None:
@@ -106,14 +106,18 @@ def why_not(trace_file: Path, exercise: str, respondent: str | None, fmt: str, k
     if result.kind in ("in_plan", "referral"):
         return
     if result.changes:
-        click.echo("Answer changes that bring it into the plan (each checked by re-planning):")
+        click.echo("Changes you could make that bring it into the plan (each checked by re-planning):")
         for change in result.changes:
             click.echo(f"  * {change['text']}")
     else:
-        click.echo("No single change suggested by the rules brings it into the plan.")
+        click.echo("No change of equipment or time brings it into the plan.")
     if result.lifts:
-        click.echo("Answer changes that end its exclusion (it then competes for a place):")
+        click.echo("Changes you could make that end its exclusion (it then competes for a place):")
         for change in result.lifts:
+            click.echo(f"  * {change['text']}")
+    if result.chosen_for:
+        click.echo("It would be chosen for a runner whose answers differ like this:")
+        for change in result.chosen_for:
             click.echo(f"  * {change['text']}")
 
 

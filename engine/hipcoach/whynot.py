@@ -5,11 +5,18 @@ engine withheld for low certainty, the causes that were never derived). The answ
 found by asking the rules: every answer test in the rule base suggests values, and each
 suggested change is re-planned to see whether the exercise then makes the plan. Only changes that
 were verified that way are reported.
+
+Changes are split by whom they are for. Answers the questionnaire marks ``why_not: yours``
+(equipment, time) are **changes you could make**; any other answer describes **the runner it
+would be chosen for**. A question's ``why_not`` also keeps changes that would mean more pain, a
+worse symptom or a red flag from ever being offered, and a change that ends in a referral is
+never offered either.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +29,11 @@ from .rulefile import Pattern, Rule, Test
 #: Re-plans tried at most per question; each takes a few milliseconds.
 MAX_TRIALS = 400
 MAX_CHANGES = 5
+#: More minutes tried one at a time past the exercise's own time (then the most allowed): other
+#: requirements may claim the first few.
+MINUTES_STEPS = 10
+#: A question's ``why_not`` word for answers the runner can change today.
+YOURS = "yours"
 
 
 @dataclass
@@ -30,12 +42,13 @@ class WhyNot:
     kind: str  # in_plan, referral, equipment, caution, budget, plan_full, variant,
     #            low_confidence, no_cause, not_proposed
     reasons: list[str]
-    changes: list[dict[str, Any]] = field(default_factory=list)  # bring it into the plan
-    lifts: list[dict[str, Any]] = field(default_factory=list)  # end its exclusion only
+    changes: list[dict[str, Any]] = field(default_factory=list)  # yours: bring it into the plan
+    chosen_for: list[dict[str, Any]] = field(default_factory=list)  # other answers that would
+    lifts: list[dict[str, Any]] = field(default_factory=list)  # yours: end its exclusion only
 
     def to_json(self) -> dict[str, Any]:
         return {"exercise": self.exercise, "kind": self.kind, "reasons": self.reasons,
-                "changes": self.changes, "lifts": self.lifts}
+                "changes": self.changes, "chosen_for": self.chosen_for, "lifts": self.lifts}
 
 
 def why_not(record: dict[str, Any], exercise: str, planner: Planner) -> WhyNot:
@@ -48,9 +61,12 @@ def why_not(record: dict[str, Any], exercise: str, planner: Planner) -> WhyNot:
                    "so no exercise was chosen" for r in plan["reasons"]]
         return WhyNot(exercise, "referral", reasons)
     result = _diagnose(record, exercise, planner)
-    result.changes, result.lifts = _changes(record, exercise, planner)
-    if result.kind not in ("equipment", "caution"):
-        result.lifts = []
+    found, lifted = _changes(record, exercise, planner)
+    yours = {q.id for q in planner.kb.questions.values() if q.why_not == YOURS}
+    result.changes = _minimal([c for c in found if set(c["answers"]) <= yours])
+    result.chosen_for = _minimal([c for c in found if not set(c["answers"]) <= yours])
+    if result.kind in ("equipment", "caution"):
+        result.lifts = _minimal([c for c in lifted if set(c["answers"]) <= yours])
     return result
 
 
@@ -69,24 +85,22 @@ def _main_reason(record: dict[str, Any], exercise: str, planner: Planner) -> Why
     plan, events = record["plan"], record["events"]
     dropped = next((d for d in plan["dropped"] if d["exercise"] == exercise), None)
     if dropped is not None:
-        exclusion = next((e for e in events if e["event"] == "fire" and any(
-            c["kind"] == "exclude" and c["id"] == exercise for c in e["concludes"])), None)
-        if exclusion is not None:
-            facts = list(exclusion["matched"].values())
-            needs = [f["item"] for f in facts if f.get("t") == "requires"]
-            answers = _answers_text(facts)
-            if needs:
-                return WhyNot(exercise, "equipment", [
-                    f"excluded by {exclusion['rule']}: it needs {', '.join(needs)}, which is not "
-                    f"among the runner's equipment ({_equipment(record)})"])
-            return WhyNot(exercise, "caution", [
+        kind = dropped["kind"]
+        exclusion = next((e for e in events if e["event"] == "fire" and e["rule"] == dropped["rule"]
+                          and any(c["kind"] == "exclude" and c["id"] == exercise
+                                  for c in e["concludes"])), None)
+        if kind == "equipment" and exclusion is not None:
+            needs = [f["item"] for f in exclusion["matched"].values() if f.get("t") == "requires"]
+            return WhyNot(exercise, kind, [
+                f"excluded by {exclusion['rule']}: it needs {', '.join(needs)}, which is not "
+                f"among the runner's equipment ({_equipment(record)})"])
+        if kind == "caution" and exclusion is not None:
+            answers = _answers_text(list(exclusion["matched"].values()))
+            return WhyNot(exercise, kind, [
                 f"excluded by {exclusion['rule']} as a caution, because of {answers}: "
                 f"{planner.engine.rules[exclusion['rule']].rationale}"])
-        reason = dropped["reason"]
-        kind = "budget" if reason.startswith("no time") else \
-            "variant" if reason.startswith("a variant") else "plan_full"
         by = f" (for {dropped['rule']})" if dropped.get("rule") else ""
-        return WhyNot(exercise, kind, [f"the plan step dropped it{by}: {reason}"])
+        return WhyNot(exercise, kind, [f"the plan step dropped it{by}: {dropped['reason']}"])
     withheld = {(e["fact"]["kind"], e["fact"]["id"]): e for e in events if e["event"] == "withhold"}
     if ("candidate", exercise) in withheld:
         event = withheld[("candidate", exercise)]
@@ -167,19 +181,25 @@ def _changes(record: dict[str, Any], exercise: str, planner: Planner
             continue
         if exercise in {i["exercise"] for i in plan["items"]}:
             found.append(entry)
-        elif any(d["exercise"] == exercise and not d["reason"].startswith("excluded")
+        elif any(d["exercise"] == exercise and d["kind"] not in ("equipment", "caution")
                  for d in plan["dropped"]):
             lifted.append(entry)
-    return _minimal(found), _minimal(lifted)
+    return found, lifted
 
 
 def _minimal(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Smallest first; a change containing a smaller one that works adds nothing."""
-    changes.sort(key=lambda c: (len(c["answers"]), json.dumps(c["answers"], sort_keys=True)))
+    """Smallest first; a change containing a smaller one that works adds nothing, and of the
+    changes that only add time, the least time is enough."""
+    changes = sorted(changes, key=lambda c: (len(c["answers"]), c["answers"].get("minutes", 0),
+                                             json.dumps(c["answers"], sort_keys=True)))
     minimal: list[dict[str, Any]] = []
     for change in changes:
-        if not any(c["answers"].items() <= change["answers"].items() for c in minimal):
-            minimal.append(change)
+        if any(c["answers"].items() <= change["answers"].items() for c in minimal):
+            continue
+        if set(change["answers"]) == {"minutes"} and any(set(c["answers"]) == {"minutes"}
+                                                         for c in minimal):
+            continue
+        minimal.append(change)
     return minimal[:MAX_CHANGES]
 
 
@@ -192,7 +212,9 @@ def _suggestions(answers: dict[str, Any], exercise: str, planner: Planner) -> li
     if ex.equipment:
         owned = list(answers.get("equipment") or [])
         changes.append({"equipment": owned + [i for i in ex.equipment if i not in owned]})
-    for minutes in (min(90, answers["minutes"] + int(ex.minutes + 0.999)), 90):
+    most = int(questions["minutes"].max or answers["minutes"])
+    first = answers["minutes"] + math.ceil(ex.day_minutes)
+    for minutes in [*range(first, min(most, first + MINUTES_STEPS) + 1), most]:
         if minutes > answers["minutes"]:
             changes.append({"minutes": minutes})
     for rule in planner.rulebase.rules:
@@ -212,16 +234,26 @@ def _suggestions(answers: dict[str, Any], exercise: str, planner: Planner) -> li
                     together[test.field] = values[0]
         if len(together) > 1:
             changes.append(together)
-    if answers["minutes"] < 90:  # the same changes again with all the time there is
-        changes += [{**change, "minutes": 90} for change in changes if "minutes" not in change]
+    if answers["minutes"] < most:  # the same changes again with all the time there is
+        changes += [{**change, "minutes": most} for change in changes if "minutes" not in change]
     safe = []
     for change in changes:
-        merged = {**answers, **change}
-        if merged.get("red_flags") or (merged.get("pain_level") or 0) >= 8:
-            continue  # a change into a referral never brings an exercise in
-        if any(answers.get(k) != v for k, v in change.items()):
-            safe.append({k: v for k, v in change.items() if answers.get(k) != v})
+        change = {k: v for k, v in change.items() if answers.get(k) != v}
+        if change and all(_may_offer(questions[k], answers.get(k), v) for k, v in change.items()):
+            safe.append(change)
     return safe
+
+
+def _may_offer(question: Question, current: Any, value: Any) -> bool:
+    """Whether why-not may show this change: never more pain, a worse symptom or a red flag."""
+    rule = question.why_not
+    if rule == "never":
+        return False
+    if rule == "lower":
+        return isinstance(current, (int, float)) and value < current
+    if isinstance(rule, tuple):
+        return value in rule
+    return True
 
 
 def _satisfying(question: Question, test: Test, answers: dict[str, Any], negated: bool) -> list[Any]:
@@ -229,7 +261,7 @@ def _satisfying(question: Question, test: Test, answers: dict[str, Any], negated
     if test.op == "ref":
         return []
     if question.type == "multi":
-        if test.op != "eq" or question.id == "red_flags":
+        if test.op != "eq":
             return []
         owned = list(answers.get(question.id) or [])
         if negated:
