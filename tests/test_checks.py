@@ -309,3 +309,24 @@ def test_findings_are_sorted_by_file_and_entry_and_repeatable(data_copy):
     assert len({f.check for f in findings}) == 3
     assert [(f.file, f.entry) for f in findings] == sorted((f.file, f.entry or "") for f in findings)
     assert check(knowledge, rules) == findings
+
+
+# ------------------------------------------------------------------------------ unread questions
+
+
+def test_a_question_no_rule_reads_is_reported(data_copy):
+    knowledge, rules = data_copy
+    edit(knowledge / "questionnaire.yaml", lambda data: data["questions"].insert(1, {
+        "id": "shoe_size", "prompt": "What is your shoe size?", "type": "int", "min": 30,
+        "max": 50, "default": 42, "help": "EU sizes."}))
+    finding = only(check(knowledge, rules), "unread_question", knowledge / "questionnaire.yaml",
+                   "shoe_size")
+    assert finding.message == "no rule reads this answer: use it in a rule or stop asking it"
+
+
+def test_age_is_read_by_a_rule_once_more(data_copy):
+    """Age was asked and never used; the rule that uses it is what keeps kb check quiet."""
+    knowledge, rules = data_copy
+    edit(rules / "candidates.yaml", drop_rules(lambda r: "age" in str(r["when"])))
+    edit(rules / "advice.yaml", drop_rules(lambda r: "age" in str(r["when"])))
+    only(check(knowledge, rules), "unread_question", knowledge / "questionnaire.yaml", "age")

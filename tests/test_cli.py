@@ -698,3 +698,74 @@ def test_ask_reprompts_after_infinity_for_an_integer(kb):
     result = ask(kb, typed={"age": ["inf", "40"]})
     assert result.exception is None, repr(result.exception)
     assert "Error: must be between 12 and 100" in result.stderr
+
+
+def test_ask_stops_at_the_first_red_flag_and_shows_the_referral(kb):
+    flag = number_of(kb, "red_flags", "bladder_or_bowel_change")
+    result = ok(invoke("ask", input=f"40\n20\n{flag}\n"))  # age, km, red flags, then nothing
+    assert result.stdout.startswith("Emergency: go to an emergency department now\n")
+    assert "Question 3 of 15" in result.stderr and "Question 4 of" not in result.stderr
+
+
+def test_ask_stops_after_a_pain_level_that_refers(kb):
+    values = {"knee_pain": "front", "pain_level": 9}
+    result = ok(ask(kb, "--format", "json", values=values))
+    assert json.loads(result.stdout)["reasons"][0]["id"] == "severe_pain"
+    asked = [line for line in result.stderr.splitlines() if line.startswith("Question ")]
+    assert asked[-1].endswith(kb.questions["pain_level"].prompt)
+
+
+def test_ask_numbers_each_question_out_of_the_whole_questionnaire(kb):
+    result = ok(ask(kb))
+    total = len(kb.questions)
+    assert f"Question 1 of {total}: {kb.questions['age'].prompt}" in result.stderr
+    assert f"Question {total} of {total}: {kb.questions['minutes'].prompt}" in result.stderr
+
+
+def test_ask_with_minutes_option_does_not_ask_for_minutes(kb):
+    result = ok(ask(kb, "--minutes", 12, "--format", "json"))
+    assert kb.questions["minutes"].prompt not in result.stderr
+    assert f"of {len(kb.questions) - 1}: " in result.stderr
+    assert json.loads(result.stdout)["budget_minutes"] == 12
+
+
+@pytest.mark.parametrize("args", [("--minutes", 3), ("--minutes", 500)])
+def test_ask_refuses_bad_minutes_before_the_first_question(args):
+    result = invoke("ask", *args, input="40\n")
+    message = failed(result, 1, "--minutes")
+    assert "between 5 and 90" in message
+    assert "Question 1" not in result.stderr
+
+
+def test_ask_refuses_saving_to_a_folder_before_the_first_question(tmp_path):
+    result = invoke("ask", "--save", tmp_path, input="40\n")
+    assert result.exit_code == 2 and "is a directory" in result.stderr  # a usage error
+    assert "Question 1" not in result.stderr
+
+
+@pytest.mark.parametrize("line", ["FRONT", "Front", "around or behind the KNEECAP"])
+def test_ask_takes_choices_in_any_case_by_value_or_label(kb, tmp_path, line):
+    saved = tmp_path / "a.json"
+    ok(ask(kb, "--save", saved, values={"knee_pain": "front"}, typed={"knee_pain": [line]}))
+    assert json.loads(saved.read_text(encoding="utf-8"))["knee_pain"] == "front"
+
+
+@pytest.mark.parametrize("line", ["1 6", "1,6", "1, 6", "6 1", "Foam_Roller mat"])
+def test_ask_takes_multi_answers_separated_by_spaces_or_commas(kb, tmp_path, line):
+    saved = tmp_path / "a.json"
+    ok(ask(kb, "--save", saved, values={"equipment": ["foam_roller", "mat"]},
+           typed={"equipment": [line]}))
+    assert json.loads(saved.read_text(encoding="utf-8"))["equipment"] == ["foam_roller", "mat"]
+
+
+def test_ask_interrupted_says_nothing_was_saved(kb, tmp_path, monkeypatch):
+    import hipcoach.cli as cli_module
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise click.Abort()  # what click.prompt raises on Ctrl-C
+
+    monkeypatch.setattr(cli_module, "_prompt", interrupted)
+    saved = tmp_path / "a.json"
+    result = invoke("ask", "--save", saved)
+    assert result.exit_code == 1 and not saved.exists()
+    assert result.stderr.strip().splitlines() == ["Stopped: nothing was saved and no plan was made."]

@@ -116,8 +116,6 @@ def _check_before_asking(planner: Planner, save: Path | None, minutes: int | Non
     """Refuse a bad --save or --minutes before the first question, not after the last one;
     a good --minutes becomes the answer to that question."""
     if save is not None:
-        if save.is_dir():
-            raise click.ClickException(f"cannot save answers to {save}: it is a folder")
         if not save.parent.is_dir():
             raise click.ClickException(f"cannot save answers to {save}: folder {save.parent} "
                                        "does not exist")

@@ -18,11 +18,12 @@ from .knowledge import KnowledgeBase, load_knowledge
 from .rulefile import Pattern, Ref, Requirement, Rule, RuleBase, load_rules
 
 #: Kinds of entry `kb show ID` looks up, in the order a clash of ids is resolved.
-KINDS = ("exercise", "cause", "symptom", "rule", "source", "question")
+KINDS = ("exercise", "cause", "symptom", "rule", "source", "question", "advice")
 #: The kinds the whole-KB JSON lists, under their plural keys.
 LISTED = ("symptom", "cause", "exercise", "rule")
 #: Which conclusions and which pattern fields name an entry of a kind.
-_CONCLUSION_KIND = {"propose": "exercise", "exclude": "exercise", "cause": "cause", "symptom": "symptom"}
+_CONCLUSION_KIND = {"propose": "exercise", "exclude": "exercise", "cause": "cause", "symptom": "symptom",
+                    "advise": "advice"}
 _FIELD_KIND = {("candidate", "exercise"): "exercise", ("item", "exercise"): "exercise",
                ("requires", "exercise"): "exercise", ("cause", "name"): "cause",
                ("symptom", "name"): "symptom"}
@@ -41,7 +42,7 @@ def check_command(kb: Path | None, rules: Path | None) -> None:
     Reports, each with its file and entry: load errors (unknown ids, missing sources, duplicate
     ids), symptoms, causes and exercises no answers can reach, rules that can never fire,
     causes served by fewer than two categories of exercise, requirements a runner with no
-    equipment cannot meet, and sources nobody cites.
+    equipment cannot meet, questions no rule reads, and sources nobody cites.
     """
     knowledge, rules = _folders(kb, rules)
     findings = check(knowledge, rules)
@@ -104,7 +105,8 @@ def _counts(kb: KnowledgeBase, rulebase: RuleBase) -> str:
 
 def _catalogue(kb: KnowledgeBase, rulebase: RuleBase) -> dict[str, dict[str, Any]]:
     return {"exercise": kb.exercises, "cause": kb.causes, "symptom": kb.symptoms,
-            "rule": rulebase.by_id(), "source": kb.sources, "question": kb.questions}
+            "rule": rulebase.by_id(), "source": kb.sources, "question": kb.questions,
+            "advice": kb.advice}
 
 
 def _mentions(rule: Rule, kind: str, ident: str) -> bool:
@@ -168,12 +170,14 @@ def _summary(kb: KnowledgeBase, rulebase: RuleBase, catalogue: dict[str, dict[st
         "exercise": lambda e: f"{e.name} ({kb.vocabulary.label(e.category)})",
         "rule": lambda r: f"{r.layer}: {r.conclusion} {_text(_plain(r.target))}",
         "source": lambda s: s.citation, "question": lambda q: q.prompt,
+        "advice": lambda a: a.text if len(a.text) <= 70 else a.text[:69] + "…",
     }
     lines = [f"{_counts(kb, rulebase)}, {len(kb.sources)} sources, {len(kb.questions)} questions"]
-    for kind in ("symptom", "cause", "exercise", "source", "question", "rule"):
+    for kind in ("symptom", "cause", "exercise", "advice", "source", "question", "rule"):
         entries = catalogue[kind]
         width = max((len(i) for i in entries), default=0)
-        lines += ["", f"{kind.capitalize()}s ({len(entries)})"]
+        title = "Advice" if kind == "advice" else f"{kind.capitalize()}s"
+        lines += ["", f"{title} ({len(entries)})"]
         lines += [f"  {i.ljust(width)}  {label[kind](item)}" for i, item in entries.items()]
     return "\n".join(lines)
 
