@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import RuleError
 from .knowledge import KnowledgeBase
@@ -38,6 +38,7 @@ FACT_FIELDS = {
     "requires": ("exercise", "item"),
     "item": ("exercise", "category", "when"),
 }
+T = TypeVar("T")
 SHORTHANDS = ("answer", "no_answer", "symptom", "cause", "candidate", "item")
 OPS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "ref")
 
@@ -194,22 +195,22 @@ class _Context:
 
 
 def _urgencies(head: Entry) -> tuple[Urgency, ...]:
-    result = []
-    for entry in entries(head.data, "urgencies", head.file, RuleError):
-        entry.only({"id", "heading", "advice"})
-        result.append(Urgency(entry.data["id"], entry.text("heading"), entry.text("advice")))
-    if not result:
-        head.fail("'urgencies' must list at least one urgency, most urgent first")
-    return tuple(result)
+    return _named_texts(head, "urgencies", Urgency, ("heading", "advice"),
+                        "at least one urgency, most urgent first")
 
 
 def _slots(head: Entry) -> tuple[Slot, ...]:
+    return _named_texts(head, "slots", Slot, ("label", "frequency"), "at least one schedule slot")
+
+
+def _named_texts(head: Entry, key: str, kind: type[T], fields: tuple[str, ...], what: str) -> tuple[T, ...]:
+    """The non-empty list under ``key`` of a rule file's head, each entry an id and text fields."""
     result = []
-    for entry in entries(head.data, "slots", head.file, RuleError):
-        entry.only({"id", "label", "frequency"})
-        result.append(Slot(entry.data["id"], entry.text("label"), entry.text("frequency")))
+    for entry in entries(head.data, key, head.file, RuleError):
+        entry.only({"id", *fields})
+        result.append(kind(entry.data["id"], *(entry.text(field) for field in fields)))
     if not result:
-        head.fail("'slots' must list at least one schedule slot")
+        head.fail(f"{key!r} must list {what}")
     return tuple(result)
 
 
