@@ -68,3 +68,31 @@ def test_always_a_referral_or_a_sound_plan(raw):
 def test_same_answers_give_the_same_json(raw):
     first = json.dumps(_PLANNER.plan(raw), sort_keys=False)
     assert json.dumps(_PLANNER.plan(dict(raw)), sort_keys=False) == first
+
+
+@SETTINGS
+@given(answers())
+def test_clinical_invariants_hold_for_any_answers(raw):
+    """What a physio would check first, for any runner: urgency on every referral, the most urgent
+    leading; no ballistic moves from 65 or with kneecap pain; no run blocks for a non-runner; hip
+    abductor strength with outer knee or hip pain whenever the plan has room for any strength;
+    pain monitoring advice on every plan."""
+    plan = _PLANNER.plan(raw)
+    if plan["status"] == "refer":
+        order = [u.id for u in _PLANNER.rulebase.urgencies]
+        assert plan["urgency"] == min((r["urgency"] for r in plan["reasons"]), key=order.index)
+        assert plan["reasons"][0]["urgency"] == plan["urgency"]
+        return
+    chosen = {item["exercise"] for item in plan["items"]}
+    if raw.get("age", 35) >= 65:
+        assert not chosen & {"bouncing_lunges", "toy_soldiers", "chair_pose_squats"}
+    if raw.get("knee_pain") == "front":
+        assert not chosen & {"bouncing_lunges", "chair_pose_squats"}
+    if raw.get("weekly_km", 20) == 0:
+        assert not {b["slot"] for b in plan["schedule"]} & {"before_run", "after_run"}
+    strength = [i for i in plan["items"] if i["category"] == "strength"]
+    if "outside" in (raw.get("knee_pain"), raw.get("hip_pain")) and strength:
+        assert any("hip_abductors" in i["targets"] for i in strength)
+    assert [a["id"] for a in plan["advice"]][-2:] == ["pain_monitoring", "see_clinician_if_persists"]
+    assert ("ease_running_load" in [a["id"] for a in plan["advice"]]) == \
+        bool(raw.get("recent_load_increase", False))
