@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import click
 
 from .answers import dumps, normalise, read_answers, should_ask
 from .errors import AnswersError, HipcoachError
+from .formats import FORMATS, json_schema
 from .knowledge import Question
 from .clitools import engine_options, load_planner, output_options
 from .plan import Planner
@@ -191,6 +193,14 @@ def _retry_hint(question: Question, error: AnswersError) -> str:
     if question.type == "bool":
         return "type yes or no"
     return error.problem
+
+
+@cli.command()
+@click.argument("name", type=click.Choice(sorted(FORMATS)))
+def schema(name: str) -> None:
+    """Print the JSON Schema of a format: plan (`plan --format json`), trace (one line of a
+    trace file) or summary (a scoring run's summary.json)."""
+    click.echo(json.dumps(json_schema(name), indent=2, ensure_ascii=False))
 
 
 from .trace_cli import trace  # noqa: E402  (registered after cli is defined)

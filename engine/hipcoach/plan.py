@@ -10,15 +10,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from . import formats
 from .answers import normalise
 from .assemble import Selection, causes_served, choose
 from .bundled import knowledge_dir, rules_dir
 from .certainty import rounded
+from .formats import Plan
 from .inference import Derivation, Engine, Premise, Support
 from .knowledge import KnowledgeBase, load_knowledge
 from .rulefile import RuleBase, load_rules
-
-Plan = dict[str, Any]
 
 
 class Planner:
@@ -35,7 +35,7 @@ class Planner:
         return self.run(raw_answers, minutes)[0]
 
     def trace(self, raw_answers: Mapping[str, Any], minutes: int | None = None,
-              respondent: str | None = None) -> dict[str, Any]:
+              respondent: str | None = None) -> formats.TraceLine:
         """The plan together with the full rule trace that produced it, as one JSON-ready record:
         ``{respondent, answers, status, events, unconsumed, plan}``."""
         plan, derivation = self.run(raw_answers, minutes, trace=True)
@@ -103,31 +103,31 @@ class _Report:
             "schedule": self.schedule(items),
         }
 
-    def urgency(self, reasons: list[dict[str, Any]]) -> str | None:
+    def urgency(self, reasons: list[formats.Reason]) -> str | None:
         """The most urgent of the reasons' urgencies (the triage file lists them in that order)."""
         order = [u.id for u in self.rulebase.urgencies]
         found = [r["urgency"] for r in reasons if r["urgency"] in order]
         return min(found, key=order.index) if found else None
 
-    def referral(self, urgency: str | None) -> dict[str, str] | None:
+    def referral(self, urgency: str | None) -> formats.Referral | None:
         """What the runner reads first and last in a referral: where to go, and how soon."""
         found = next((u for u in self.rulebase.urgencies if u.id == urgency), None)
         return None if found is None else {"heading": found.heading, "advice": found.advice}
 
-    def advice(self) -> list[dict[str, Any]]:
+    def advice(self) -> list[formats.Advice]:
         """The advice the rules gave, in the order of the knowledge base's advice file."""
         return [{"id": advice.id, "text": advice.text, "rule": self.d.advice[advice.id][0].rule,
                  "source": self.kb.citation(advice.source),
                  "because": [self.support(s) for s in self.d.advice[advice.id]]}
                 for advice in self.kb.advice.values() if advice.id in self.d.advice]
 
-    def support(self, support: Support) -> dict[str, Any]:
+    def support(self, support: Support) -> formats.Support:
         rule = self.rules[support.rule]
         return {"rule": rule.id, "confidence": rounded(support.cf), "rationale": rule.rationale,
                 "source": self.kb.citation(rule.source),
                 "from": [premise_json(p) for p in support.premises]}
 
-    def reasons(self) -> list[dict[str, Any]]:
+    def reasons(self) -> list[formats.Reason]:
         """The referral's reasons, most urgent first (then in firing order)."""
         reasons = []
         for support in self.d.referrals:
@@ -139,7 +139,7 @@ class _Report:
         return sorted(reasons, key=lambda r: order.index(r["urgency"]) if r["urgency"] in order
                       else len(order))
 
-    def concepts(self, kind: str) -> list[dict[str, Any]]:
+    def concepts(self, kind: str) -> list[formats.Concept]:
         known = self.kb.symptoms if kind == "symptom" else self.kb.causes
         ordered = sorted(self.d.conclusions[kind].values(), key=lambda c: (-rounded(c.cf), c.id))
         return [{"id": c.id, "name": known[c.id].name, "confidence": rounded(c.cf),
@@ -155,7 +155,7 @@ class _Report:
                                                     self.rules[o[1].rule].order))
         return slot, support.rule
 
-    def items(self) -> list[dict[str, Any]]:
+    def items(self) -> list[formats.Item]:
         assert self.sel is not None
         slot_order = [slot.id for slot in self.rulebase.slots]
         candidates = self.d.conclusions["candidate"]
@@ -176,7 +176,7 @@ class _Report:
             }))
         return [row for _, _, row in sorted(rows, key=lambda r: (r[0], r[1]))]
 
-    def schedule(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def schedule(self, items: list[formats.Item]) -> list[formats.Block]:
         blocks = []
         for slot in self.rulebase.slots:
             chosen = [item for item in items if item["when"] == slot.id]
@@ -187,7 +187,7 @@ class _Report:
         return blocks
 
 
-def premise_json(premise: Premise) -> dict[str, Any]:
+def premise_json(premise: Premise) -> formats.Premise:
     """A premise as the plan's ``from`` lists show it: answers with values, facts with certainty."""
     if premise.kind == "answer":
         return {"answer": premise.id, "value": premise.value}

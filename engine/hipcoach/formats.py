@@ -1,0 +1,232 @@
+"""The public JSON formats, typed once: the plan, the trace line and the survey summary.
+
+These TypedDicts are the one definition of each format. The code that builds a plan or a trace is
+typed against them, and :func:`json_schema` turns them into the JSON Schema that
+``hipcoach schema`` prints and the tests check real output against, so the documentation, the
+code and the checks cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any, Literal, TypedDict, Union
+
+Urgency = Literal["emergency", "same_day", "soon"]
+DropKind = Literal["equipment", "caution", "budget", "plan_full", "variant"]
+UnmetKind = Literal["no_time", "impossible"]
+
+# --------------------------------------------------------------------------- premises ("from")
+
+AnswerPremise = TypedDict("AnswerPremise", {"answer": str, "value": Any})
+SymptomPremise = TypedDict("SymptomPremise", {"symptom": str, "confidence": float})
+CausePremise = TypedDict("CausePremise", {"cause": str, "confidence": float})
+CandidatePremise = TypedDict("CandidatePremise", {"exercise": str, "confidence": float})
+RequiresPremise = TypedDict("RequiresPremise", {"requires": str, "exercise": str})
+ItemPremise = TypedDict("ItemPremise", {"item": str, "category": str})
+Premise = Union[AnswerPremise, SymptomPremise, CausePremise, CandidatePremise, RequiresPremise,
+                ItemPremise]
+
+#: One rule firing behind a conclusion.
+Support = TypedDict("Support", {"rule": str, "confidence": float, "rationale": str, "source": str,
+                                "from": list[Premise]})
+
+
+# ------------------------------------------------------------------------------------ the plan
+
+class Concept(TypedDict):
+    id: str
+    name: str
+    confidence: float
+    certainty: str
+    because: list[Support]
+
+
+Reason = TypedDict("Reason", {"id": str, "urgency": Union[str, None], "message": str, "rule": str,
+                              "source": str, "from": list[Premise]})
+
+
+class Referral(TypedDict):
+    heading: str
+    advice: str
+
+
+class Advice(TypedDict):
+    id: str
+    text: str
+    rule: str
+    source: str
+    because: list[Support]
+
+
+class Chosen(TypedDict):
+    rule: Union[str, None]
+    reason: str
+
+
+class Item(TypedDict):
+    exercise: str
+    name: str
+    category: str
+    targets: list[str]
+    equipment: list[str]
+    dose: str
+    minutes: float
+    per_day: int
+    sides: str
+    when: str
+    cue: str
+    steps: list[str]
+    cautions: list[str]
+    confidence: float
+    serves: list[str]
+    because: list[Support]
+    chosen: Chosen
+    scheduled_by: Union[str, None]
+    source: str
+
+
+class Unmet(TypedDict):
+    rule: str
+    kind: UnmetKind
+    reason: str
+
+
+class Dropped(TypedDict):
+    exercise: str
+    name: str
+    kind: DropKind
+    reason: str
+    rule: Union[str, None]
+
+
+class Block(TypedDict):
+    slot: str
+    label: str
+    frequency: str
+    exercises: list[str]
+    minutes: float
+
+
+class Plan(TypedDict):
+    status: Literal["plan", "refer"]
+    urgency: Union[Urgency, None]
+    referral: Union[Referral, None]
+    reasons: list[Reason]
+    symptoms: list[Concept]
+    causes: list[Concept]
+    advice: list[Advice]
+    items: list[Item]
+    total_minutes: float
+    budget_minutes: int
+    balanced: bool
+    notes: list[str]
+    unmet: list[Unmet]
+    max_items: int
+    capped: bool
+    dropped: list[Dropped]
+    schedule: list[Block]
+
+
+# ------------------------------------------------------------------------------ the trace line
+
+class FireEvent(TypedDict):
+    seq: int
+    event: Literal["fire"]
+    rule: str
+    layer: str
+    matched: dict[str, dict[str, Any]]
+    concludes: list[dict[str, Any]]
+
+
+class Fact(TypedDict):
+    kind: str
+    id: str
+    cf: float
+
+
+AssertEvent = TypedDict("AssertEvent", {"seq": int, "event": Literal["assert"], "layer": str,
+                                        "fact": Fact, "from": list[int]})
+WithholdEvent = TypedDict("WithholdEvent", {"seq": int, "event": Literal["withhold"], "layer": str,
+                                            "fact": Fact, "threshold": float, "from": list[int]})
+
+
+class SelectEvent(TypedDict):
+    seq: int
+    event: Literal["select"]
+    layer: Literal["plan"]
+    exercise: str
+    rule: Union[str, None]
+    reason: str
+
+
+class UnmetEvent(TypedDict):
+    seq: int
+    event: Literal["unmet"]
+    layer: Literal["plan"]
+    rule: str
+    kind: UnmetKind
+    reason: str
+
+
+class DropEvent(TypedDict):
+    seq: int
+    event: Literal["drop"]
+    layer: Literal["plan"]
+    exercise: str
+    rule: Union[str, None]
+    kind: DropKind
+    reason: str
+
+
+Event = Union[FireEvent, AssertEvent, WithholdEvent, SelectEvent, UnmetEvent, DropEvent]
+
+
+class TraceLine(TypedDict):
+    respondent: Union[str, None]
+    answers: dict[str, Any]
+    status: Literal["plan", "refer"]
+    events: list[Event]
+    unconsumed: list[dict[str, Any]]
+    plan: Plan
+
+
+FORMATS: dict[str, Any] = {"plan": Plan, "trace": TraceLine}
+
+
+# ------------------------------------------------------------------------------- JSON Schema
+
+def json_schema(name: str) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of format ``name``, built from its TypedDict: every key
+    required, no other keys allowed."""
+    root = FORMATS[name]
+    definitions: dict[str, Any] = {}
+    body = _schema(root, definitions)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": f"hipcoach {name}", **body, "$defs": dict(sorted(definitions.items()))}
+
+
+def _schema(kind: Any, definitions: dict[str, Any]) -> dict[str, Any]:
+    if kind is Any:
+        return {}
+    if typing.is_typeddict(kind):
+        name = kind.__name__
+        if name not in definitions:
+            definitions[name] = {}  # placeholder: a type may refer to itself
+            hints = typing.get_type_hints(kind)
+            definitions[name] = {
+                "type": "object", "additionalProperties": False, "required": list(hints),
+                "properties": {key: _schema(hint, definitions) for key, hint in hints.items()}}
+        return {"$ref": f"#/$defs/{name}"}
+    origin = typing.get_origin(kind)
+    args = typing.get_args(kind)
+    if origin is Literal:
+        return {"enum": list(args)}
+    if origin in (Union, types.UnionType):
+        return {"anyOf": [_schema(arg, definitions) for arg in args]}
+    if origin is list:
+        return {"type": "array", "items": _schema(args[0], definitions)}
+    if origin is dict:
+        return {"type": "object", "additionalProperties": _schema(args[1], definitions)}
+    simple = {str: "string", bool: "boolean", int: "integer", float: "number", type(None): "null"}
+    return {"type": simple[kind]}

@@ -1,0 +1,78 @@
+"""hipcoach.formats: the typed plan and trace formats, and their JSON Schemas checked against
+real output."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from hypothesis import given
+
+from clirunner import invoke, ok
+from conftest import EXAMPLES
+from hipcoach.formats import FORMATS, json_schema
+from test_properties import SETTINGS, _PLANNER, answers
+
+PERSONAS = Path(__file__).resolve().parent / "personas"
+RUNNERS = sorted(EXAMPLES.glob("*.yaml")) + sorted(PERSONAS.glob("*.json"))
+
+
+def _validator(name: str) -> jsonschema.Draft202012Validator:
+    schema = json_schema(name)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+VALIDATORS = {name: _validator(name) for name in FORMATS}
+
+
+def validator(name: str) -> jsonschema.Draft202012Validator:
+    return VALIDATORS[name]
+
+
+def as_json(data: Any) -> Any:
+    return json.loads(json.dumps(data))
+
+
+@pytest.mark.parametrize("path", RUNNERS, ids=lambda p: p.stem)
+def test_every_example_trace_and_plan_match_their_schemas(planner, path):
+    record = as_json(planner.trace(yaml.safe_load(path.read_text(encoding="utf-8"))))
+    validator("trace").validate(record)
+    validator("plan").validate(record["plan"])
+
+
+@SETTINGS
+@given(answers())
+def test_any_trace_and_its_plan_match_their_schemas(raw):
+    record = as_json(_PLANNER.trace(raw))
+    validator("trace").validate(record)
+    validator("plan").validate(record["plan"])
+
+
+def test_the_schema_rejects_an_unknown_key_and_a_wrong_type(planner):
+    plan = as_json(planner.plan({}))
+    extra = copy.deepcopy(plan)
+    extra["items"][0]["colour"] = "red"
+    wrong = copy.deepcopy(plan)
+    wrong["dropped"][0]["kind"] = "tired"
+    missing = copy.deepcopy(plan)
+    del missing["advice"]
+    for bad in (extra, wrong, missing):
+        with pytest.raises(jsonschema.ValidationError):
+            validator("plan").validate(bad)
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_schema_command_prints_the_schema(name):
+    result = ok(invoke("schema", name))
+    assert json.loads(result.stdout) == json_schema(name)
+
+
+def test_schema_command_names_the_formats_on_a_bad_name():
+    result = invoke("schema", "pizza")
+    assert result.exit_code == 2 and "'plan'" in result.stderr
