@@ -7,13 +7,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install demo check test bench clean
+.PHONY: help install demo check test bench golden clean
 
 help:
 	@echo "make demo   - set up .venv and print a plan for the bundled example runner"
 	@echo "make check  - check the knowledge base and rules (hipcoach kb check)"
 	@echo "make test   - set up .venv with the test extras, run make check, then the whole test suite"
 	@echo "make bench  - print timing figures and ratios"
+	@echo "make golden - store new plan and trace digests (only after a change meant to alter plans)"
 	@echo "make clean  - remove .venv and build leftovers"
 
 $(STAMP): pyproject.toml
@@ -36,6 +37,9 @@ test: $(STAMP) check
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py
+
+golden: $(STAMP)
+	$(BIN)/python tests/golden/make_golden.py
 
 clean:
 	rm -rf $(VENV) build dist engine/*.egg-info .pytest_cache .hypothesis

@@ -1,0 +1,69 @@
+"""Write the golden answer sets and the digests of their plans and traces.
+
+Run it (``make golden``) only after a change that is meant to change plans or traces, and say so in
+the commit: ``test_golden.py`` then holds every later change to byte-identical output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import sys
+from pathlib import Path
+from typing import Any
+
+from hipcoach import Planner
+from hipcoach.knowledge import Question
+from hipcoach.render import to_json
+from hipcoach.trace import dump
+
+HERE = Path(__file__).resolve().parent
+ANSWERS = HERE / "answers.jsonl"
+DIGESTS = HERE / "digests.json"
+COUNT = 300
+SEED = 20261125
+
+
+def value(question: Question, rng: random.Random) -> Any:
+    if question.type == "bool":
+        return rng.random() < 0.5
+    if question.type == "int":
+        return rng.randint(int(question.min or 0), int(question.max or 0))
+    if question.type == "number":
+        return round(rng.uniform(question.min or 0, question.max or 0), 1)
+    if question.type == "choice":
+        return rng.choice(question.values)
+    if question.id == "red_flags" and rng.random() < 0.85:
+        return []
+    return sorted(rng.sample(question.values, rng.randint(0, len(question.values))),
+                  key=question.values.index)
+
+
+def answer_sets(planner: Planner) -> list[dict[str, Any]]:
+    rng = random.Random(SEED)
+    return [{q.id: value(q, rng) for q in planner.kb.questions.values() if rng.random() < 0.75}
+            for _ in range(COUNT)]
+
+
+def digests(planner: Planner, sets: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """sha256 of each set's JSON plan and of its trace line, as the CLI writes them."""
+    out = []
+    for answers in sets:
+        record = planner.trace(answers)
+        out.append({"plan": hashlib.sha256(to_json(record["plan"]).encode()).hexdigest(),
+                    "trace": hashlib.sha256(dump(record).encode()).hexdigest()})
+    return out
+
+
+def main() -> int:
+    planner = Planner()
+    sets = answer_sets(planner)
+    ANSWERS.write_text("".join(json.dumps(s, ensure_ascii=False) + "\n" for s in sets), encoding="utf-8")
+    DIGESTS.write_text(json.dumps(digests(planner, sets), indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {len(sets)} answer sets and their digests to {HERE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
