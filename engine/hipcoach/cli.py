@@ -50,12 +50,12 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("answers", type=click.File("r", encoding="utf-8"))
+@click.argument("answers", type=click.Path(allow_dash=True, path_type=str))
 @output_options
 @click.option("--trace", "trace_file", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Also write the full rule trace as JSON Lines, for `hipcoach trace ...`.")
 @engine_options
-def plan(answers: Any, fmt: str, minutes: int | None, explain: bool, trace_file: Path | None,
+def plan(answers: str, fmt: str, minutes: int | None, explain: bool, trace_file: Path | None,
          kb: Path | None, rules: Path | None) -> None:
     """Print the plan for the answers in ANSWERS (a JSON or YAML file, or - for stdin).
 
@@ -63,9 +63,9 @@ def plan(answers: Any, fmt: str, minutes: int | None, explain: bool, trace_file:
     missing answers take their defaults (`hipcoach ask` lists them).
     """
     planner = load_planner(kb, rules)
-    name = "<stdin>" if answers.name == "<stdin>" else answers.name
-    try:
-        raw = read_answers(answers, name)
+    try:  # a missing or unreadable file is bad input (exit 1), not a usage error
+        raw = read_answers(sys.stdin.buffer, "<stdin>") if answers == "-" \
+            else read_answers(Path(answers))
     except HipcoachError as exc:
         raise click.ClickException(str(exc)) from exc
     _emit(planner, dict(raw), fmt, minutes, explain, trace_file)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import AnswersError, KnowledgeError
+from .errors import AnswersError, KnowledgeError, excerpt
 from .schema import Entry, entries, load_yaml
 
 FILES = ("sources.yaml", "vocabulary.yaml", "exercises.yaml", "causes.yaml", "symptoms.yaml",
@@ -144,7 +144,7 @@ class Question:
         items = _as_list(self.id, value)
         for item in items:
             if item not in self.values:
-                raise AnswersError(self.id, value, f"{item!r} is not allowed; allowed: {allowed}")
+                raise AnswersError(self.id, value, f"{excerpt(item)} is not allowed; allowed: {allowed}")
         # canonical: questionnaire order, no repeats, so ["ball", "mat", "ball"] == ["mat", "ball"]
         return [choice for choice in self.values if choice in items]
 
@@ -184,7 +184,7 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
     for entry in exercise_entries:
         parent = exercises[entry.data["id"]].variant_of
         if parent is not None and parent not in exercises:
-            entry.fail(f"variant_of names unknown exercise {parent!r}")
+            entry.fail(f"variant_of names unknown exercise {excerpt(parent)}")
     causes = {e.data["id"]: _concept(e, sources)
               for e in entries(raw["causes.yaml"], "causes", path["causes.yaml"], KnowledgeError)}
     symptoms = {e.data["id"]: _concept(e, sources)
@@ -257,7 +257,7 @@ def _fmt(number: float | None) -> str:
 def _source_ref(entry: Entry, sources: dict[str, Source]) -> str:
     source = entry.text("source")
     if source not in sources:
-        entry.fail(f"source {source!r} is not in sources.yaml")
+        entry.fail(f"source {excerpt(source)} is not in sources.yaml")
     return source
 
 
@@ -273,7 +273,7 @@ def _vocabulary(data: Any, file: str) -> Vocabulary:
     lists = {key: entry.strings(key) for key in ("categories", "muscles", "when", "sides")}
     for key, values in lists.items():
         if not values or len(set(values)) != len(values):
-            entry.fail(f"{key!r} must be a non-empty list without repeats")
+            entry.fail(f"{excerpt(key)} must be a non-empty list without repeats")
     labels = entry.get("category_labels", dict, what="a mapping of category to label")
     if set(labels) != set(lists["categories"]) or not all(
             isinstance(v, str) and v.strip() for v in labels.values()):
@@ -291,7 +291,7 @@ def _exercise(entry: Entry, vocab: Vocabulary, equipment: tuple[str, ...],
         entry.fail("'targets' must name at least one muscle group")
     minutes = entry.number("minutes")
     if not 0 < minutes <= 30:
-        entry.fail(f"'minutes' must be more than 0 and at most 30, got {minutes!r}")
+        entry.fail(f"'minutes' must be more than 0 and at most 30, got {excerpt(minutes)}")
     steps = entry.strings("steps")
     if not steps:
         entry.fail("'steps' must hold at least one step")
@@ -335,7 +335,7 @@ def _questions(data: Any, file: str) -> dict[str, Question]:
                     raise AnswersError(cond.answer, cond.value, f"{cond.op} needs a number question")
                 target.coerce(cond.value)
             except AnswersError as exc:
-                entry.fail(f"ask_if_any[{index}]: {cond.answer} {cond.op} {cond.value!r}: {exc.problem}")
+                entry.fail(f"ask_if_any[{index}]: {cond.answer} {cond.op} {excerpt(cond.value)}: {exc.problem}")
     return questions
 
 
@@ -366,7 +366,7 @@ def _question(entry: Entry, ids: list[str]) -> Question:
             sub.fail(f"must be {{answer: ID, OP: VALUE}} with OP one of {', '.join(SKIP_OPS)}")
         target = sub.text("answer")
         if target not in ids or target == entry.data["id"]:
-            sub.fail(f"'answer' names unknown or self question {target!r}")
+            sub.fail(f"'answer' names unknown or self question {excerpt(target)}")
         skips.append(SkipCondition(target, ops[0], cond[ops[0]]))
     question = Question(
         id=entry.data["id"], prompt=entry.text("prompt"), type=kind, default=None,

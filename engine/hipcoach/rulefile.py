@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import RuleError
+from .errors import RuleError, excerpt
 from .knowledge import KnowledgeBase
 from .schema import Entry, entries, load_yaml
 
@@ -134,7 +134,7 @@ def load_rules(directory: Path, kb: KnowledgeBase) -> RuleBase:
             head.fail(f"'layer' must be {layer!r} in {path.name}")
         threshold = head.number("threshold", 0.0)
         if not 0 <= threshold < 1:
-            head.fail(f"'threshold' must be in [0, 1), got {threshold!r}")
+            head.fail(f"'threshold' must be in [0, 1), got {excerpt(threshold)}")
         thresholds[layer] = float(threshold)
         if layer == "plan":
             slots = _slots(head)
@@ -146,7 +146,7 @@ def load_rules(directory: Path, kb: KnowledgeBase) -> RuleBase:
         for entry in entries(data, "rules", str(path), RuleError):
             rule = _rule(entry, layer, kb, {s.id for s in slots}, len(rules))
             if rule.id in seen:
-                entry.fail(f"rule id {rule.id!r} is also used in {seen[rule.id]}")
+                entry.fail(f"rule id {excerpt(rule.id)} is also used in {seen[rule.id]}")
             seen[rule.id] = str(path)
             rules.append(rule)
     return RuleBase(tuple(rules), thresholds, slots, max_items, sha.hexdigest())
@@ -166,10 +166,10 @@ def _rule(entry: Entry, layer: str, kb: KnowledgeBase, slots: set[str], order: i
     entry.only({"id", "when", "then", "cf", "rationale", "source", "priority"})
     cf = entry.number("cf", 1.0)
     if not 0 < cf <= 1:
-        entry.fail(f"'cf' must be in (0, 1], got {cf!r}")
+        entry.fail(f"'cf' must be in (0, 1], got {excerpt(cf)}")
     source = entry.text("source")
     if source not in kb.sources:
-        entry.fail(f"source {source!r} is not in the knowledge base's sources.yaml")
+        entry.fail(f"source {excerpt(source)} is not in the knowledge base's sources.yaml")
     raw_when = entry.get("when", list, what="a list of patterns")
     if not raw_when:
         entry.fail("'when' must hold at least one pattern")
@@ -180,10 +180,10 @@ def _rule(entry: Entry, layer: str, kb: KnowledgeBase, slots: set[str], order: i
         entry.fail("'when' needs at least one pattern that is not negated")
     then = entry.get("then", dict, what="a mapping with one conclusion")
     if len(then) != 1:
-        entry.fail(f"'then' must hold exactly one conclusion, got {sorted(then)}")
+        entry.fail(f"'then' must hold exactly one conclusion, got {excerpt(sorted(map(str, then)))}")
     conclusion, target = next(iter(then.items()))
     if conclusion not in CONCLUSIONS[layer]:
-        entry.fail(f"a {layer} rule concludes one of {', '.join(CONCLUSIONS[layer])}, not {conclusion!r}")
+        entry.fail(f"a {layer} rule concludes one of {', '.join(CONCLUSIONS[layer])}, not {excerpt(conclusion)}")
     target = _target(entry, conclusion, target, kb, slots, patterns)
     priority = entry.get("priority", int, 0, "a whole number")
     return Rule(entry.data["id"], layer, entry.file, tuple(patterns), conclusion, target, float(cf),
@@ -194,7 +194,7 @@ def _target(entry: Entry, conclusion: str, target: Any, kb: KnowledgeBase, slots
             patterns: list[Pattern]) -> Any:
     known: Mapping[str, Any]
     if conclusion in ("refer", "symptom", "cause", "schedule") and not isinstance(target, str):
-        entry.fail(f"'{conclusion}' takes a single id, got {target!r}")
+        entry.fail(f"'{conclusion}' takes a single id, got {excerpt(target)}")
     if conclusion == "refer":
         if not isinstance(target, str) or not target.strip():
             entry.fail("'refer' must be a short reason id")
@@ -202,11 +202,11 @@ def _target(entry: Entry, conclusion: str, target: Any, kb: KnowledgeBase, slots
     if conclusion in ("symptom", "cause"):
         known = kb.symptoms if conclusion == "symptom" else kb.causes
         if target not in known:
-            entry.fail(f"{conclusion} {target!r} is not in the knowledge base's {conclusion}s.yaml")
+            entry.fail(f"{conclusion} {excerpt(target)} is not in the knowledge base's {conclusion}s.yaml")
         return target
     if conclusion == "schedule":
         if target not in slots:
-            entry.fail(f"schedule slot {target!r} is not among plan.yaml slots: {', '.join(sorted(slots))}")
+            entry.fail(f"schedule slot {excerpt(target)} is not among plan.yaml slots: {', '.join(sorted(slots))}")
         if not any(p.fact == "item" and not p.negated for p in patterns):
             entry.fail("a schedule rule must match an 'item' pattern")
         return target
@@ -222,7 +222,7 @@ def _target(entry: Entry, conclusion: str, target: Any, kb: KnowledgeBase, slots
     for name in names:
         if name not in known:
             what = "category" if conclusion == "require" else "exercise"
-            entry.fail(f"{conclusion}: unknown {what} {name!r}")
+            entry.fail(f"{conclusion}: unknown {what} {excerpt(name)}")
     return tuple(names)
 
 
@@ -247,7 +247,7 @@ def _patterns(entry: Entry, raw: Any, index: int, kb: KnowledgeBase,
     else:
         entry.fail(f"{where} must be one of {', '.join(SHORTHANDS)} or {{fact: ..., where: ...}}")
     if fact not in FACT_FIELDS:
-        entry.fail(f"{where}: unknown fact type {fact!r}; known: {', '.join(FACT_FIELDS)}")
+        entry.fail(f"{where}: unknown fact type {excerpt(fact)}; known: {', '.join(FACT_FIELDS)}")
     if not isinstance(tests, Mapping):
         entry.fail(f"{where}: the tests must be a mapping of field to value or {{op: value}}")
     alias = raw.get("as")
@@ -272,9 +272,9 @@ def _patterns(entry: Entry, raw: Any, index: int, kb: KnowledgeBase,
 def _check_alias(entry: Entry, where: str, alias: Any, earlier: list[Pattern]) -> None:
     # `s` would make durable_rules hand the action the session state instead of the fact.
     if not isinstance(alias, str) or not alias.isidentifier() or alias == "s" or alias.startswith("_"):
-        entry.fail(f"{where}: alias {alias!r} must be an identifier other than 's', not starting with '_'")
+        entry.fail(f"{where}: alias {excerpt(alias)} must be an identifier other than 's', not starting with '_'")
     if any(p.alias == alias for p in earlier):
-        entry.fail(f"{where}: alias {alias!r} is used twice")
+        entry.fail(f"{where}: alias {excerpt(alias)} is used twice")
 
 
 def _test(entry: Entry, where: str, fact: str, key: Any, value: Any, kb: KnowledgeBase,
@@ -282,9 +282,9 @@ def _test(entry: Entry, where: str, fact: str, key: Any, value: Any, kb: Knowled
     fields = FACT_FIELDS[fact]
     if fact == "answer":
         if key not in kb.questions:
-            entry.fail(f"{where}: unknown answer id {key!r}")
+            entry.fail(f"{where}: unknown answer id {excerpt(key)}")
     elif key not in fields:
-        entry.fail(f"{where}: a {fact} fact has fields {', '.join(fields)}, not {key!r}")
+        entry.fail(f"{where}: a {fact} fact has fields {', '.join(fields)}, not {excerpt(key)}")
     if isinstance(value, Mapping):
         if len(value) != 1 or next(iter(value)) not in OPS:
             entry.fail(f"{where}: {key}: write {{op: value}} with op one of {', '.join(OPS)}")
@@ -301,22 +301,22 @@ def _test(entry: Entry, where: str, fact: str, key: Any, value: Any, kb: Knowled
         return Test(key, op, tuple(operand))
     _value(entry, where, fact, key, operand, kb)
     if op in ("gt", "gte", "lt", "lte") and not _is_number(operand):
-        entry.fail(f"{where}: {key}: {op} needs a number, got {operand!r}")
+        entry.fail(f"{where}: {key}: {op} needs a number, got {excerpt(operand)}")
     return Test(key, op, operand)
 
 
 def _value(entry: Entry, where: str, fact: str, key: str, value: Any, kb: KnowledgeBase) -> None:
     """Check a literal against the vocabulary it will be compared with."""
     if isinstance(value, (Mapping, list)):
-        entry.fail(f"{where}: {key}: expected a single value, got {value!r}")
+        entry.fail(f"{where}: {key}: expected a single value, got {excerpt(value)}")
     if fact == "answer":
         question = kb.questions[key]
         if question.type in ("choice", "multi") and value not in question.values:
-            entry.fail(f"{where}: {key} is never {value!r}; values: {', '.join(question.values)}")
+            entry.fail(f"{where}: {key} is never {excerpt(value)}; values: {', '.join(question.values)}")
         if question.type == "bool" and not isinstance(value, bool):
-            entry.fail(f"{where}: {key} is true or false, not {value!r}")
+            entry.fail(f"{where}: {key} is true or false, not {excerpt(value)}")
         if question.type in ("int", "number") and not _is_number(value):
-            entry.fail(f"{where}: {key} is a number, not {value!r}")
+            entry.fail(f"{where}: {key} is a number, not {excerpt(value)}")
         return
     vocab = {
         ("symptom", "name"): kb.symptoms, ("cause", "name"): kb.causes,
@@ -327,21 +327,21 @@ def _value(entry: Entry, where: str, fact: str, key: str, value: Any, kb: Knowle
         ("requires", "item"): kb.questions["equipment"].values,
     }.get((fact, key))
     if vocab is not None and value not in vocab:
-        entry.fail(f"{where}: {fact} {key} {value!r} is unknown")
+        entry.fail(f"{where}: {fact} {key} {excerpt(value)} is unknown")
     if key == "cf" and not (_is_number(value) and 0 <= value <= 1):
-        entry.fail(f"{where}: cf is compared with numbers in [0, 1], not {value!r}")
+        entry.fail(f"{where}: cf is compared with numbers in [0, 1], not {excerpt(value)}")
 
 
 def _ref(entry: Entry, operand: Any, earlier: list[Pattern]) -> Ref:
     if not isinstance(operand, str) or operand.count(".") != 1:
-        entry.fail(f"ref must be 'ALIAS.FIELD', got {operand!r}")
+        entry.fail(f"ref must be 'ALIAS.FIELD', got {excerpt(operand)}")
     alias, field = operand.split(".")
     target = next((p for p in earlier if p.alias == alias and not p.negated), None)
     if target is None:
-        entry.fail(f"ref {operand!r} names no earlier, non-negated pattern")
+        entry.fail(f"ref {excerpt(operand)} names no earlier, non-negated pattern")
     fields = FACT_FIELDS[target.fact]
     if (fields is None and field not in [t.field for t in target.tests]) or (fields and field not in fields):
-        entry.fail(f"ref {operand!r}: pattern {alias!r} has no field {field!r}")
+        entry.fail(f"ref {excerpt(operand)}: pattern {excerpt(alias)} has no field {excerpt(field)}")
     return Ref(alias, field)
 
 
