@@ -144,14 +144,10 @@ def read_limited(source: Path | TextIO | BinaryIO, limit: int = MAX_BYTES) -> st
                 data: str | bytes = stream.read(limit + 1)
         else:
             data = source.read(limit + 1)
-    except FileNotFoundError:
-        raise ValueError("file not found") from None
-    except IsADirectoryError:
-        raise ValueError("is a folder, not a file") from None
     except UnicodeDecodeError as exc:  # a text stream decodes as it reads
         raise ValueError(_not_utf8(exc)) from None
     except OSError as exc:
-        raise ValueError(f"cannot read: {exc.strerror or exc}") from None
+        raise ValueError(unreadable(exc)) from None
     if len(data) > limit:
         raise ValueError(f"larger than {limit // 1024} kB")
     if isinstance(data, str):
@@ -160,6 +156,15 @@ def read_limited(source: Path | TextIO | BinaryIO, limit: int = MAX_BYTES) -> st
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError(_not_utf8(exc)) from None
+
+
+def unreadable(exc: OSError) -> str:
+    """Why a file could not be read, in the words every input-file error uses."""
+    if isinstance(exc, FileNotFoundError):
+        return "file not found"
+    if isinstance(exc, IsADirectoryError):
+        return "is a folder, not a file"
+    return f"cannot read: {exc.strerror or exc}"
 
 
 def _not_utf8(exc: UnicodeDecodeError) -> str:

@@ -1,0 +1,211 @@
+"""Hostile and broken input files, through the CLI: every command that reads a file answers a
+bad one with exit 1 and one line naming the file (and the line, where it applies), never a
+traceback, and writes its output whole or not at all."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from clirunner import failed, invoke, ok, one_line
+from conftest import EXAMPLES
+from hipcoach import Planner
+from hipcoach.trace import dump
+
+DESK = EXAMPLES / "desk_runner.yaml"
+PLAIN = EXAMPLES / "surveys" / "plain.csv"
+#: Every trace command, with the arguments it needs after the trace file.
+TRACE_COMMANDS = [["show"], ["how", "prolonged_sitting"], ["why-not", "clamshell"], ["graph"], ["coverage"]]
+
+
+@pytest.fixture(scope="module")
+def record(planner: Planner) -> dict[str, Any]:
+    return planner.trace({"knee_pain": "front", "sitting_hours": 9, "low_back": "tight"})
+
+
+def trace_command(command: list[str], path: Path) -> list[Any]:
+    return ["trace", command[0], path, *command[1:]]
+
+
+# ------------------------------------------------------------------------- trace files
+
+@pytest.mark.parametrize("command", TRACE_COMMANDS)
+def test_a_trace_that_is_not_utf8_names_file_and_line(tmp_path: Path, record: dict[str, Any],
+                                                      command: list[str]) -> None:
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes(dump(record).encode() + b'{"respondent": "Zo\xeb"}\n')
+    result = invoke(*trace_command(command, path))
+    message = failed(result, 1)
+    one_line(result)
+    assert message.startswith(f"{path}:2: not UTF-8 text (byte 0xeb)")
+
+
+@pytest.mark.parametrize("command", TRACE_COMMANDS)
+@pytest.mark.parametrize("content, problem", [
+    (b"\x00\x01\x02binary\n", ":1: not a JSON trace line"),
+    (b"[" * 100_000 + b"\n", ":1: not a JSON trace line: nested too deep"),
+    (b'{"respondent": ' + b"9" * 5000 + b"}\n", ":1: not a JSON trace line: Exceeds the limit"),
+    (b'{"a": 1}\n', ":1: not a hipcoach trace (needs keys"),
+])
+def test_a_trace_that_is_not_json_lines_is_one_line(tmp_path: Path, command: list[str],
+                                                     content: bytes, problem: str) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(content)
+    result = invoke(*trace_command(command, path))
+    message = failed(result, 1)
+    one_line(result)
+    assert message.startswith(f"{path}{problem}"), message
+
+
+def _set(record: dict[str, Any], path: list[Any], value: Any) -> dict[str, Any]:
+    copy = json.loads(json.dumps(record))
+    target = copy
+    for step in path[:-1]:
+        target = target[step]
+    if value is KeyError:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return copy
+
+
+WRONG_SHAPES = [
+    (["events"], {"a": 1}, "events must be a list, not an object"),
+    (["events", 0], "fire", "events[0] must be an object, not a string"),
+    (["events", 0, "event"], "explode", "events[0].event must be one of fire, assert"),
+    (["events", 0, "concludes"], KeyError, "events[0] has no 'concludes'"),
+    (["events", 0, "matched", "x"], {"t": "answer"}, "events[0].matched.x names no answer"),
+    (["events", 0, "seq"], "1", "events[0].seq must be a whole number, not a string"),
+    (["plan"], [], "plan must be an object, not a list"),
+    (["plan", "items"], None, "plan.items must be a list, not null"),
+    (["plan", "items", 0, "because", 0, "from"], [{"cause": "x"}],
+     "plan.items[0].because[0].from[0] has no 'confidence'"),
+    (["plan", "causes", 0, "because", 0, "from"], [{"cause": "x", "confidence": 1}],
+     "rests on a derived fact of its own layer or a later one"),
+    (["plan", "causes", 0, "confidence"], True, "must be a number, not true/false"),
+    (["status"], 3, "status must be a string, not a number"),
+    (["answers"], [], "answers must be an object, not a list"),
+]
+
+
+@pytest.mark.parametrize("command", TRACE_COMMANDS)
+@pytest.mark.parametrize("where, value, problem", WRONG_SHAPES,
+                         ids=[".".join(map(str, w[0])) for w in WRONG_SHAPES])
+def test_a_trace_of_the_wrong_shape_is_one_line_naming_what(tmp_path: Path, record: dict[str, Any],
+                                                            command: list[str], where: list[Any],
+                                                            value: Any, problem: str) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text(dump(record) + dump(_set(record, where, value)), encoding="utf-8")
+    result = invoke(*trace_command(command, path), *(["--respondent", "x"] if command != ["coverage"]
+                                                     else []))
+    message = failed(result, 1)
+    one_line(result)
+    assert message.startswith(f"{path}:2: not a hipcoach trace: "), message
+    assert problem in message, message
+
+
+def test_a_cycle_of_causes_in_a_crafted_trace_cannot_loop(tmp_path: Path, record: dict[str, Any]) -> None:
+    cause = record["plan"]["causes"][0]
+    looped = _set(record, ["plan", "causes", 0, "because", 0, "from"],
+                  [{"cause": cause["id"], "confidence": 0.5}])
+    path = tmp_path / "t.jsonl"
+    path.write_text(dump(looped), encoding="utf-8")
+    failed(invoke("trace", "how", path, cause["id"]), 1, "rests on a derived fact")
+
+
+def test_why_not_on_a_trace_whose_answers_no_longer_fit_is_one_line(tmp_path: Path,
+                                                                     record: dict[str, Any]) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text(dump(_set(record, ["answers", "minutes"], 500)), encoding="utf-8")
+    result = invoke("trace", "why-not", path, "clamshell")
+    failed(result, 1, str(path), "the trace's answers cannot be planned again", "'minutes'")
+    one_line(result)
+
+
+def test_a_trace_file_that_is_a_folder(tmp_path: Path) -> None:
+    for command in TRACE_COMMANDS:
+        assert failed(invoke(*trace_command(command, tmp_path)), 1) == f"{tmp_path}: is a folder, not a file"
+
+
+def test_a_good_trace_still_reads(tmp_path: Path, record: dict[str, Any]) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text(dump(record), encoding="utf-8")
+    for command in TRACE_COMMANDS:
+        ok(invoke(*trace_command(command, path)))
+
+
+# ---------------------------------------------------------------------- plan and score inputs
+
+@pytest.mark.parametrize("args", [["plan", "{}"], ["score", "{}", "-o", "-"], ["mapping", "init", "{}"],
+                                  ["score", str(PLAIN), "--mapping", "{}", "-o", "-"]])
+@pytest.mark.parametrize("kind", ["missing", "folder"])
+def test_a_missing_input_or_a_folder_is_exit_1_and_one_line(tmp_path: Path, args: list[str],
+                                                            kind: str) -> None:
+    target = tmp_path / "absent.csv" if kind == "missing" else tmp_path
+    result = invoke(*[str(target) if a == "{}" else a for a in args])
+    problem = "file not found" if kind == "missing" else "is a folder, not a file"
+    assert failed(result, 1) == f"{target}: {problem}"
+    one_line(result)
+
+
+# ---------------------------------------------------------------------- mapping init -o
+
+def test_mapping_init_into_a_missing_folder(tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "map.yaml"
+    result = invoke("mapping", "init", PLAIN, "-o", target)
+    assert failed(result, 1) == f"cannot write {target}: folder {target.parent} does not exist"
+    one_line(result)
+
+
+def test_mapping_init_under_a_file(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    target = blocker / "map.yaml"
+    result = invoke("mapping", "init", PLAIN, "-o", target)
+    assert failed(result, 1) == f"cannot write {target}: {blocker} is not a folder"
+    assert blocker.read_text(encoding="utf-8") == "x"
+
+
+def test_mapping_init_onto_a_folder(tmp_path: Path) -> None:
+    result = invoke("mapping", "init", PLAIN, "-o", tmp_path)
+    assert failed(result, 1) == f"cannot write {tmp_path}: it is a folder"
+
+
+def test_mapping_init_into_a_read_only_folder_leaves_the_old_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests run as root, which writes anywhere, so the refusal a read-only folder gives any
+    other user is simulated where the file is created."""
+    target = tmp_path / "map.yaml"
+    target.write_text("old\n", encoding="utf-8")
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("tempfile.mkstemp", refuse)
+    result = invoke("mapping", "init", PLAIN, "-o", target)
+    assert failed(result, 1) == f"cannot write {target}: Permission denied"
+    assert target.read_text(encoding="utf-8") == "old\n"
+
+
+def test_mapping_init_written_whole_or_not_at_all(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "map.yaml"
+    target.write_text("old\n", encoding="utf-8")
+
+    def fail(*args: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", fail)
+    failed(invoke("mapping", "init", PLAIN, "-o", target), 1, "No space left on device")
+    assert target.read_text(encoding="utf-8") == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["map.yaml"]
+
+
+def test_mapping_init_still_writes(tmp_path: Path) -> None:
+    target = tmp_path / "map.yaml"
+    ok(invoke("mapping", "init", PLAIN, "-o", target))
+    assert "respondent_id" in target.read_text(encoding="utf-8")
