@@ -14,10 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AnswersError, KnowledgeError, excerpt
-from .schema import Entry, entries, load_yaml
+from .schema import Entry, entries, load_yaml, unknown_files
 
 FILES = ("sources.yaml", "vocabulary.yaml", "exercises.yaml", "causes.yaml", "symptoms.yaml",
          "questionnaire.yaml")
+#: The top-level list each file holds (vocabulary.yaml is a mapping of its own).
+LISTS = {"sources.yaml": "sources", "exercises.yaml": "exercises", "causes.yaml": "causes",
+         "symptoms.yaml": "symptoms", "questionnaire.yaml": "questions"}
 QUESTION_TYPES = ("int", "number", "bool", "choice", "multi")
 SKIP_OPS = ("eq", "ne", "gt", "gte", "lt", "lte")
 
@@ -166,8 +169,12 @@ class KnowledgeBase:
 def load_knowledge(directory: Path) -> KnowledgeBase:
     """Load and check every knowledge file in ``directory``."""
     directory = Path(directory)
+    unknown_files(directory, FILES, KnowledgeError, "knowledge")
     raw = {name: load_yaml(directory / name, KnowledgeError) for name in FILES}
     path = {name: str(directory / name) for name in FILES}
+    for name, key in LISTS.items():  # only the list: any other top-level key is a mistake
+        if isinstance(raw[name], dict):
+            Entry(raw[name], path[name], "file", KnowledgeError).only({key})
 
     sources = {e.data["id"]: _source(e) for e in entries(raw["sources.yaml"], "sources",
                                                           path["sources.yaml"], KnowledgeError)}
@@ -185,6 +192,8 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
         parent = exercises[entry.data["id"]].variant_of
         if parent is not None and parent not in exercises:
             entry.fail(f"variant_of names unknown exercise {excerpt(parent)}")
+    for entry in exercise_entries:
+        _check_variants(entry, exercises)
     causes = {e.data["id"]: _concept(e, sources)
               for e in entries(raw["causes.yaml"], "causes", path["causes.yaml"], KnowledgeError)}
     symptoms = {e.data["id"]: _concept(e, sources)
@@ -194,6 +203,21 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
         raise KnowledgeError(path["causes.yaml"], clash[0], "id is used by a symptom as well")
     return KnowledgeBase(sources, vocabulary, exercises, causes, symptoms, questions,
                          digest=_digest(directory))
+
+
+def _check_variants(entry: Entry, exercises: dict[str, Exercise]) -> None:
+    """``variant_of`` must lead to a move that is no one's variant, never back to the start:
+    the plan step follows it to tell two versions of one move apart."""
+    ident = entry.data["id"]
+    chain = [ident]
+    parent = exercises[ident].variant_of
+    while parent is not None and parent not in chain:
+        chain.append(parent)
+        parent = exercises[parent].variant_of
+    if parent == ident:
+        if len(chain) == 1:
+            entry.fail("variant_of names the exercise itself")
+        entry.fail(f"variant_of forms a cycle: {' -> '.join(chain + [ident])}")
 
 
 def _digest(directory: Path) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import RuleError, excerpt
 from .knowledge import KnowledgeBase
-from .schema import Entry, entries, load_yaml
+from .schema import Entry, entries, load_yaml, unknown_files
 
 #: Layers in firing order; each is one file ``rules/<layer>.yaml``.
 LAYERS = ("triage", "symptoms", "causes", "candidates", "plan")
@@ -37,6 +37,19 @@ FACT_FIELDS = {
     "requires": ("exercise", "item"),
     "item": ("exercise", "category", "when"),
 }
+#: The layer whose conclusions each kind of derived fact is.
+FACT_LAYER = {"symptom": "symptoms", "cause": "causes", "candidate": "candidates", "item": "plan"}
+#: When the engine asserts each kind of fact (see ``Engine.derive`` in :mod:`.inference`):
+#: answers and equipment first, then each layer's conclusions once that layer has settled, then
+#: the chosen plan items.
+ASSERTED = {"answer": 0, "requires": 0, "symptom": 1, "cause": 2, "candidate": 3, "item": 4}
+#: When the engine uses each kind of conclusion: a layer's evidence is combined just before its
+#: facts are asserted, exclusions and requirements when the plan is chosen, schedules and
+#: referrals when the plan is reported. A rule can only count if every fact it matches is
+#: asserted before its conclusion is used: a cause rule that matches a cause, say, would fire
+#: after the causes were combined, and its evidence would be silently dropped.
+USED = {"symptom": 1, "cause": 2, "propose": 3, "exclude": 4, "require": 4, "schedule": 5,
+        "refer": 5}
 SHORTHANDS = ("answer", "no_answer", "symptom", "cause", "candidate", "item")
 OPS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "ref")
 
@@ -124,6 +137,7 @@ def load_rules(directory: Path, kb: KnowledgeBase) -> RuleBase:
     max_items = 0
     sha = hashlib.sha256()
     seen: dict[str, str] = {}
+    unknown_files(directory, [f"{layer}.yaml" for layer in LAYERS], RuleError, "rules")
     for layer in LAYERS:
         path = directory / f"{layer}.yaml"
         data = load_yaml(path, RuleError)
@@ -174,8 +188,11 @@ def _rule(entry: Entry, layer: str, kb: KnowledgeBase, slots: set[str], order: i
     if not raw_when:
         entry.fail("'when' must hold at least one pattern")
     patterns: list[Pattern] = []
+    places: list[str] = []  # each pattern's `when[N]`, for errors found once the conclusion is known
     for index, raw in enumerate(raw_when):
-        patterns.extend(_patterns(entry, raw, index, kb, patterns))
+        found = _patterns(entry, raw, index, kb, patterns)
+        patterns.extend(found)
+        places.extend([f"when[{index + 1}]"] * len(found))
     if all(p.negated for p in patterns):
         entry.fail("'when' needs at least one pattern that is not negated")
     then = entry.get("then", dict, what="a mapping with one conclusion")
@@ -184,10 +201,24 @@ def _rule(entry: Entry, layer: str, kb: KnowledgeBase, slots: set[str], order: i
     conclusion, target = next(iter(then.items()))
     if conclusion not in CONCLUSIONS[layer]:
         entry.fail(f"a {layer} rule concludes one of {', '.join(CONCLUSIONS[layer])}, not {excerpt(conclusion)}")
+    _check_timing(entry, layer, conclusion, patterns, places)
     target = _target(entry, conclusion, target, kb, slots, patterns)
     priority = entry.get("priority", int, 0, "a whole number")
     return Rule(entry.data["id"], layer, entry.file, tuple(patterns), conclusion, target, float(cf),
                 entry.text("rationale"), source, priority, order)
+
+
+def _check_timing(entry: Entry, layer: str, conclusion: str, patterns: list[Pattern],
+                  places: list[str]) -> None:
+    """Refuse a pattern on facts the engine asserts only after it has used this rule's
+    conclusion (:data:`ASSERTED`, :data:`USED`): the rule would fire too late to count."""
+    for pattern, where in zip(patterns, places):
+        if ASSERTED[pattern.fact] < USED[conclusion]:
+            continue
+        source = FACT_LAYER[pattern.fact]
+        whose = "this layer's own conclusions" if source == layer else f"from the {source} layer"
+        entry.fail(f"{where}: {pattern.fact} facts are {whose}, asserted only after {conclusion!r} "
+                   f"conclusions are used, so this rule would fire too late and be ignored")
 
 
 def _target(entry: Entry, conclusion: str, target: Any, kb: KnowledgeBase, slots: set[str],

@@ -183,6 +183,23 @@ def load_yaml(path: Path, error: type[DataFileError]) -> Any:
         raise error(str(path), None, f"not valid YAML: {exc}") from None
 
 
+#: Names in a data folder that are never data: packaging and editor leftovers.
+_NOT_DATA = ("__init__.py", "__pycache__")
+
+
+def unknown_files(directory: Path, expected: Iterable[str], error: type[DataFileError],
+                  what: str) -> None:
+    """Refuse a file in ``directory`` that is none of the ``expected`` ones: the engine would
+    never read it, so the rules or entries someone put there would silently do nothing."""
+    if not directory.is_dir():
+        return  # the first expected file then reports "file not found"
+    known = sorted(expected)
+    for child in sorted(directory.iterdir()):
+        if child.name not in known and child.name not in _NOT_DATA and not child.name.startswith("."):
+            raise error(str(child), None, f"unknown file in the {what} folder, so never read; "
+                                          f"the files are {', '.join(known)}")
+
+
 class Entry:
     """One mapping from a data file, with typed getters that raise errors naming the entry."""
 
