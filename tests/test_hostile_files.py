@@ -6,15 +6,26 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from clirunner import failed, invoke, ok, one_line
 from conftest import EXAMPLES
 from hipcoach import Planner
-from hipcoach.trace import dump
+from hipcoach.bundled import knowledge_dir, rules_dir
+from hipcoach.cli import cli
+from hipcoach.errors import HipcoachError
+from hipcoach.knowledge import FILES, load_knowledge
+from hipcoach.mapping import load_mapping
+from hipcoach.rulefile import LAYERS, load_rules
+from hipcoach.trace import dump, read_traces
 
 DESK = EXAMPLES / "desk_runner.yaml"
 PLAIN = EXAMPLES / "surveys" / "plain.csv"
@@ -217,19 +228,6 @@ def test_mapping_init_still_writes(tmp_path: Path) -> None:
 # a generated value, thrown at every loader, directly and through the CLI: the answer is always
 # a HipcoachError (the CLI: exit 1 and one short line), never a traceback.
 
-import shutil  # noqa: E402
-
-import yaml  # noqa: E402
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from hipcoach.bundled import knowledge_dir, rules_dir  # noqa: E402
-from hipcoach.errors import HipcoachError  # noqa: E402
-from hipcoach.knowledge import FILES, load_knowledge  # noqa: E402
-from hipcoach.mapping import load_mapping  # noqa: E402
-from hipcoach.rulefile import LAYERS, load_rules  # noqa: E402
-from hipcoach.trace import read_traces  # noqa: E402
-
 FUZZ = settings(max_examples=60, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 #: An error line holds a path, a short excerpt and at most a list of allowed names.
@@ -302,9 +300,6 @@ def test_any_answers_file_plans_or_is_one_line(tmp_path_factory: Any, content: b
 @FUZZ
 @given(content=documents())
 def test_any_answers_on_stdin_plans_or_is_one_line(content: bytes) -> None:
-    from click.testing import CliRunner
-
-    from hipcoach.cli import cli
     one_error_line(CliRunner().invoke(cli, ["plan", "-"], input=content))
 
 

@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 
 from hipcoach.bundled import knowledge_dir, rules_dir
-from hipcoach.errors import EXCERPT_CHARS, DataFileError, KnowledgeError, MappingError, RuleError, \
-    excerpt
+from hipcoach.errors import EXCERPT_CHARS, DataFileError, KnowledgeError, MappingError, RuleError, excerpt
 from hipcoach.knowledge import load_knowledge
 from hipcoach.mapping import load_mapping
 from hipcoach.rulefile import load_rules

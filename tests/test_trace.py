@@ -8,6 +8,7 @@ are the plan's items and dropped exercises.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 from pathlib import Path
@@ -224,7 +225,7 @@ def test_asserted_symptoms_and_causes_are_the_plans(traces, name):
 def test_cf_before_is_the_previous_cf_after_for_the_same_conclusion(traces, name):
     for key, steps in certainty_steps(traces[name]).items():
         assert steps[0]["cf_before"] == 0.0, key
-        for previous, step in zip(steps, steps[1:]):
+        for previous, step in itertools.pairwise(steps):
             assert step["cf_before"] == previous["cf_after"], key
 
 

@@ -365,7 +365,7 @@ def test_why_not_unknown_exercise_is_an_error(traced):
 
 
 def test_why_not_with_edited_rules(tmp_path, data_copy):
-    knowledge, rules = data_copy
+    _, rules = data_copy
     path = rules / "candidates.yaml"
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     for rule in doc["rules"]:

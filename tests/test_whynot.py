@@ -135,8 +135,8 @@ def test_caution(planner):
                              "because of knee_pain = front, pain_level = 5: ")
     assert "loads the kneecap" in reason  # the rule's rationale
     lifts = [c["answers"] for c in result.lifts]
-    assert any(set(l) == {"pain_level"} and l["pain_level"] < 4 for l in lifts), lifts
-    assert any(set(l) == {"knee_pain"} and l["knee_pain"] != "front" for l in lifts), lifts
+    assert any(set(c) == {"pain_level"} and c["pain_level"] < 4 for c in lifts), lifts
+    assert any(set(c) == {"knee_pain"} and c["knee_pain"] != "front" for c in lifts), lifts
     assert_changes_verified(planner, record, result)
 
 

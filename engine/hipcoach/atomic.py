@@ -107,7 +107,7 @@ def _umask() -> int:
     return mask
 
 
-def write_atomic(path: Path, write: Callable[[TextIO], None]) -> None:
+def write_atomic(path: Path, write: Callable[[TextIO], object]) -> None:
     """Call ``write`` on a temporary file beside ``path``, then rename it over ``path``."""
     with AtomicFiles(path) as (stream,):
         write(stream)

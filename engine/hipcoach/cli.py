@@ -9,9 +9,9 @@ from typing import Any
 import click
 
 from .answers import dumps, normalise, read_answers, should_ask
+from .clitools import engine_options, load_planner, output_options
 from .errors import AnswersError, HipcoachError
 from .knowledge import Question
-from .clitools import engine_options, load_planner, output_options
 from .plan import Planner
 from .render import render
 from .trace import write_traces

@@ -135,6 +135,7 @@ class Question:
         if kind in ("int", "number"):
             allowed = f"between {_fmt(self.min)} and {_fmt(self.max)}"
             number = _as_number(self.id, value, integer=kind == "int", allowed=allowed)
+            assert self.min is not None and self.max is not None  # a number question has both
             if not self.min <= number <= self.max:
                 raise AnswersError(self.id, value, f"must be {allowed}")
             return number
@@ -302,7 +303,8 @@ def _vocabulary(data: Any, file: str) -> Vocabulary:
     if set(labels) != set(lists["categories"]) or not all(
             isinstance(v, str) and v.strip() for v in labels.values()):
         entry.fail("'category_labels' must give a non-empty label to exactly the categories")
-    return Vocabulary(*(tuple(lists[key]) for key in ("categories", "muscles", "when", "sides")),
+    return Vocabulary(categories=tuple(lists["categories"]), muscles=tuple(lists["muscles"]),
+                      when=tuple(lists["when"]), sides=tuple(lists["sides"]),
                       category_labels=dict(labels))
 
 
@@ -359,7 +361,8 @@ def _questions(data: Any, file: str) -> dict[str, Question]:
                     raise AnswersError(cond.answer, cond.value, f"{cond.op} needs a number question")
                 target.coerce(cond.value)
             except AnswersError as exc:
-                entry.fail(f"ask_if_any[{index}]: {cond.answer} {cond.op} {excerpt(cond.value)}: {exc.problem}")
+                entry.fail(f"ask_if_any[{index}]: {cond.answer} {cond.op} {excerpt(cond.value)}: "
+                           f"{exc.problem}")
     return questions
 
 

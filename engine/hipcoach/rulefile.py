@@ -8,7 +8,7 @@ file and the rule id, before any runner is evaluated.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -200,7 +200,8 @@ def _rule(entry: Entry, layer: str, kb: KnowledgeBase, slots: set[str], order: i
         entry.fail(f"'then' must hold exactly one conclusion, got {excerpt(sorted(map(str, then)))}")
     conclusion, target = next(iter(then.items()))
     if conclusion not in CONCLUSIONS[layer]:
-        entry.fail(f"a {layer} rule concludes one of {', '.join(CONCLUSIONS[layer])}, not {excerpt(conclusion)}")
+        entry.fail(f"a {layer} rule concludes one of {', '.join(CONCLUSIONS[layer])}, "
+                   f"not {excerpt(conclusion)}")
     _check_timing(entry, layer, conclusion, patterns, places)
     target = _target(entry, conclusion, target, kb, slots, patterns)
     priority = entry.get("priority", int, 0, "a whole number")
@@ -237,7 +238,8 @@ def _target(entry: Entry, conclusion: str, target: Any, kb: KnowledgeBase, slots
         return target
     if conclusion == "schedule":
         if target not in slots:
-            entry.fail(f"schedule slot {excerpt(target)} is not among plan.yaml slots: {', '.join(sorted(slots))}")
+            entry.fail(f"schedule slot {excerpt(target)} is not among plan.yaml slots: "
+                       f"{', '.join(sorted(slots))}")
         if not any(p.fact == "item" and not p.negated for p in patterns):
             entry.fail("a schedule rule must match an 'item' pattern")
         return target
@@ -290,7 +292,7 @@ def _patterns(entry: Entry, raw: Any, index: int, kb: KnowledgeBase,
         items = [{key: value} for key, value in tests.items()]
     else:
         items = [dict(tests)]
-    result = []
+    result: list[Pattern] = []
     for number, item in enumerate(items):
         name = alias or f"{fact}_{index}_{number}"
         _check_alias(entry, where, name, earlier + result)
@@ -303,7 +305,8 @@ def _patterns(entry: Entry, raw: Any, index: int, kb: KnowledgeBase,
 def _check_alias(entry: Entry, where: str, alias: Any, earlier: list[Pattern]) -> None:
     # `s` would make durable_rules hand the action the session state instead of the fact.
     if not isinstance(alias, str) or not alias.isidentifier() or alias == "s" or alias.startswith("_"):
-        entry.fail(f"{where}: alias {excerpt(alias)} must be an identifier other than 's', not starting with '_'")
+        entry.fail(f"{where}: alias {excerpt(alias)} must be an identifier other than 's', "
+                   f"not starting with '_'")
     if any(p.alias == alias for p in earlier):
         entry.fail(f"{where}: alias {excerpt(alias)} is used twice")
 
@@ -314,8 +317,8 @@ def _test(entry: Entry, where: str, fact: str, key: Any, value: Any, kb: Knowled
     if fact == "answer":
         if key not in kb.questions:
             entry.fail(f"{where}: unknown answer id {excerpt(key)}")
-    elif key not in fields:
-        entry.fail(f"{where}: a {fact} fact has fields {', '.join(fields)}, not {excerpt(key)}")
+    elif key not in (fields or ()):
+        entry.fail(f"{where}: a {fact} fact has fields {', '.join(fields or ())}, not {excerpt(key)}")
     if isinstance(value, Mapping):
         if len(value) != 1 or next(iter(value)) not in OPS:
             entry.fail(f"{where}: {key}: write {{op: value}} with op one of {', '.join(OPS)}")
@@ -349,14 +352,15 @@ def _value(entry: Entry, where: str, fact: str, key: str, value: Any, kb: Knowle
         if question.type in ("int", "number") and not _is_number(value):
             entry.fail(f"{where}: {key} is a number, not {excerpt(value)}")
         return
-    vocab = {
+    vocabularies: dict[tuple[str, str], Collection[Any]] = {
         ("symptom", "name"): kb.symptoms, ("cause", "name"): kb.causes,
         ("candidate", "exercise"): kb.exercises, ("item", "exercise"): kb.exercises,
         ("requires", "exercise"): kb.exercises,
         ("candidate", "category"): kb.vocabulary.categories, ("item", "category"): kb.vocabulary.categories,
         ("item", "when"): kb.vocabulary.when,
         ("requires", "item"): kb.questions["equipment"].values,
-    }.get((fact, key))
+    }
+    vocab = vocabularies.get((fact, key))
     if vocab is not None and value not in vocab:
         entry.fail(f"{where}: {fact} {key} {excerpt(value)} is unknown")
     if key == "cf" and not (_is_number(value) and 0 <= value <= 1):

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
+from typing import Any, BinaryIO, NoReturn, TextIO
 
 import yaml
 
@@ -32,15 +32,15 @@ MAX_VALUES = 100_000
 _SAFE_BASE: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class SafeLoader(_SAFE_BASE):  # type: ignore[misc, valid-type]
+class SafeLoader(_SAFE_BASE):  # type: ignore[misc]
     """PyYAML's safe loader (its C build where installed) that rejects duplicate keys.
 
     Plain YAML keeps the last of two equal keys without a word; in a hand-edited answers, rule
     or knowledge file that is nearly always a mistake, so it is an error here.
     """
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: set = set()
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             try:
@@ -105,12 +105,12 @@ def _check_size(text: str) -> None:
         count += values
         if count > MAX_VALUES:
             raise _LimitError(f"more than {MAX_VALUES:,} values (aliases expanded) "
-                             f"at line {event.start_mark.line + 1}")
+                             f"at line {_line(event)}")
         if stack:
             stack[-1].height = max(stack[-1].height, height + 1)
         if len(stack) + height > MAX_DEPTH:
             raise _LimitError(f"nested more than {MAX_DEPTH} levels deep "
-                             f"at line {event.start_mark.line + 1}")
+                             f"at line {_line(event)}")
 
     for event in yaml.parse(text, Loader=SafeLoader):
         if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
@@ -129,9 +129,13 @@ def _check_size(text: str) -> None:
         elif isinstance(event, yaml.AliasEvent):
             if any(item.anchor == event.anchor for item in stack):
                 raise _LimitError(f"alias *{excerpt(event.anchor)[1:-1]} refers to a value that "
-                                 f"holds it at line {event.start_mark.line + 1}")
+                                 f"holds it at line {_line(event)}")
             values, height = anchored.get(event.anchor or "", (1, 0))  # undefined: the loader says so
             add(values, height, event)
+
+
+def _line(event: yaml.Event) -> int:
+    return event.start_mark.line + 1 if event.start_mark is not None else 0
 
 
 def read_limited(source: Path | TextIO | BinaryIO, limit: int = MAX_BYTES) -> str:
@@ -211,8 +215,8 @@ class Entry:
             self.fail(f"must be a mapping, got {type(data).__name__}")
         self.data: Mapping[str, Any] = data
 
-    def fail(self, problem: str) -> DataFileError:
-        """Raise this entry's error; typed as returning so callers can write ``raise e.fail()``."""
+    def fail(self, problem: str) -> NoReturn:
+        """Raise this entry's error naming the file, the entry and ``problem``."""
         raise self.error(self.file, self.label, problem)
 
     def only(self, allowed: Iterable[str]) -> None:

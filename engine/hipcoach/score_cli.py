@@ -50,7 +50,8 @@ def score(survey: Path, out: str, mapping: Path | None, layout: str | None, jobs
     rejected respondent) and summary.json (counts; rows in = scored + rejected). One bad row
     never stops the batch.
     """
-    from .score import Options, prepare, score as run  # pandas loads only for this command
+    from .score import Options, prepare  # pandas loads only for this command
+    from .score import score as run
 
     if out == "-" and traces:
         raise click.UsageError("--traces needs an output folder, not -o -")

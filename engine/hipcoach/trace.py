@@ -48,7 +48,7 @@ def read_traces(path: Path) -> Iterator[Record]:
     """Stream the traces in ``path``; a line that is not UTF-8, not JSON, or not a trace of the
     shape the ``trace`` commands read is an error naming the file and line."""
     try:
-        stream = open(path, "rb")
+        stream = open(path, "rb")  # noqa: SIM115 (a with-block below; opening errors are told apart)
     except OSError as exc:
         raise TraceError(f"{path}: {unreadable(exc)}") from None
     with stream:
@@ -82,9 +82,9 @@ def read_traces(path: Path) -> Iterator[Record]:
             if not isinstance(record, dict) or any(key not in record for key in KEYS):
                 raise TraceError(f"{path}:{number}: not a hipcoach trace "
                                  f"(needs keys {', '.join(KEYS)}); write one with --trace")
-            problem = shape_problem(record)
-            if problem is not None:
-                raise TraceError(f"{path}:{number}: not a hipcoach trace: {problem}")
+            wrong = shape_problem(record)
+            if wrong is not None:
+                raise TraceError(f"{path}:{number}: not a hipcoach trace: {wrong}")
             yield record
 
 
