@@ -7,12 +7,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install demo check test bench golden clean
+.PHONY: help install demo check lint test bench golden clean
 
 help:
 	@echo "make demo   - set up .venv and print a plan for the bundled example runner"
 	@echo "make check  - check the knowledge base and rules (hipcoach kb check)"
-	@echo "make test   - set up .venv with the test extras, run make check, then the whole test suite"
+	@echo "make lint   - static checks of the code: ruff and mypy (settings in pyproject.toml)"
+	@echo "make test   - set up .venv with the test extras, run make lint and make check, then the whole test suite"
 	@echo "make bench  - print timing figures and ratios"
 	@echo "make golden - store new plan and trace digests (only after a change meant to alter plans)"
 	@echo "make clean  - remove .venv and build leftovers"
@@ -32,7 +33,11 @@ demo: $(STAMP)
 check: $(STAMP)
 	$(BIN)/hipcoach kb check
 
-test: $(STAMP) check
+lint: $(STAMP)
+	$(BIN)/ruff check engine tests benchmarks
+	$(BIN)/mypy
+
+test: $(STAMP) lint check
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

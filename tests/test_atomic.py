@@ -66,8 +66,11 @@ def test_keyboard_interrupt_also_discards(tmp_path: Path) -> None:
     assert leftovers(tmp_path) == []
 
 
-def test_a_failed_rename_removes_the_temporaries_and_raises(tmp_path: Path) -> None:
+@pytest.mark.parametrize("existed", [True, False], ids=["old-file", "no-file"])
+def test_a_failed_rename_restores_the_files_already_replaced(tmp_path: Path, existed: bool) -> None:
     good = tmp_path / "good.csv"
+    if existed:
+        good.write_text("old good\n", encoding="utf-8")
     blocked = tmp_path / "blocked.csv"
     blocked.mkdir()  # a folder where a file should go: the rename over it fails
     (blocked / "keep").write_text("x", encoding="utf-8")
@@ -75,8 +78,46 @@ def test_a_failed_rename_removes_the_temporaries_and_raises(tmp_path: Path) -> N
         with AtomicFiles(good, blocked) as (first, second):
             first.write("good\n")
             second.write("blocked\n")
+    if existed:  # the first file was replaced before the second rename failed: it is back
+        assert good.read_text(encoding="utf-8") == "old good\n"
+    else:
+        assert not good.exists()
     assert blocked.is_dir() and (blocked / "keep").exists()
     assert leftovers(tmp_path) == []
+
+
+def test_a_failed_later_rename_restores_every_earlier_file(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = [tmp_path / f"{name}.csv" for name in "abcd"]
+    for path in paths[:3]:
+        path.write_text(f"old {path.name}\n", encoding="utf-8")
+    real = os.replace
+    calls = []
+
+    def replace(source: str, target: str) -> None:
+        calls.append(target)
+        if len(calls) == 3:  # the third of four renames: the disk filled up
+            raise OSError(28, "No space left on device")
+        real(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(OSError, match="No space"):
+        with AtomicFiles(*paths) as streams:
+            for stream in streams:
+                stream.write("new\n")
+    monkeypatch.setattr(os, "replace", real)
+    assert [p.read_text(encoding="utf-8") for p in paths[:3]] == [f"old {p.name}\n" for p in paths[:3]]
+    assert not paths[3].exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_success_leaves_no_backup(tmp_path: Path) -> None:
+    target = tmp_path / "a.csv"
+    target.write_text("old\n", encoding="utf-8")
+    with AtomicFiles(target) as (stream,):
+        stream.write("new\n")
+    assert target.read_text(encoding="utf-8") == "new\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv"]
 
 
 def test_a_missing_folder_fails_before_anything_is_written(tmp_path: Path) -> None:

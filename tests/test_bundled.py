@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import tomllib
 
-from hipcoach.bundled import knowledge_dir, rules_dir
 from conftest import ROOT
+from hipcoach.bundled import knowledge_dir, rules_dir
 
 
 def test_checkout_reads_the_top_level_folders():

@@ -77,7 +77,7 @@ def test_combine_rejects_cf_outside_unit_interval_second(bad):
 
 
 def test_combine_all_rejects_a_bad_cf_anywhere():
-    with pytest.raises(ValueError, match="1.5"):
+    with pytest.raises(ValueError, match=r"1\.5"):
         combine_all([0.2, 0.3, 1.5])
 
 

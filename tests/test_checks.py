@@ -330,3 +330,31 @@ def test_age_is_read_by_a_rule_once_more(data_copy):
     edit(rules / "candidates.yaml", drop_rules(lambda r: "age" in str(r["when"])))
     edit(rules / "advice.yaml", drop_rules(lambda r: "age" in str(r["when"])))
     only(check(knowledge, rules), "unread_question", knowledge / "questionnaire.yaml", "age")
+
+
+# --------------------------------------------------------- defects the loader now refuses too
+
+@pytest.mark.parametrize("plant, file, entry, message", [
+    (lambda k, r: edit(r / "causes.yaml", lambda d: d["rules"].append(
+        {"id": "cause.loop", "when": [{"cause": "weak_glutes"}], "then": {"cause": "overuse"},
+         "rationale": "x", "source": "physio_practice"})),
+     "rules/causes.yaml", "'cause.loop' (rules[",
+     "when[1]: cause facts are this layer's own conclusions, asserted only after 'cause' "
+     "conclusions are used, so this rule would fire too late and be ignored"),
+    (lambda k, r: (r / "more_rules.yaml").write_text("rules: []\n", encoding="utf-8"),
+     "rules/more_rules.yaml", None, "unknown file in the rules folder, so never read"),
+    (lambda k, r: edit(k / "causes.yaml", lambda d: d.__setitem__("cuases", [])),
+     "knowledge/causes.yaml", "file", "unknown key(s) cuases; allowed: causes"),
+    (lambda k, r: edit(k / "exercises.yaml",
+                       set_key("exercises", "clamshell", "variant_of", "clamshell")),
+     "knowledge/exercises.yaml", "'clamshell' (exercises[", "variant_of names the exercise itself"),
+])
+def test_kb_check_reports_what_the_engine_would_ignore_or_loop_on(data_copy, plant, file, entry,
+                                                                   message):
+    knowledge, rules = data_copy
+    plant(knowledge, rules)
+    [finding] = check(knowledge, rules)
+    assert finding.check == "load"
+    assert finding.file == str(knowledge.parent / file)
+    assert (finding.entry is None) if entry is None else finding.entry.startswith(entry)
+    assert finding.message.startswith(message)

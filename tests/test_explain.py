@@ -113,8 +113,9 @@ def test_how_of_a_cause_goes_through_its_symptoms(records):
     assert "<- symptom.runners_knee.front_knee_pain (adds 80%)" in text
     assert ("knee_pain", "front") in answer_lines(lines)
     # the symptom's chain is nested under the cause rule that matched it
-    cause_rule = next(i for i, l in enumerate(lines) if "<- cause.weak_glutes.runners_knee" in l)
-    symptom_rule = next(i for i, l in enumerate(lines) if "<- symptom.runners_knee.front_knee_pain" in l)
+    cause_rule = next(i for i, line in enumerate(lines) if "<- cause.weak_glutes.runners_knee" in line)
+    symptom_rule = next(i for i, line in enumerate(lines)
+                        if "<- symptom.runners_knee.front_knee_pain" in line)
     assert symptom_rule > cause_rule
     assert len(lines[symptom_rule]) - len(lines[symptom_rule].lstrip()) > \
         len(lines[cause_rule]) - len(lines[cause_rule].lstrip())

@@ -16,7 +16,7 @@ from hypothesis import given
 from clirunner import invoke, ok
 from conftest import EXAMPLES
 from hipcoach.formats import FORMATS, json_schema
-from test_properties import SETTINGS, _PLANNER, answers
+from test_properties import _PLANNER, SETTINGS, answers
 
 PERSONAS = Path(__file__).resolve().parent / "personas"
 RUNNERS = sorted(EXAMPLES.glob("*.yaml")) + sorted(PERSONAS.glob("*.json"))

@@ -417,3 +417,38 @@ def test_skip_logic_value_is_checked_against_its_question(data_copy):
     edit(knowledge / "questionnaire.yaml",
          lambda d: item(d, "questions", "pain_level")["ask_if_any"][0].__setitem__("ne", "nonee"))
     expect_error(knowledge, "questionnaire.yaml", "pain_level", r"nonee")
+
+
+# ================================================================== files, keys and variants
+
+@pytest.mark.parametrize("name", ["exercise.yaml", "stretches.yaml", "notes.txt"])
+def test_an_unknown_file_in_the_knowledge_folder_is_refused(data_copy, name):
+    knowledge, _ = data_copy
+    (knowledge / name).write_text("exercises: []\n", encoding="utf-8")
+    err = expect_error(knowledge, name, None, r"^unknown file in the knowledge folder, so never read; "
+                                              r"the files are advice\.yaml, causes\.yaml, exercises\.yaml, ")
+    assert "vocabulary.yaml" in err.problem
+
+
+@pytest.mark.parametrize("name", [n for n in FILES if n != "vocabulary.yaml"])
+def test_an_unknown_top_level_key_in_a_knowledge_file_is_refused(data_copy, name):
+    knowledge, _ = data_copy
+    edit(knowledge / name, lambda data: data.__setitem__("exercise", []))
+    with pytest.raises(KnowledgeError, match=r": file: unknown key\(s\) exercise; allowed: ") as info:
+        load_knowledge(knowledge)
+    assert info.value.file == str(knowledge / name) and info.value.entry == "file"
+
+
+def test_a_variant_of_itself_is_refused(data_copy):
+    knowledge, _ = data_copy
+    edit(knowledge / "exercises.yaml", set_key("exercises", "clamshell", "variant_of", "clamshell"))
+    expect_error(knowledge, "exercises.yaml", "clamshell", r"^variant_of names the exercise itself$")
+
+
+def test_a_cycle_of_variants_is_refused(data_copy):
+    knowledge, _ = data_copy
+    edit(knowledge / "exercises.yaml",
+         set_key("exercises", "foam_roll_glutes", "variant_of", "ball_release_glutes"))
+    err = expect_error(knowledge, "exercises.yaml", "foam_roll_glutes", r"^variant_of forms a cycle: ")
+    assert err.problem == ("variant_of forms a cycle: foam_roll_glutes -> ball_release_glutes -> "
+                           "foam_roll_glutes")

@@ -11,8 +11,7 @@ import yaml
 
 from conftest import EXAMPLES
 from hipcoach.errors import MappingError
-from hipcoach.mapping import Column, Mapping, _split, load_mapping, plain_mapping, starter, \
-    translate
+from hipcoach.mapping import Column, Mapping, _split, load_mapping, plain_mapping, starter, translate
 from hipcoach.survey import header, read_head, rows
 
 SURVEYS = EXAMPLES / "surveys"

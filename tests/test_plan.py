@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from hipcoach import read_answers
 from conftest import EXAMPLES
+from hipcoach import read_answers
 
 DESK = {"weekly_km": 35, "sitting_hours": 9, "knee_pain": "front", "low_back": "tight",
         "pain_level": 4, "squat_difficulty": True, "equipment": ["foam_roller", "mat"], "minutes": 25}

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from conftest import EXAMPLES
-from hipcoach.render import FORMATS, NOT_A_DIAGNOSIS, render
+from hipcoach.render import FORMATS, render
 
 DESK = yaml.safe_load((EXAMPLES / "desk_runner.yaml").read_text(encoding="utf-8"))
 ITB = yaml.safe_load((EXAMPLES / "itb_trail_runner.yaml").read_text(encoding="utf-8"))

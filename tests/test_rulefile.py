@@ -548,3 +548,96 @@ def test_list_target_for_single_id_conclusion_is_a_rule_error(data_copy, bundled
     _, rules = data_copy
     edit(rules / f"{layer}.yaml", set_field(ident, "then", then))
     expect_rule_error(rules, bundled_kb, layer, ident, r".")
+
+
+# ====================================================== rules that would fire too late to count
+
+TOO_LATE = {
+    # name: (layer, planted when, then, the fact named, whose)
+    "cause_from_a_cause": ("causes", [{"cause": "weak_glutes"}], {"cause": "tight_hip_flexors"},
+                           "cause", "this layer's own conclusions"),
+    "symptom_from_a_symptom": ("symptoms", [{"symptom": "runners_knee"}], {"symptom": "poor_squat"},
+                               "symptom", "this layer's own conclusions"),
+    "symptom_from_a_cause": ("symptoms", [{"cause": "weak_glutes"}], {"symptom": "poor_squat"},
+                             "cause", "from the causes layer"),
+    "propose_from_a_candidate": ("candidates", [{"candidate": {"exercise": "clamshell"}}],
+                                 {"propose": ["glute_bridge"]}, "candidate",
+                                 "this layer's own conclusions"),
+    "exclude_from_a_plan_item": ("candidates", [{"item": {"exercise": "clamshell"}}],
+                                 {"exclude": ["glute_bridge"]}, "item", "from the plan layer"),
+    "require_from_a_plan_item": ("plan", [{"item": {"category": "strength"}}], {"require": ["stretch"]},
+                                 "item", "this layer's own conclusions"),
+    "negated_cause_in_a_cause_rule": ("causes", [{"answer": {"knee_pain": "front"}},
+                                                 {"fact": "cause", "where": {"name": "weak_glutes"},
+                                                  "not": True}],
+                                      {"cause": "tight_hip_flexors"}, "cause",
+                                      "this layer's own conclusions"),
+}
+
+
+@pytest.mark.parametrize("name", list(TOO_LATE))
+def test_a_rule_matching_facts_asserted_after_its_conclusion_is_used_is_refused(
+        data_copy, bundled_kb, name):
+    """The engine asserts a layer's facts only once the layer has settled: such a rule would
+    fire after its evidence was combined, and be silently ignored."""
+    _, rules = data_copy
+    layer, when, then, fact, whose = TOO_LATE[name]
+    edit(rules / f"{layer}.yaml", add_rule(new_rule("planted.too_late", when, then)))
+    index = len(when)
+    expect_rule_error(rules, bundled_kb, layer, "planted.too_late",
+                      rf"^when\[{index}\]: {fact} facts are {re.escape(whose)}, asserted only after "
+                      rf"'{next(iter(then))}' conclusions are used, so this rule would fire too late")
+
+
+@pytest.mark.parametrize("layer, when, then", [
+    ("candidates", [{"candidate": {"exercise": "clamshell"}}], {"exclude": ["glute_bridge"]}),
+    ("plan", [{"item": {"category": "strength"}}], {"schedule": "daily"}),
+    ("candidates", [{"cause": "weak_glutes"}], {"propose": ["glute_bridge"]}),
+    ("plan", [{"candidate": {"exercise": "clamshell"}}], {"require": ["stretch"]}),
+    ("triage", [{"symptom": "runners_knee"}], {"refer": "planted"}),
+])
+def test_rules_matching_facts_asserted_in_time_still_load(data_copy, bundled_kb, layer, when, then):
+    _, rules = data_copy
+    rule = new_rule("planted.in_time", when, then)
+    if layer == "triage":
+        rule["urgency"] = "soon"
+    edit(rules / f"{layer}.yaml", add_rule(rule))
+    assert "planted.in_time" in load_rules(rules, bundled_kb).by_id()
+
+
+def test_the_bundled_candidate_and_item_patterns_are_in_time(bundled_rules):
+    """exclude.missing_equipment matches candidates, schedule rules match plan items: both are
+    asserted before those conclusions are used."""
+    rules = bundled_rules.by_id()
+    assert any(p.fact == "candidate" for p in rules["exclude.missing_equipment"].patterns)
+    assert any(p.fact == "item" for r in bundled_rules.layer("plan") if r.conclusion == "schedule"
+               for p in r.patterns)
+
+
+@pytest.mark.parametrize("name", ["extra.yaml", "cause.yaml", "README.md", "old"])
+def test_an_unknown_file_in_the_rules_folder_is_refused(data_copy, bundled_kb, name):
+    _, rules = data_copy
+    (rules / name).mkdir() if name == "old" else (rules / name).write_text("rules: []\n", encoding="utf-8")
+    with pytest.raises(RuleError) as info:
+        load_rules(rules, bundled_kb)
+    assert info.value.file == str(rules / name) and info.value.entry is None
+    assert info.value.problem == ("unknown file in the rules folder, so never read; the files are "
+                                  "advice.yaml, candidates.yaml, causes.yaml, plan.yaml, symptoms.yaml, "
+                                  "triage.yaml")
+
+
+def test_hidden_and_packaging_files_in_the_rules_folder_are_not_data(data_copy, bundled_kb):
+    _, rules = data_copy
+    for name in (".causes.yaml.swp", "__init__.py"):
+        (rules / name).write_text("", encoding="utf-8")
+    (rules / "__pycache__").mkdir()
+    assert load_rules(rules, bundled_kb).rules
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_an_unknown_top_level_key_in_a_rule_file_is_refused(data_copy, bundled_kb, layer):
+    _, rules = data_copy
+    edit(rules / f"{layer}.yaml", lambda data: data.__setitem__("rulez", []))
+    with pytest.raises(RuleError, match=r": file: unknown key\(s\) rulez; allowed: ") as info:
+        load_rules(rules, bundled_kb)
+    assert info.value.file == str(rules / f"{layer}.yaml")

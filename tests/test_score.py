@@ -308,7 +308,7 @@ def test_mixed_good_and_bad_rows_are_all_accounted_for(tmp_path: Path, planner: 
     assert by_row.pop(("5", "b2", "squat_difficulty", "maybe")).startswith(
         "squat_difficulty: must be true or false")
     assert by_row.pop(("6", "", "respondent_id", "")) == "empty respondent id"
-    ((where, ident, column, value), problem), = by_row.items()
+    ((where, ident, _column, _value), problem), = by_row.items()
     assert "10" in where and problem == "malformed record: expected 5 fields, saw 6"
     assert ident == "b3"  # read back from the record's own line
     # one rejected respondent per bad record, however many errors it has

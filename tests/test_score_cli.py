@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from clirunner import failed as failed_with, invoke, ok, one_line
+from clirunner import failed as failed_with
+from clirunner import invoke, ok, one_line
 from conftest import EXAMPLES
 from hipcoach.mapping import load_mapping
 from hipcoach.survey import header, read_head

@@ -55,13 +55,13 @@ def test_read_head_of_a_short_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize("data", [b"", b"\n\n", b"\r\n,,,\r\n", b" , \n"])
 def test_read_head_of_an_empty_file_is_one_clear_error(tmp_path: Path, data: bytes) -> None:
     path = write(tmp_path / "empty.csv", data)
-    with pytest.raises(SurveyError, match="empty.csv: is empty"):
+    with pytest.raises(SurveyError, match=r"empty\.csv: is empty"):
         read_head(path, ENC)
 
 
 def test_read_head_of_binary_data(tmp_path: Path) -> None:
     path = write(tmp_path / "b.csv", b"PK\x00\x01\x02respondent_id\x00\nr1\x00\n")
-    with pytest.raises(SurveyError, match="b.csv: not a CSV file"):
+    with pytest.raises(SurveyError, match=r"b\.csv: not a CSV file"):
         read_head(path, ENC)
 
 

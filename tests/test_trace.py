@@ -8,6 +8,7 @@ are the plan's items and dropped exercises.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 from pathlib import Path
@@ -224,7 +225,7 @@ def test_asserted_symptoms_and_causes_are_the_plans(traces, name):
 def test_cf_before_is_the_previous_cf_after_for_the_same_conclusion(traces, name):
     for key, steps in certainty_steps(traces[name]).items():
         assert steps[0]["cf_before"] == 0.0, key
-        for previous, step in zip(steps, steps[1:]):
+        for previous, step in itertools.pairwise(steps):
             assert step["cf_before"] == previous["cf_after"], key
 
 
@@ -422,9 +423,9 @@ def test_read_traces_yields_good_records_before_a_bad_line(tmp_path, traces):
 
 def test_read_traces_of_a_missing_file_names_it(tmp_path):
     path = tmp_path / "absent.jsonl"
-    with pytest.raises(TraceError, match="cannot read") as error:
+    with pytest.raises(TraceError) as error:
         list(read_traces(path))
-    assert str(path) in str(error.value)
+    assert str(error.value) == f"{path}: file not found"
 
 
 # ------------------------------------------------------------------------------ pick

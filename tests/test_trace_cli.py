@@ -366,7 +366,7 @@ def test_why_not_unknown_exercise_is_an_error(traced):
 
 
 def test_why_not_with_edited_rules(tmp_path, data_copy):
-    knowledge, rules = data_copy
+    _, rules = data_copy
     path = rules / "candidates.yaml"
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     for rule in doc["rules"]:
@@ -485,12 +485,11 @@ def test_a_bad_line_later_in_a_trace_file_is_named(tmp_path, traced):
 
 @pytest.mark.parametrize("command", [["show"], ["how", "overuse"], ["why-not", "clamshell"],
                                      ["graph"], ["coverage"]])
-def test_a_missing_trace_file_is_a_usage_error(tmp_path, command):
+def test_a_missing_trace_file_is_bad_input_not_a_usage_error(tmp_path, command):
     path = tmp_path / "absent.jsonl"
     result = invoke("trace", command[0], path, *command[1:])
-    assert result.exit_code == 2, result.output
-    assert "absent.jsonl" in result.stderr and "does not exist" in result.stderr
-    assert result.stdout == ""
+    assert failed(result, 1) == f"{path}: file not found"
+    one_line(result)
 
 
 def test_an_empty_trace_file_is_a_one_line_error(tmp_path):

@@ -6,12 +6,11 @@ from typing import Any
 
 from .answers import normalise, read_answers
 from .certainty import combine
-from .errors import (AnswersError, DataFileError, EngineError, HipcoachError, KnowledgeError,
-                     RuleError)
+from .errors import AnswersError, DataFileError, EngineError, HipcoachError, KnowledgeError, RuleError
+from .formats import Plan
 from .knowledge import KnowledgeBase, load_knowledge
-from .plan import Plan, Planner, plan
+from .plan import Planner, plan
 from .rulefile import RuleBase, load_rules
-
 
 
 def __getattr__(name: str) -> Any:

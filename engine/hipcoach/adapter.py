@@ -42,14 +42,14 @@ Listener = Callable[[str, dict[str, Fact]], None]
 class _QuietHost(_durable.Host):
     """A durable_rules host without the background dispatch and timer threads."""
 
-    def _run(self) -> None:  # noqa: D401 - overrides the thread starter on purpose
+    def _run(self) -> None:  # overrides the thread starter on purpose
         return None
 
 
 _lock = threading.RLock()
 _host: _QuietHost | None = None
-_registered: dict[str, "Ruleset"] = {}
-_active: "Session | None" = None
+_registered: dict[str, Ruleset] = {}
+_active: Session | None = None
 _sids = itertools.count(1)
 
 
@@ -125,10 +125,10 @@ class Session:
     firings: list[Firing] = field(default_factory=list)
     unconsumed: list[Fact] = field(default_factory=list)
     errors: list[tuple[str, BaseException]] = field(default_factory=list)
-    _seen: set[tuple] = field(default_factory=set)
+    _seen: set[tuple[Any, ...]] = field(default_factory=set)
     _sid: str = ""
 
-    def __enter__(self) -> "Session":
+    def __enter__(self) -> Session:
         global _active
         _lock.acquire()
         self._sid = str(next(_sids))

@@ -9,24 +9,23 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from .errors import AnswersError
 from .knowledge import KnowledgeBase, Question, holds
-from .schema import parse_yaml
+from .schema import parse_yaml, read_limited
 
 Answers = dict[str, Any]
 
 
-def read_answers(source: Path | TextIO, name: str | None = None) -> Mapping[str, Any]:
-    """Parse an answers document (JSON or YAML; JSON is a subset of YAML) from a path or stream."""
+def read_answers(source: Path | TextIO | BinaryIO, name: str | None = None) -> Mapping[str, Any]:
+    """Parse an answers document (JSON or YAML; JSON is a subset of YAML) from a path or stream,
+    within the size and nesting limits of :func:`~hipcoach.schema.parse_yaml`."""
     label = name or str(source)
     try:
-        text = source.read_text(encoding="utf-8") if isinstance(source, Path) else source.read()
-    except FileNotFoundError:
-        raise AnswersError(None, None, f"{label}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AnswersError(None, None, f"{label}: cannot read: {exc}") from None
+        text = read_limited(source)
+    except ValueError as exc:
+        raise AnswersError(None, None, f"{label}: {exc}") from None
     try:
         data = parse_yaml(text)
     except ValueError as exc:

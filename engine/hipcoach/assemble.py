@@ -1,11 +1,12 @@
 """Choosing the plan's exercises from the eligible candidates.
 
 The plan rules say what a balanced plan needs (``require``, with a priority); the runner says how
-many minutes a session may take. This step chooses, in order:
+many minutes a day the hip work may take. This step chooses, in order:
 
 1. for each requirement, most important first, the best eligible exercise that meets it (of its
-   categories and, where it names muscle groups, working one of them) and still fits the time left, while leaving room for the shortest option of the requirements
-   after it (if nothing fits with all that room kept, the less important ones give way);
+   categories and, where it names muscle groups, working one of them) and still fits the time
+   left, while leaving room for the shortest option of the requirements after it (if nothing
+   fits with all that room kept, the less important ones give way);
 2. then, while time and ``max_items`` allow, more exercises, preferring one that serves a cause no
    chosen exercise serves yet (so no muscle group gets a second exercise while a cause waits).
 
@@ -23,12 +24,10 @@ from dataclasses import dataclass
 from itertools import product
 
 from .certainty import combine_all
+from .formats import DropKind, UnmetKind
 from .inference import Conclusion, Derivation, Support
 from .knowledge import Exercise, KnowledgeBase
 from .rulefile import Requirement, Rule
-
-#: Why an eligible exercise was left out: the ``kind`` of a :class:`Drop`.
-DROP_KINDS = ("equipment", "caution", "budget", "plan_full", "variant")
 
 Candidate = Conclusion
 
@@ -43,7 +42,7 @@ class Pick:
 @dataclass(frozen=True)
 class Drop:
     exercise: str
-    kind: str  # one of DROP_KINDS
+    kind: DropKind
     reason: str
     rule: str | None = None
 
@@ -54,7 +53,7 @@ class Unmet:
     answers and this equipment) or ``no_time``."""
 
     rule: str
-    kind: str
+    kind: UnmetKind
     reason: str
 
 
@@ -200,7 +199,8 @@ class _Chooser:
         other = self.taken(candidate)
         if other is not None:
             name = self.kb.exercises[other.exercise].name
-            return Drop(candidate.id, "variant", f"a variant of the same move is already in the plan ({name})")
+            return Drop(candidate.id, "variant",
+                        f"a variant of the same move is already in the plan ({name})")
         if self.ex(candidate).day_minutes > self.left:
             return Drop(candidate.id, "budget", self.no_time(candidate))
         return Drop(candidate.id, "plan_full",

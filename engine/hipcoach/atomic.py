@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import secrets
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +16,10 @@ class AtomicFiles:
     """Temporary files beside their targets, renamed over them only if the block succeeds.
 
     An error or a crash half-way leaves every earlier target untouched and no partial file: each
-    rename is atomic on one file system, and none happens before all the writing is done.
+    rename is atomic on one file system, and none happens before all the writing is done. If a
+    later rename fails (a full disk, a folder in the way), the targets already replaced are put
+    back as they were, from hard links to them made before any rename, so the set of files is
+    replaced all together or not at all.
     """
 
     def __init__(self, *paths: Path) -> None:
@@ -40,14 +45,27 @@ class AtomicFiles:
         if kind is not None:
             self._discard()
             return
+        backups: dict[Path, str | None] = {}  # target -> a link to its old content, or None
         try:
             for stream in self.streams:
                 stream.close()
-            for name, path in zip(self._temporary, self.paths):
-                os.replace(name, path)
+            for path in self.paths:
+                backups[path] = _keep(path)
+            replaced: list[Path] = []
+            try:
+                for name, path in zip(self._temporary, self.paths):
+                    os.replace(name, path)
+                    replaced.append(path)
+            except BaseException:
+                _restore(replaced, backups)
+                raise
         except BaseException:
             self._discard()
             raise
+        finally:
+            for backup in backups.values():
+                if backup is not None:
+                    Path(backup).unlink(missing_ok=True)
 
     def _discard(self) -> None:
         for stream in self.streams:
@@ -56,13 +74,40 @@ class AtomicFiles:
             Path(name).unlink(missing_ok=True)
 
 
+def _keep(path: Path) -> str | None:
+    """A hard link to ``path``'s current content beside it (a copy where links are not
+    supported), or None when there is no file there yet."""
+    if not path.is_file():
+        return None
+    backup = str(path.parent / f".{path.name}.{secrets.token_hex(8)}.old.tmp")
+    try:
+        os.link(path, backup)
+    except OSError:
+        shutil.copy2(path, backup)
+    return backup
+
+
+def _restore(replaced: list[Path], backups: dict[Path, str | None]) -> None:
+    """Put each replaced target back as it was: its old content, or no file at all. A backup
+    that cannot be put back is left where it is (dropped from ``backups``), never deleted."""
+    for path in reversed(replaced):
+        backup = backups[path]
+        try:
+            if backup is None:
+                path.unlink(missing_ok=True)
+            else:
+                os.replace(backup, path)
+        except OSError:
+            backups[path] = None
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
 
 
-def write_atomic(path: Path, write: Callable[[TextIO], None]) -> None:
+def write_atomic(path: Path, write: Callable[[TextIO], object]) -> None:
     """Call ``write`` on a temporary file beside ``path``, then rename it over ``path``."""
     with AtomicFiles(path) as (stream,):
         write(stream)

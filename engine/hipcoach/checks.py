@@ -150,6 +150,7 @@ def _answer_values(question: Question, tests: list[Test]) -> Iterable[Any]:
         return (False, True)
     if question.type in ("choice", "multi"):
         return question.values
+    assert question.min is not None and question.max is not None  # a number question has both
     return _points(question.min, question.max, question.type == "int", tests)
 
 

@@ -11,10 +11,10 @@ from typing import Any
 import click
 
 from .answers import dumps, normalise, read_answers, should_ask
+from .clitools import engine_options, load_planner, output_options
 from .errors import AnswersError, HipcoachError
 from .formats import FORMATS, json_schema
 from .knowledge import Question
-from .clitools import engine_options, load_planner, output_options
 from .plan import Planner
 from .render import render
 from .trace import write_traces
@@ -53,12 +53,12 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("answers", type=click.File("r", encoding="utf-8"))
+@click.argument("answers", type=click.Path(allow_dash=True, path_type=str))
 @output_options
 @click.option("--trace", "trace_file", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Also write the full rule trace as JSON Lines, for `hipcoach trace ...`.")
 @engine_options
-def plan(answers: Any, fmt: str, minutes: int | None, explain: bool, brief: bool,
+def plan(answers: str, fmt: str, minutes: int | None, explain: bool, brief: bool,
          trace_file: Path | None, kb: Path | None, rules: Path | None) -> None:
     """Print the plan for the answers in ANSWERS (a JSON or YAML file, or - for stdin).
 
@@ -66,9 +66,9 @@ def plan(answers: Any, fmt: str, minutes: int | None, explain: bool, brief: bool
     missing answers take their defaults (`hipcoach ask` lists them).
     """
     planner = load_planner(kb, rules)
-    name = "<stdin>" if answers.name == "<stdin>" else answers.name
-    try:
-        raw = read_answers(answers, name)
+    try:  # a missing or unreadable file is bad input (exit 1), not a usage error
+        raw = read_answers(sys.stdin.buffer, "<stdin>") if answers == "-" \
+            else read_answers(Path(answers))
     except HipcoachError as exc:
         raise click.ClickException(str(exc)) from exc
     _emit(planner, dict(raw), fmt, minutes, explain, brief, trace_file)
@@ -137,7 +137,7 @@ def _prompt(question: Question, number: int, total: int) -> Any:
     for index, choice in enumerate(question.choices, start=1):
         click.echo(f"  {index}. {choice.label}", err=True)
     if question.type == "multi":
-        click.echo(f"  (type the numbers that apply, such as 1 3 or 1,3; Enter for none)", err=True)
+        click.echo("  (type the numbers that apply, such as 1 3 or 1,3; Enter for none)", err=True)
     elif question.type == "choice":
         click.echo(f"  (type a number from 1 to {len(question.choices)})", err=True)
     elif question.type == "bool":

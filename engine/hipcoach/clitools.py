@@ -13,6 +13,7 @@ import click
 from .errors import HipcoachError
 from .plan import Planner
 from .render import FORMATS
+from .schema import unreadable
 
 
 def suggestion(name: str, known: list[str], fallback: str = "") -> str:
@@ -25,6 +26,31 @@ def unknown(name: str, what: str, known: list[str]) -> click.ClickException:
     """The one-line error for a name that is not ``what``, suggesting the closest known names."""
     hint = suggestion(name, known)
     return click.ClickException(f"{name!r} is not {what}{'; ' + hint if hint else ''}")
+
+
+def input_file(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """Click callback for an input file: one that is missing, a folder or unreadable is bad
+    input (exit 1 with one line, as the README promises), not a usage error (exit 2)."""
+    if value is None or str(value) == "-":
+        return value
+    try:
+        with open(value, "rb"):
+            pass
+    except OSError as exc:
+        raise click.ClickException(f"{value}: {unreadable(exc)}") from None
+    return value
+
+
+def unwritable(exc: OSError, path: Path) -> str:
+    """Why ``path`` could not be written, in words: the folder is missing, is a file, is a
+    folder itself, or may not be written to."""
+    if isinstance(exc, FileNotFoundError):
+        return f"folder {path.parent} does not exist"
+    if isinstance(exc, NotADirectoryError):
+        return f"{path.parent} is not a folder"
+    if isinstance(exc, IsADirectoryError):
+        return "it is a folder"
+    return exc.strerror or str(exc)
 
 
 def load_planner(kb: Path | None, rules: Path | None) -> Planner:

@@ -6,7 +6,26 @@ kind of trouble, so callers (and tests) can tell a bad knowledge file from a bad
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
+
+#: The longest excerpt of a value an error message shows.
+EXCERPT_CHARS = 80
+_EXCERPT = reprlib.Repr()
+_EXCERPT.maxstring = _EXCERPT.maxother = _EXCERPT.maxlong = EXCERPT_CHARS
+_EXCERPT.maxlist = _EXCERPT.maxtuple = _EXCERPT.maxset = _EXCERPT.maxdict = 6
+_EXCERPT.maxlevel = 3
+
+
+def excerpt(value: Any) -> str:
+    """``repr(value)`` cut to a short excerpt, for echoing a bad value in an error message.
+
+    A hostile or broken file can hold a value of a megabyte, or a structure that expands to
+    billions of items through YAML aliases: a message must show enough to find it, never the
+    whole of it, and must not walk all of it to do so.
+    """
+    text = _EXCERPT.repr(value)
+    return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS - 3] + "..."
 
 
 class HipcoachError(Exception):
@@ -46,7 +65,7 @@ class AnswersError(HipcoachError):
         if key is None:
             super().__init__(problem)
         else:
-            super().__init__(f"answer {key!r} = {value!r}: {problem}")
+            super().__init__(f"answer {excerpt(key)} = {excerpt(value)}: {problem}")
 
 
 class EngineError(HipcoachError):

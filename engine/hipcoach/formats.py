@@ -12,20 +12,31 @@ import types
 import typing
 from typing import Any, Literal, TypedDict, Union
 
-Urgency = Literal["emergency", "same_day", "soon"]
 DropKind = Literal["equipment", "caution", "budget", "plan_full", "variant"]
 UnmetKind = Literal["no_time", "impossible"]
 
 # --------------------------------------------------------------------------- premises ("from")
 
-AnswerPremise = TypedDict("AnswerPremise", {"answer": str, "value": Any})
-SymptomPremise = TypedDict("SymptomPremise", {"symptom": str, "confidence": float})
-CausePremise = TypedDict("CausePremise", {"cause": str, "confidence": float})
-CandidatePremise = TypedDict("CandidatePremise", {"exercise": str, "confidence": float})
-RequiresPremise = TypedDict("RequiresPremise", {"requires": str, "exercise": str})
-ItemPremise = TypedDict("ItemPremise", {"item": str, "category": str})
-Premise = Union[AnswerPremise, SymptomPremise, CausePremise, CandidatePremise, RequiresPremise,
-                ItemPremise]
+class AnswerPremise(TypedDict):
+    answer: str
+    value: Any
+class SymptomPremise(TypedDict):
+    symptom: str
+    confidence: float
+class CausePremise(TypedDict):
+    cause: str
+    confidence: float
+class CandidatePremise(TypedDict):
+    exercise: str
+    confidence: float
+class RequiresPremise(TypedDict):
+    requires: str
+    exercise: str
+class ItemPremise(TypedDict):
+    item: str
+    category: str
+Premise = (AnswerPremise | SymptomPremise | CausePremise | CandidatePremise | RequiresPremise
+           | ItemPremise)
 
 #: One rule firing behind a conclusion.
 Support = TypedDict("Support", {"rule": str, "confidence": float, "rationale": str, "source": str,
@@ -42,7 +53,7 @@ class Concept(TypedDict):
     because: list[Support]
 
 
-Reason = TypedDict("Reason", {"id": str, "urgency": Union[str, None], "message": str, "rule": str,
+Reason = TypedDict("Reason", {"id": str, "urgency": str | None, "message": str, "rule": str,
                               "source": str, "from": list[Premise]})
 
 
@@ -60,7 +71,7 @@ class Advice(TypedDict):
 
 
 class Chosen(TypedDict):
-    rule: Union[str, None]
+    rule: str | None
     reason: str
 
 
@@ -82,7 +93,7 @@ class Item(TypedDict):
     serves: list[str]
     because: list[Support]
     chosen: Chosen
-    scheduled_by: Union[str, None]
+    scheduled_by: str | None
     source: str
 
 
@@ -97,7 +108,7 @@ class Dropped(TypedDict):
     name: str
     kind: DropKind
     reason: str
-    rule: Union[str, None]
+    rule: str | None
 
 
 class Block(TypedDict):
@@ -110,8 +121,8 @@ class Block(TypedDict):
 
 class Plan(TypedDict):
     status: Literal["plan", "refer"]
-    urgency: Union[Urgency, None]
-    referral: Union[Referral, None]
+    urgency: str | None  # an id from the triage rules' urgencies
+    referral: Referral | None
     reasons: list[Reason]
     symptoms: list[Concept]
     causes: list[Concept]
@@ -156,7 +167,7 @@ class SelectEvent(TypedDict):
     event: Literal["select"]
     layer: Literal["plan"]
     exercise: str
-    rule: Union[str, None]
+    rule: str | None
     reason: str
 
 
@@ -174,16 +185,16 @@ class DropEvent(TypedDict):
     event: Literal["drop"]
     layer: Literal["plan"]
     exercise: str
-    rule: Union[str, None]
+    rule: str | None
     kind: DropKind
     reason: str
 
 
-Event = Union[FireEvent, AssertEvent, WithholdEvent, SelectEvent, UnmetEvent, DropEvent]
+Event = FireEvent | AssertEvent | WithholdEvent | SelectEvent | UnmetEvent | DropEvent
 
 
 class TraceLine(TypedDict):
-    respondent: Union[str, None]
+    respondent: str | None
     answers: dict[str, Any]
     status: Literal["plan", "refer"]
     events: list[Event]

@@ -51,7 +51,7 @@ def _node(premise: dict[str, Any]) -> Node:
     for kind in ("symptom", "cause"):
         if kind in premise:
             return (kind, premise[kind])
-    return ("exercise", premise.get("exercise") or premise.get("item"))
+    return ("exercise", premise.get("exercise") or premise["item"])
 
 
 def _key(node: Node) -> str:

@@ -11,8 +11,9 @@ specific symptom, cause or exercise: all of that is in the rule and knowledge fi
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from . import adapter
 from .answers import Answers

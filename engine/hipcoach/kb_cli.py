@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -165,7 +166,7 @@ def _json(data: Any) -> str:
 
 def _summary(kb: KnowledgeBase, rulebase: RuleBase, catalogue: dict[str, dict[str, Any]]) -> str:
     """Counts, then each kind's ids with a name to recognise them by."""
-    label = {
+    label: dict[str, Callable[[Any], str]] = {
         "symptom": lambda s: s.name, "cause": lambda c: c.name,
         "exercise": lambda e: f"{e.name} ({kb.vocabulary.label(e.category)})",
         "rule": lambda r: f"{r.layer}: {r.conclusion} {_text(_plain(r.target))}",

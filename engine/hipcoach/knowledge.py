@@ -13,11 +13,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import AnswersError, KnowledgeError
-from .schema import Entry, entries, load_yaml
+from .errors import AnswersError, KnowledgeError, excerpt
+from .schema import Entry, entries, load_yaml, unknown_files
 
 FILES = ("sources.yaml", "vocabulary.yaml", "exercises.yaml", "causes.yaml", "symptoms.yaml",
          "questionnaire.yaml", "advice.yaml")
+#: The top-level list each file holds (vocabulary.yaml is a mapping of its own).
+LISTS = {"sources.yaml": "sources", "exercises.yaml": "exercises", "causes.yaml": "causes",
+         "symptoms.yaml": "symptoms", "questionnaire.yaml": "questions", "advice.yaml": "advice"}
 QUESTION_TYPES = ("int", "number", "bool", "choice", "multi")
 SKIP_OPS = ("eq", "ne", "gt", "gte", "lt", "lte")
 #: A question's ``why_not`` word: ``yours`` (the runner can change it today), ``never`` and
@@ -151,6 +154,7 @@ class Question:
         if kind in ("int", "number"):
             allowed = f"between {_fmt(self.min)} and {_fmt(self.max)}"
             number = _as_number(self.id, value, integer=kind == "int", allowed=allowed)
+            assert self.min is not None and self.max is not None  # a number question has both
             if not self.min <= number <= self.max:
                 raise AnswersError(self.id, value, f"must be {allowed}")
             return number
@@ -163,7 +167,7 @@ class Question:
         items = _as_list(self.id, value)
         for item in items:
             if item not in self.values:
-                raise AnswersError(self.id, value, f"{item!r} is not allowed; allowed: {allowed}")
+                raise AnswersError(self.id, value, f"{excerpt(item)} is not allowed; allowed: {allowed}")
         # canonical: questionnaire order, no repeats, so ["ball", "mat", "ball"] == ["mat", "ball"]
         return [choice for choice in self.values if choice in items]
 
@@ -195,8 +199,12 @@ class KnowledgeBase:
 def load_knowledge(directory: Path) -> KnowledgeBase:
     """Load and check every knowledge file in ``directory``."""
     directory = Path(directory)
+    unknown_files(directory, FILES, KnowledgeError, "knowledge")
     raw = {name: load_yaml(directory / name, KnowledgeError) for name in FILES}
     path = {name: str(directory / name) for name in FILES}
+    for name, key in LISTS.items():  # only the list: any other top-level key is a mistake
+        if isinstance(raw[name], dict):
+            Entry(raw[name], path[name], "file", KnowledgeError).only({key})
 
     sources = {e.data["id"]: _source(e) for e in entries(raw["sources.yaml"], "sources",
                                                           path["sources.yaml"], KnowledgeError)}
@@ -213,7 +221,9 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
     for entry in exercise_entries:
         parent = exercises[entry.data["id"]].variant_of
         if parent is not None and parent not in exercises:
-            entry.fail(f"variant_of names unknown exercise {parent!r}")
+            entry.fail(f"variant_of names unknown exercise {excerpt(parent)}")
+    for entry in exercise_entries:
+        _check_variants(entry, exercises)
     causes = {e.data["id"]: _concept(e, sources)
               for e in entries(raw["causes.yaml"], "causes", path["causes.yaml"], KnowledgeError)}
     symptoms = {e.data["id"]: _concept(e, sources)
@@ -232,6 +242,21 @@ PLANNER_QUESTIONS = {
     "equipment": "exercises' equipment is checked against it",
     "minutes": "the plan's time budget comes from it",
 }
+
+
+def _check_variants(entry: Entry, exercises: dict[str, Exercise]) -> None:
+    """``variant_of`` must lead to a move that is no one's variant, never back to the start:
+    the plan step follows it to tell two versions of one move apart."""
+    ident = entry.data["id"]
+    chain = [ident]
+    parent = exercises[ident].variant_of
+    while parent is not None and parent not in chain:
+        chain.append(parent)
+        parent = exercises[parent].variant_of
+    if parent == ident:
+        if len(chain) == 1:
+            entry.fail("variant_of names the exercise itself")
+        entry.fail(f"variant_of forms a cycle: {' -> '.join(chain + [ident])}")
 
 
 def _digest(directory: Path) -> str:
@@ -295,7 +320,7 @@ def _fmt(number: float | None) -> str:
 def _source_ref(entry: Entry, sources: dict[str, Source]) -> str:
     source = entry.text("source")
     if source not in sources:
-        entry.fail(f"source {source!r} is not in sources.yaml")
+        entry.fail(f"source {excerpt(source)} is not in sources.yaml")
     return source
 
 
@@ -312,7 +337,7 @@ def _vocabulary(data: Any, file: str, equipment: tuple[str, ...]) -> Vocabulary:
     lists = {key: entry.strings(key) for key in ("categories", "muscles", "when", "sides")}
     for key, values in lists.items():
         if not values or len(set(values)) != len(values):
-            entry.fail(f"{key!r} must be a non-empty list without repeats")
+            entry.fail(f"{excerpt(key)} must be a non-empty list without repeats")
     labels = entry.get("category_labels", dict, what="a mapping of category to label")
     if set(labels) != set(lists["categories"]) or not all(
             isinstance(v, str) and v.strip() for v in labels.values()):
@@ -322,7 +347,7 @@ def _vocabulary(data: Any, file: str, equipment: tuple[str, ...]) -> Vocabulary:
                                                for v in names.values()):
         entry.fail("'equipment_names' must give a non-empty name to exactly the choices of the "
                    f"'equipment' question: {', '.join(equipment)}")
-    words = []
+    words: list[tuple[float, str]] = []
     for index, raw in enumerate(entry.get("certainty_words", list, what="a list of {min, word}"), 1):
         sub = Entry(raw, file, f"certainty_words[{index}]", KnowledgeError)
         sub.only({"min", "word"})
@@ -332,7 +357,8 @@ def _vocabulary(data: Any, file: str, equipment: tuple[str, ...]) -> Vocabulary:
         words.append((float(low), sub.text("word")))
     if not words or words[-1][0] != 0:
         entry.fail("'certainty_words' must end with an entry of min 0, so every certainty has a word")
-    return Vocabulary(*(tuple(lists[key]) for key in ("categories", "muscles", "when", "sides")),
+    return Vocabulary(categories=tuple(lists["categories"]), muscles=tuple(lists["muscles"]),
+                      when=tuple(lists["when"]), sides=tuple(lists["sides"]),
                       category_labels=dict(labels), equipment_names=dict(names),
                       certainty_words=tuple(words))
 
@@ -349,7 +375,7 @@ def _exercise(entry: Entry, vocab: Vocabulary, equipment: tuple[str, ...],
         entry.fail("'targets' must name at least one muscle group")
     minutes = entry.number("minutes")
     if not 0 < minutes <= 30:
-        entry.fail(f"'minutes' must be more than 0 and at most 30, got {minutes!r}")
+        entry.fail(f"'minutes' must be more than 0 and at most 30, got {excerpt(minutes)}")
     steps = entry.strings("steps")
     if not steps:
         entry.fail("'steps' must hold at least one step")
@@ -399,7 +425,8 @@ def _questions(data: Any, file: str) -> dict[str, Question]:
                     raise AnswersError(cond.answer, cond.value, f"{cond.op} needs a number question")
                 target.coerce(cond.value)
             except AnswersError as exc:
-                entry.fail(f"ask_if_any[{index}]: {cond.answer} {cond.op} {cond.value!r}: {exc.problem}")
+                entry.fail(f"ask_if_any[{index}]: {cond.answer} {cond.op} {excerpt(cond.value)}: "
+                           f"{exc.problem}")
     return questions
 
 
@@ -431,7 +458,7 @@ def _question(entry: Entry, ids: list[str]) -> Question:
             sub.fail(f"must be {{answer: ID, OP: VALUE}} with OP one of {', '.join(SKIP_OPS)}")
         target = sub.text("answer")
         if target not in ids or target == entry.data["id"]:
-            sub.fail(f"'answer' names unknown or self question {target!r}")
+            sub.fail(f"'answer' names unknown or self question {excerpt(target)}")
         skips.append(SkipCondition(target, ops[0], cond[ops[0]]))
     question = Question(
         id=entry.data["id"], prompt=entry.text("prompt"), type=kind, default=None,

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import AnswersError, MappingError
+from .errors import AnswersError, MappingError, excerpt
 from .knowledge import KnowledgeBase, Question
 from .schema import Entry, load_yaml
 from .survey import LAYOUTS
@@ -71,7 +71,7 @@ def load_mapping(path: Path, kb: KnowledgeBase) -> Mapping:
     raw_columns = head.get("columns", dict, what="a mapping of column name to answer")
     columns = []
     for name, spec in raw_columns.items():
-        label = f"column {name!r}"
+        label = f"column {excerpt(name)}"
         if isinstance(spec, str):
             spec = {"answer": spec}
         entry = Entry(spec, str(path), label, MappingError)
@@ -81,12 +81,12 @@ def load_mapping(path: Path, kb: KnowledgeBase) -> Mapping:
         values = entry.get("values", dict, {}, "a mapping of survey value to answer value")
         for shown, value in values.items():
             if isinstance(shown, bool) or shown is None:
-                entry.fail(f"survey value {shown!r}: quote it (YAML reads an unquoted Yes/No/On/"
+                entry.fail(f"survey value {excerpt(shown)}: quote it (YAML reads an unquoted Yes/No/On/"
                            f"Off/null as true/false/null), e.g. \"Yes\": true")
             _check(entry, question, shown, value)
         item = entry.get("item", str, None)
         if item is not None and (question.type != "multi" or item not in question.values):
-            entry.fail(f"'item' {item!r} must be one of the choices of list answer {answer!r}")
+            entry.fail(f"'item' {excerpt(item)} must be one of the choices of list answer {excerpt(answer)}")
         separator = entry.get("separator", str, None)
         if separator is not None and question.type != "multi":
             entry.fail(f"'separator' only applies to list answers, not {answer!r}")
@@ -100,7 +100,7 @@ def _check(entry: Entry, question: Question, shown: Any, value: Any) -> None:
     try:
         question.coerce([value] if question.type == "multi" else value)
     except AnswersError as exc:
-        entry.fail(f"value {shown!r} maps to {value!r}: {exc.problem}")
+        entry.fail(f"value {excerpt(shown)} maps to {excerpt(value)}: {exc.problem}")
 
 
 class Translator:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from . import formats
 from .answers import normalise
@@ -40,7 +40,8 @@ class Planner:
         ``{respondent, answers, status, events, unconsumed, plan}``."""
         plan, derivation = self.run(raw_answers, minutes, trace=True)
         return {"respondent": respondent, "answers": derivation.answers, "status": plan["status"],
-                "events": derivation.events, "unconsumed": derivation.unconsumed, "plan": plan}
+                "events": cast(list[formats.Event], derivation.events),
+                "unconsumed": derivation.unconsumed, "plan": plan}
 
     def run(self, raw_answers: Mapping[str, Any], minutes: int | None = None,
             trace: bool = False) -> tuple[Plan, Derivation]:
@@ -129,7 +130,7 @@ class _Report:
 
     def reasons(self) -> list[formats.Reason]:
         """The referral's reasons, most urgent first (then in firing order)."""
-        reasons = []
+        reasons: list[formats.Reason] = []
         for support in self.d.referrals:
             rule = self.rules[support.rule]
             reasons.append({"id": rule.target, "urgency": rule.urgency, "message": rule.rationale,
@@ -159,7 +160,7 @@ class _Report:
         assert self.sel is not None
         slot_order = [slot.id for slot in self.rulebase.slots]
         candidates = self.d.conclusions["candidate"]
-        rows = []
+        rows: list[tuple[int, int, formats.Item]] = []
         for index, pick in enumerate(self.sel.picks):
             ex = self.kb.exercises[pick.exercise]
             candidate = candidates[ex.id]
@@ -177,7 +178,7 @@ class _Report:
         return [row for _, _, row in sorted(rows, key=lambda r: (r[0], r[1]))]
 
     def schedule(self, items: list[formats.Item]) -> list[formats.Block]:
-        blocks = []
+        blocks: list[formats.Block] = []
         for slot in self.rulebase.slots:
             chosen = [item for item in items if item["when"] == slot.id]
             if chosen:
@@ -191,9 +192,12 @@ def premise_json(premise: Premise) -> formats.Premise:
     """A premise as the plan's ``from`` lists show it: answers with values, facts with certainty."""
     if premise.kind == "answer":
         return {"answer": premise.id, "value": premise.value}
-    if premise.kind in ("symptom", "cause", "candidate"):
-        key = "exercise" if premise.kind == "candidate" else premise.kind
-        return {key: premise.id, "confidence": rounded(premise.cf)}
+    if premise.kind == "symptom":
+        return {"symptom": premise.id, "confidence": rounded(premise.cf)}
+    if premise.kind == "cause":
+        return {"cause": premise.id, "confidence": rounded(premise.cf)}
+    if premise.kind == "candidate":
+        return {"exercise": premise.id, "confidence": rounded(premise.cf)}
     if premise.kind == "requires":
         return {"requires": premise.value, "exercise": premise.id}
     return {"item": premise.id, "category": premise.value}

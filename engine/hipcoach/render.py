@@ -7,11 +7,12 @@ no rule ids and no engine words. Those stay in the JSON, in ``--explain`` and in
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from .explain import explain_plan
 
-Plan = dict[str, Any]
+Plan = Mapping[str, Any]  # a plan as built (formats.Plan) or read back from JSON
 FORMATS = ("text", "json", "markdown")
 SIDES = {"each": "each side", "both": "both sides together", "alternate": "alternating sides"}
 NOT_A_DIAGNOSIS = ("This is general guidance from your answers, not a diagnosis. Stop any "

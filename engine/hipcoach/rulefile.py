@@ -8,14 +8,14 @@ file and the rule id, before any runner is evaluated.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .errors import RuleError
+from .errors import RuleError, excerpt
 from .knowledge import KnowledgeBase
-from .schema import Entry, entries, load_yaml
+from .schema import Entry, entries, load_yaml, unknown_files
 
 #: Layers in firing order; each is one file ``rules/<layer>.yaml``.
 LAYERS = ("triage", "symptoms", "causes", "candidates", "plan", "advice")
@@ -39,6 +39,19 @@ FACT_FIELDS = {
     "item": ("exercise", "category", "when"),
 }
 T = TypeVar("T")
+#: The layer whose conclusions each kind of derived fact is.
+FACT_LAYER = {"symptom": "symptoms", "cause": "causes", "candidate": "candidates", "item": "plan"}
+#: When the engine asserts each kind of fact (see ``Engine.derive`` in :mod:`.inference`):
+#: answers and equipment first, then each layer's conclusions once that layer has settled, then
+#: the chosen plan items.
+ASSERTED = {"answer": 0, "requires": 0, "symptom": 1, "cause": 2, "candidate": 3, "item": 4}
+#: When the engine uses each kind of conclusion: a layer's evidence is combined just before its
+#: facts are asserted, exclusions and requirements when the plan is chosen, schedules and
+#: referrals when the plan is reported. A rule can only count if every fact it matches is
+#: asserted before its conclusion is used: a cause rule that matches a cause, say, would fire
+#: after the causes were combined, and its evidence would be silently dropped.
+USED = {"symptom": 1, "cause": 2, "propose": 3, "exclude": 4, "require": 4, "schedule": 5,
+        "refer": 5, "advise": 5}
 SHORTHANDS = ("answer", "no_answer", "symptom", "cause", "candidate", "item")
 OPS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "ref")
 
@@ -151,6 +164,7 @@ def load_rules(directory: Path, kb: KnowledgeBase) -> RuleBase:
     max_items = 0
     sha = hashlib.sha256()
     seen: dict[str, str] = {}
+    unknown_files(directory, [f"{layer}.yaml" for layer in LAYERS], RuleError, "rules")
     for layer in LAYERS:
         path = directory / f"{layer}.yaml"
         data = load_yaml(path, RuleError)
@@ -161,7 +175,7 @@ def load_rules(directory: Path, kb: KnowledgeBase) -> RuleBase:
             head.fail(f"'layer' must be {layer!r} in {path.name}")
         threshold = head.number("threshold", 0.0)
         if not 0 <= threshold < 1:
-            head.fail(f"'threshold' must be in [0, 1), got {threshold!r}")
+            head.fail(f"'threshold' must be in [0, 1), got {excerpt(threshold)}")
         thresholds[layer] = float(threshold)
         if layer == "plan":
             slots = _slots(head)
@@ -178,7 +192,7 @@ def load_rules(directory: Path, kb: KnowledgeBase) -> RuleBase:
         for entry in entries(data, "rules", str(path), RuleError):
             rule = _rule(entry, layer, context, len(rules))
             if rule.id in seen:
-                entry.fail(f"rule id {rule.id!r} is also used in {seen[rule.id]}")
+                entry.fail(f"rule id {excerpt(rule.id)} is also used in {seen[rule.id]}")
             seen[rule.id] = str(path)
             rules.append(rule)
     return RuleBase(tuple(rules), thresholds, slots, max_items, sha.hexdigest(), urgencies)
@@ -203,7 +217,8 @@ def _slots(head: Entry) -> tuple[Slot, ...]:
     return _named_texts(head, "slots", Slot, ("label", "frequency"), "at least one schedule slot")
 
 
-def _named_texts(head: Entry, key: str, kind: type[T], fields: tuple[str, ...], what: str) -> tuple[T, ...]:
+def _named_texts(head: Entry, key: str, kind: Callable[..., T], fields: tuple[str, ...],
+                 what: str) -> tuple[T, ...]:
     """The non-empty list under ``key`` of a rule file's head, each entry an id and text fields."""
     result = []
     for entry in entries(head.data, key, head.file, RuleError):
@@ -219,40 +234,58 @@ def _rule(entry: Entry, layer: str, context: _Context, order: int) -> Rule:
     entry.only({"id", "when", "then", "cf", "rationale", "source", "priority", "urgency"})
     urgency = entry.get("urgency", str, None)
     if layer == "triage" and urgency not in context.urgencies:
-        entry.fail(f"'urgency' must be one of {', '.join(sorted(context.urgencies))}, got {urgency!r}")
+        entry.fail(f"'urgency' must be one of {', '.join(sorted(context.urgencies))}, got {excerpt(urgency)}")
     if layer != "triage" and urgency is not None:
         entry.fail("'urgency' belongs to triage rules only")
     cf = entry.number("cf", 1.0)
     if not 0 < cf <= 1:
-        entry.fail(f"'cf' must be in (0, 1], got {cf!r}")
+        entry.fail(f"'cf' must be in (0, 1], got {excerpt(cf)}")
     source = entry.text("source")
     if source not in kb.sources:
-        entry.fail(f"source {source!r} is not in the knowledge base's sources.yaml")
+        entry.fail(f"source {excerpt(source)} is not in the knowledge base's sources.yaml")
     raw_when = entry.get("when", list, what="a list of patterns")
     if not raw_when:
         entry.fail("'when' must hold at least one pattern")
     patterns: list[Pattern] = []
+    places: list[str] = []  # each pattern's `when[N]`, for errors found once the conclusion is known
     for index, raw in enumerate(raw_when):
-        patterns.extend(_patterns(entry, raw, index, kb, patterns))
+        found = _patterns(entry, raw, index, kb, patterns)
+        patterns.extend(found)
+        places.extend([f"when[{index + 1}]"] * len(found))
     if all(p.negated for p in patterns):
         entry.fail("'when' needs at least one pattern that is not negated")
     then = entry.get("then", dict, what="a mapping with one conclusion")
     if len(then) != 1:
-        entry.fail(f"'then' must hold exactly one conclusion, got {sorted(then)}")
+        entry.fail(f"'then' must hold exactly one conclusion, got {excerpt(sorted(map(str, then)))}")
     conclusion, target = next(iter(then.items()))
     if conclusion not in CONCLUSIONS[layer]:
-        entry.fail(f"a {layer} rule concludes one of {', '.join(CONCLUSIONS[layer])}, not {conclusion!r}")
+        entry.fail(f"a {layer} rule concludes one of {', '.join(CONCLUSIONS[layer])}, "
+                   f"not {excerpt(conclusion)}")
+    _check_timing(entry, layer, conclusion, patterns, places)
     target = _target(entry, conclusion, target, kb, context.slots, patterns)
     priority = entry.get("priority", int, 0, "a whole number")
     return Rule(entry.data["id"], layer, entry.file, tuple(patterns), conclusion, target, float(cf),
                 entry.text("rationale"), source, priority, order, urgency)
 
 
+def _check_timing(entry: Entry, layer: str, conclusion: str, patterns: list[Pattern],
+                  places: list[str]) -> None:
+    """Refuse a pattern on facts the engine asserts only after it has used this rule's
+    conclusion (:data:`ASSERTED`, :data:`USED`): the rule would fire too late to count."""
+    for pattern, where in zip(patterns, places):
+        if ASSERTED[pattern.fact] < USED[conclusion]:
+            continue
+        source = FACT_LAYER[pattern.fact]
+        whose = "this layer's own conclusions" if source == layer else f"from the {source} layer"
+        entry.fail(f"{where}: {pattern.fact} facts are {whose}, asserted only after {conclusion!r} "
+                   f"conclusions are used, so this rule would fire too late and be ignored")
+
+
 def _target(entry: Entry, conclusion: str, target: Any, kb: KnowledgeBase, slots: set[str],
             patterns: list[Pattern]) -> Any:
     known: Mapping[str, Any]
     if conclusion in ("refer", "symptom", "cause", "schedule", "advise") and not isinstance(target, str):
-        entry.fail(f"'{conclusion}' takes a single id, got {target!r}")
+        entry.fail(f"'{conclusion}' takes a single id, got {excerpt(target)}")
     if conclusion == "refer":
         if not isinstance(target, str) or not target.strip():
             entry.fail("'refer' must be a short reason id")
@@ -260,17 +293,18 @@ def _target(entry: Entry, conclusion: str, target: Any, kb: KnowledgeBase, slots
     if conclusion in ("symptom", "cause"):
         known = kb.symptoms if conclusion == "symptom" else kb.causes
         if target not in known:
-            entry.fail(f"{conclusion} {target!r} is not in the knowledge base's {conclusion}s.yaml")
+            entry.fail(f"{conclusion} {excerpt(target)} is not in the knowledge base's {conclusion}s.yaml")
         return target
     if conclusion == "advise":
         if target not in kb.advice:
-            entry.fail(f"advice {target!r} is not in the knowledge base's advice.yaml")
+            entry.fail(f"advice {excerpt(target)} is not in the knowledge base's advice.yaml")
         return target
     if conclusion == "require":
         return _requirement(entry, target, kb)
     if conclusion == "schedule":
         if target not in slots:
-            entry.fail(f"schedule slot {target!r} is not among plan.yaml slots: {', '.join(sorted(slots))}")
+            entry.fail(f"schedule slot {excerpt(target)} is not among plan.yaml slots: "
+                       f"{', '.join(sorted(slots))}")
         if not any(p.fact == "item" and not p.negated for p in patterns):
             entry.fail("a schedule rule must match an 'item' pattern")
         return target
@@ -284,7 +318,7 @@ def _target(entry: Entry, conclusion: str, target: Any, kb: KnowledgeBase, slots
         entry.fail(f"'{conclusion}' must be a non-empty list of ids")
     for name in names:
         if name not in kb.exercises:
-            entry.fail(f"{conclusion}: unknown exercise {name!r}")
+            entry.fail(f"{conclusion}: unknown exercise {excerpt(name)}")
     return tuple(names)
 
 
@@ -299,10 +333,10 @@ def _requirement(entry: Entry, target: Any, kb: KnowledgeBase) -> Requirement:
     for what, names, known in (("category", categories, kb.vocabulary.categories),
                                ("muscle group", muscles, kb.vocabulary.muscles)):
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            entry.fail(f"require: the {what} list must be a list of ids, got {names!r}")
+            entry.fail(f"require: the {what} list must be a list of ids, got {excerpt(names)}")
         for name in names:
             if name not in known:
-                entry.fail(f"require: unknown {what} {name!r}")
+                entry.fail(f"require: unknown {what} {excerpt(name)}")
     if not categories:
         entry.fail("require: name at least one category")
     return Requirement(tuple(categories), tuple(muscles))
@@ -329,7 +363,7 @@ def _patterns(entry: Entry, raw: Any, index: int, kb: KnowledgeBase,
     else:
         entry.fail(f"{where} must be one of {', '.join(SHORTHANDS)} or {{fact: ..., where: ...}}")
     if fact not in FACT_FIELDS:
-        entry.fail(f"{where}: unknown fact type {fact!r}; known: {', '.join(FACT_FIELDS)}")
+        entry.fail(f"{where}: unknown fact type {excerpt(fact)}; known: {', '.join(FACT_FIELDS)}")
     if not isinstance(tests, Mapping):
         entry.fail(f"{where}: the tests must be a mapping of field to value or {{op: value}}")
     alias = raw.get("as")
@@ -341,7 +375,7 @@ def _patterns(entry: Entry, raw: Any, index: int, kb: KnowledgeBase,
         items = [{key: value} for key, value in tests.items()]
     else:
         items = [dict(tests)]
-    result = []
+    result: list[Pattern] = []
     for number, item in enumerate(items):
         name = alias or f"{fact}_{index}_{number}"
         _check_alias(entry, where, name, earlier + result)
@@ -354,9 +388,10 @@ def _patterns(entry: Entry, raw: Any, index: int, kb: KnowledgeBase,
 def _check_alias(entry: Entry, where: str, alias: Any, earlier: list[Pattern]) -> None:
     # `s` would make durable_rules hand the action the session state instead of the fact.
     if not isinstance(alias, str) or not alias.isidentifier() or alias == "s" or alias.startswith("_"):
-        entry.fail(f"{where}: alias {alias!r} must be an identifier other than 's', not starting with '_'")
+        entry.fail(f"{where}: alias {excerpt(alias)} must be an identifier other than 's', "
+                   f"not starting with '_'")
     if any(p.alias == alias for p in earlier):
-        entry.fail(f"{where}: alias {alias!r} is used twice")
+        entry.fail(f"{where}: alias {excerpt(alias)} is used twice")
 
 
 def _test(entry: Entry, where: str, fact: str, key: Any, value: Any, kb: KnowledgeBase,
@@ -364,9 +399,9 @@ def _test(entry: Entry, where: str, fact: str, key: Any, value: Any, kb: Knowled
     fields = FACT_FIELDS[fact]
     if fact == "answer":
         if key not in kb.questions:
-            entry.fail(f"{where}: unknown answer id {key!r}")
-    elif key not in fields:
-        entry.fail(f"{where}: a {fact} fact has fields {', '.join(fields)}, not {key!r}")
+            entry.fail(f"{where}: unknown answer id {excerpt(key)}")
+    elif key not in (fields or ()):
+        entry.fail(f"{where}: a {fact} fact has fields {', '.join(fields or ())}, not {excerpt(key)}")
     if isinstance(value, Mapping):
         if len(value) != 1 or next(iter(value)) not in OPS:
             entry.fail(f"{where}: {key}: write {{op: value}} with op one of {', '.join(OPS)}")
@@ -383,47 +418,48 @@ def _test(entry: Entry, where: str, fact: str, key: Any, value: Any, kb: Knowled
         return Test(key, op, tuple(operand))
     _value(entry, where, fact, key, operand, kb)
     if op in ("gt", "gte", "lt", "lte") and not _is_number(operand):
-        entry.fail(f"{where}: {key}: {op} needs a number, got {operand!r}")
+        entry.fail(f"{where}: {key}: {op} needs a number, got {excerpt(operand)}")
     return Test(key, op, operand)
 
 
 def _value(entry: Entry, where: str, fact: str, key: str, value: Any, kb: KnowledgeBase) -> None:
     """Check a literal against the vocabulary it will be compared with."""
     if isinstance(value, (Mapping, list)):
-        entry.fail(f"{where}: {key}: expected a single value, got {value!r}")
+        entry.fail(f"{where}: {key}: expected a single value, got {excerpt(value)}")
     if fact == "answer":
         question = kb.questions[key]
         if question.type in ("choice", "multi") and value not in question.values:
-            entry.fail(f"{where}: {key} is never {value!r}; values: {', '.join(question.values)}")
+            entry.fail(f"{where}: {key} is never {excerpt(value)}; values: {', '.join(question.values)}")
         if question.type == "bool" and not isinstance(value, bool):
-            entry.fail(f"{where}: {key} is true or false, not {value!r}")
+            entry.fail(f"{where}: {key} is true or false, not {excerpt(value)}")
         if question.type in ("int", "number") and not _is_number(value):
-            entry.fail(f"{where}: {key} is a number, not {value!r}")
+            entry.fail(f"{where}: {key} is a number, not {excerpt(value)}")
         return
-    vocab = {
+    vocabularies: dict[tuple[str, str], Collection[Any]] = {
         ("symptom", "name"): kb.symptoms, ("cause", "name"): kb.causes,
         ("candidate", "exercise"): kb.exercises, ("item", "exercise"): kb.exercises,
         ("requires", "exercise"): kb.exercises,
         ("candidate", "category"): kb.vocabulary.categories, ("item", "category"): kb.vocabulary.categories,
         ("item", "when"): kb.vocabulary.when,
         ("requires", "item"): kb.questions["equipment"].values,
-    }.get((fact, key))
+    }
+    vocab = vocabularies.get((fact, key))
     if vocab is not None and value not in vocab:
-        entry.fail(f"{where}: {fact} {key} {value!r} is unknown")
+        entry.fail(f"{where}: {fact} {key} {excerpt(value)} is unknown")
     if key == "cf" and not (_is_number(value) and 0 <= value <= 1):
-        entry.fail(f"{where}: cf is compared with numbers in [0, 1], not {value!r}")
+        entry.fail(f"{where}: cf is compared with numbers in [0, 1], not {excerpt(value)}")
 
 
 def _ref(entry: Entry, operand: Any, earlier: list[Pattern]) -> Ref:
     if not isinstance(operand, str) or operand.count(".") != 1:
-        entry.fail(f"ref must be 'ALIAS.FIELD', got {operand!r}")
+        entry.fail(f"ref must be 'ALIAS.FIELD', got {excerpt(operand)}")
     alias, field = operand.split(".")
     target = next((p for p in earlier if p.alias == alias and not p.negated), None)
     if target is None:
-        entry.fail(f"ref {operand!r} names no earlier, non-negated pattern")
+        entry.fail(f"ref {excerpt(operand)} names no earlier, non-negated pattern")
     fields = FACT_FIELDS[target.fact]
     if (fields is None and field not in [t.field for t in target.tests]) or (fields and field not in fields):
-        entry.fail(f"ref {operand!r}: pattern {alias!r} has no field {field!r}")
+        entry.fail(f"ref {excerpt(operand)}: pattern {excerpt(alias)} has no field {excerpt(field)}")
     return Ref(alias, field)
 
 

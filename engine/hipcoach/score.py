@@ -28,8 +28,7 @@ from .csvsafe import row_text
 from .errors import SurveyError
 from .mapping import Mapping, Translator, load_mapping, plain_mapping
 from .plan import Planner
-from .profiles import ID_SLOT, ITEM_COLUMNS, PLAN_COLUMNS, Rendered, render, render_many, \
-    start_worker
+from .profiles import ID_SLOT, ITEM_COLUMNS, PLAN_COLUMNS, Rendered, render, render_many, start_worker
 from .survey import detect, header, read_head, rows
 
 ERROR_COLUMNS = ("row", "respondent_id", "column", "value", "problem")

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import click
 
-from .clitools import engine_options, load_planner
+from .atomic import write_atomic
+from .clitools import engine_options, input_file, load_planner, unwritable
 from .errors import HipcoachError
 from .survey import LAYOUTS
 
-SURVEY = click.argument("survey", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+SURVEY = click.argument("survey", type=click.Path(path_type=Path), callback=input_file)
 LAYOUT = click.option("--format", "layout", type=click.Choice(LAYOUTS), default=None,
                       help="Which tool exported the survey (how many header rows it has). "
                            "Detected when unambiguous.")
@@ -25,7 +26,7 @@ ENCODING = click.option("--encoding", default="utf-8-sig", show_default=True,
 @click.option("-o", "--out", "out", required=True, metavar="DIR",
               help="Folder for plans.csv, plan_items.csv, errors.csv and summary.json "
                    "(created if needed), or - to print the plans table only.")
-@click.option("--mapping", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+@click.option("--mapping", type=click.Path(path_type=Path), callback=input_file,
               help="YAML mapping of the export's columns and values to answers "
                    "(not needed for a plain export whose headers are answer ids).")
 @LAYOUT
@@ -49,7 +50,8 @@ def score(survey: Path, out: str, mapping: Path | None, layout: str | None, jobs
     rejected respondent) and summary.json (counts; rows in = scored + rejected). One bad row
     never stops the batch.
     """
-    from .score import Options, prepare, score as run  # pandas loads only for this command
+    from .score import Options, prepare  # pandas loads only for this command
+    from .score import score as run
 
     if out == "-" and traces:
         raise click.UsageError("--traces needs an output folder, not -o -")
@@ -101,8 +103,8 @@ def mapping() -> None:
 @mapping.command()
 @SURVEY
 @LAYOUT
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
-              help="Write the mapping here instead of printing it.")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Write the mapping here (whole or not at all) instead of printing it.")
 @ENCODING
 @engine_options
 def init(survey: Path, layout: str | None, output: Path | None, encoding: str, kb: Path | None,
@@ -131,5 +133,8 @@ def init(survey: Path, layout: str | None, output: Path | None, encoding: str, k
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        try:
+            write_atomic(output, lambda stream: stream.write(text))
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {output}: {unwritable(exc, output)}") from exc
         click.echo(f"wrote {output}", err=True)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import IO, Any
 
 from .errors import SurveyError
 
@@ -142,7 +142,7 @@ class _Lines:
     pandas names a malformed record only by its line, and we want to see what it holds."""
 
     def __init__(self, path: Path, encoding: str) -> None:
-        self.stream = open(path, encoding=encoding, newline="")
+        self.stream = open(path, encoding=encoding, newline="")  # noqa: SIM115 (closed by close())
         self.number = 0
         self.text = ""
 
@@ -166,9 +166,9 @@ def rows(path: Path, layout: str, width: int, encoding: str,
 
     Row numbers count records as a spreadsheet shows them (the first header row is 1; pandas
     reports a malformed record by its line, which is its record number unless an earlier cell
-    held a line break); blank records are skipped and never returned. pandas parses (quoted newlines, Windows line ends,
-    a UTF-8 BOM with ``utf-8-sig``); a record with more fields than the header is reported, by
-    its line, instead of stopping the batch.
+    held a line break); blank records are skipped and never returned. pandas parses (quoted
+    newlines, Windows line ends, a UTF-8 BOM with ``utf-8-sig``); a record with more fields
+    than the header is reported, by its line, instead of stopping the batch.
     """
     import warnings
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, TextIO
@@ -19,17 +19,18 @@ from .atomic import write_atomic
 from .errors import TraceError
 from .knowledge import KnowledgeBase
 from .rulefile import RuleBase
+from .schema import unreadable
 
 Record = dict[str, Any]
 KEYS = ("respondent", "answers", "status", "events", "plan")
 
 
-def dump(record: Record) -> str:
+def dump(record: Mapping[str, Any]) -> str:
     """One trace as one JSON line (keys in builder order, so output is byte-stable)."""
     return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-def write_traces(path: Path, records: Iterable[Record]) -> None:
+def write_traces(path: Path, records: Iterable[Mapping[str, Any]]) -> None:
     """Write ``records`` as JSON Lines, whole or not at all."""
 
     def write(stream: TextIO) -> None:
@@ -39,24 +40,203 @@ def write_traces(path: Path, records: Iterable[Record]) -> None:
     write_atomic(path, write)
 
 
+#: The longest trace line read, in bytes; a traced evaluation takes about 50 kB.
+MAX_LINE = 16 * 1024 * 1024
+
+
 def read_traces(path: Path) -> Iterator[Record]:
-    """Stream the traces in ``path``; a bad line is an error naming the file and line."""
+    """Stream the traces in ``path``; a line that is not UTF-8, not JSON, or not a trace of the
+    shape the ``trace`` commands read is an error naming the file and line."""
     try:
-        stream = open(path, encoding="utf-8")
+        stream = open(path, "rb")  # noqa: SIM115 (a with-block below; opening errors are told apart)
     except OSError as exc:
-        raise TraceError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise TraceError(f"{path}: {unreadable(exc)}") from None
     with stream:
-        for number, line in enumerate(stream, start=1):
+        number = 0
+        while True:
+            try:
+                raw = stream.readline(MAX_LINE + 1)
+            except OSError as exc:
+                raise TraceError(f"{path}: {unreadable(exc)}") from None
+            if not raw:
+                return
+            number += 1
+            if len(raw) > MAX_LINE:
+                raise TraceError(f"{path}:{number}: line longer than {MAX_LINE // 1024 // 1024} MB; "
+                                 f"not a hipcoach trace")
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise TraceError(f"{path}:{number}: not UTF-8 text (byte {raw[exc.start]:#04x}); "
+                                 f"not a hipcoach trace") from None
             if not line.strip():
                 continue
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise TraceError(f"{path}:{number}: not a JSON trace line: {exc.msg}") from None
+            except (ValueError, RecursionError) as exc:  # a 5,000-digit number; nesting too deep
+                problem = "nested too deep" if isinstance(exc, RecursionError) else \
+                    str(exc).split(";")[0].split(":")[0]
+                raise TraceError(f"{path}:{number}: not a JSON trace line: {problem}") from None
             if not isinstance(record, dict) or any(key not in record for key in KEYS):
                 raise TraceError(f"{path}:{number}: not a hipcoach trace "
                                  f"(needs keys {', '.join(KEYS)}); write one with --trace")
+            wrong = shape_problem(record)
+            if wrong is not None:
+                raise TraceError(f"{path}:{number}: not a hipcoach trace: {wrong}")
             yield record
+
+
+# A trace's shape, as far as the ``trace`` commands read it, in a small language: a type or a
+# tuple of types is an isinstance test, a dict lists required keys, a one-item list is a list
+# of such items, and a function returns the shape that fits the value it is given.
+Shape = Any
+_NUMBER = (int, float)
+_TEXT_OR_NONE = (str, type(None))
+
+
+def _premise(value: Any) -> Shape:
+    """A fact a firing matched, as the plan records it: an answer, a derived fact with its
+    certainty, an exercise's equipment, or a plan item."""
+    if isinstance(value, dict):
+        for key, shape in (("answer", {"answer": str, "value": object}),
+                           ("symptom", {"symptom": str, "confidence": _NUMBER}),
+                           ("cause", {"cause": str, "confidence": _NUMBER}),
+                           ("requires", {"exercise": str, "requires": str}),
+                           ("item", {"item": str, "category": str})):
+            if key in value:
+                return shape
+    return {"exercise": str, "confidence": _NUMBER}
+
+
+def _support(*derived: str) -> Shape:
+    """A firing behind a conclusion, whose premises may be derived facts of ``derived`` kinds
+    only: a symptom rests on answers, a cause on symptoms, so explaining one ends."""
+    def premise(value: Any) -> Shape:
+        if isinstance(value, dict) and any(k in value for k in ("symptom", "cause") if k not in derived):
+            return _Refuse("rests on a derived fact of its own layer or a later one")
+        return _premise(value)
+    return {"rule": str, "confidence": _NUMBER, "rationale": str, "source": str, "from": [premise]}
+
+
+class _Refuse:
+    """A shape no value has; its text says why."""
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+
+def _fact(value: Any) -> Shape:
+    """A matched fact: its type under ``t``; an answer fact also holds the answer."""
+    if isinstance(value, dict) and value.get("t") == "answer" and len(value) < 2:
+        return _Refuse("names no answer")
+    return {"t": str}
+
+
+def _conclusion(value: Any) -> Shape:
+    if not isinstance(value, dict):
+        return {"kind": str}
+    if "cf_after" in value:
+        return {"kind": str, "id": str, "cf": _NUMBER, "cf_before": _NUMBER, "cf_after": _NUMBER}
+    if value.get("kind") == "require":
+        return {"kind": str, "categories": [str]}
+    if value.get("kind") == "schedule":
+        return {"kind": str, "id": str, "slot": str}
+    return {"kind": str, "id": str}
+
+
+_EVENTS: dict[str, Shape] = {
+    "fire": {"seq": int, "rule": str, "layer": str, "matched": {str: _fact},
+             "concludes": [_conclusion]},
+    "assert": {"seq": int, "layer": str, "fact": {"kind": str, "id": str, "cf": _NUMBER},
+               "from": [int]},
+    "withhold": {"seq": int, "layer": str, "fact": {"kind": str, "id": str, "cf": _NUMBER},
+                 "from": [int], "threshold": _NUMBER},
+    "select": {"seq": int, "exercise": str, "reason": str, "rule": _TEXT_OR_NONE},
+    "drop": {"seq": int, "exercise": str, "reason": str, "rule": _TEXT_OR_NONE},
+    "unmet": {"seq": int, "reason": str},
+}
+
+
+def _event(value: Any) -> Shape:
+    kind = value.get("event") if isinstance(value, dict) else None
+    if isinstance(kind, str) and kind in _EVENTS:
+        return _EVENTS[kind]
+    return {"event": _Refuse(f"must be one of {', '.join(_EVENTS)}")}
+
+
+_CONCEPT = {"id": str, "name": str, "confidence": _NUMBER}
+RECORD_SHAPE: Shape = {
+    "answers": {str: object},
+    "status": str,
+    "events": [_event],
+    "plan": {
+        "status": str,
+        "reasons": [{"id": str, "message": str, "rule": str, "source": str, "from": [_premise]}],
+        "symptoms": [{**_CONCEPT, "because": [_support()]}],
+        "causes": [{**_CONCEPT, "because": [_support("symptom")]}],
+        "items": [{"exercise": str, "name": str, "category": str, "when": str,
+                   "confidence": _NUMBER, "because": [_support("symptom", "cause")],
+                   "chosen": {"rule": _TEXT_OR_NONE, "reason": str}}],
+        "dropped": [{"exercise": str, "reason": str}],
+    },
+}
+
+
+def shape_problem(record: Record) -> str | None:
+    """What in ``record`` is not the shape of a hipcoach trace, or None: checked once on
+    reading, so the commands can index into a record without guarding every step."""
+    return _problem(record, RECORD_SHAPE, "")
+
+
+def _problem(value: Any, shape: Shape, where: str) -> str | None:
+    if isinstance(shape, _Refuse):
+        return f"{where or 'the line'} {shape.why}"
+    if callable(shape) and not isinstance(shape, type):
+        return _problem(value, shape(value), where)
+    if isinstance(shape, list):
+        if not isinstance(value, list):
+            return f"{where} must be a list, not {_kind(value)}"
+        for index, item in enumerate(value):
+            problem = _problem(item, shape[0], f"{where}[{index}]")
+            if problem is not None:
+                return problem
+        return None
+    if isinstance(shape, dict):
+        if not isinstance(value, dict):
+            return f"{where or 'the line'} must be an object, not {_kind(value)}"
+        if str in shape:  # any keys, each value of one shape
+            for key, item in value.items():
+                problem = _problem(item, shape[str], f"{where}.{key}" if where else key)
+                if problem is not None:
+                    return problem
+            return None
+        for key, item_shape in shape.items():
+            inner = f"{where}.{key}" if where else key
+            if key not in value:
+                return f"{where or 'the line'} has no {key!r}"
+            problem = _problem(value[key], item_shape, inner)
+            if problem is not None:
+                return problem
+        return None
+    if not isinstance(value, shape) or (isinstance(value, bool) and shape in (int, _NUMBER)):
+        return f"{where} must be {_kind_of(shape)}, not {_kind(value)}"
+    return None
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "true/false",
+            type(None): "null"}.get(type(value), "a number")
+
+
+def _kind_of(shape: Any) -> str:
+    names = {str: "a string", int: "a whole number", float: "a number", type(None): "null",
+             object: "anything", dict: "an object", list: "a list"}
+    kinds = shape if isinstance(shape, tuple) else (shape,)
+    if kinds == _NUMBER:
+        return "a number"
+    return " or ".join(names.get(kind, kind.__name__) for kind in kinds)
 
 
 def pick(path: Path, respondent: str | None = None) -> Record:

@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from .clitools import engine_options, load_planner, unknown
+from .answers import normalise
+from .clitools import engine_options, input_file, load_planner, unknown
 from .errors import HipcoachError
 from .explain import how as how_tree
 from .graph import FORMATS as GRAPH_FORMATS
@@ -17,8 +18,8 @@ from .trace import coverage as coverage_report
 from .trace import describe, filter_events, pick, read_traces
 from .whynot import why_not as explain_why_not
 
-TRACE = click.argument("trace_file", metavar="TRACE",
-                       type=click.Path(dir_okay=False, exists=True, path_type=Path))
+TRACE = click.argument("trace_file", metavar="TRACE", type=click.Path(path_type=Path),
+                       callback=input_file)
 RESPONDENT = click.option("--respondent", metavar="ID",
                           help="In a batch trace file, the respondent whose trace to use.")
 
@@ -96,7 +97,12 @@ def why_not(trace_file: Path, exercise: str, respondent: str | None, fmt: str, k
     planner = load_planner(kb, rules)
     if exercise not in planner.kb.exercises:
         raise unknown(exercise, "an exercise in the knowledge base", list(planner.kb.exercises))
-    result = explain_why_not(record, exercise, planner)
+    try:  # the changes are checked by re-planning from the trace's answers, so they must fit
+        record = {**record, "answers": normalise(record["answers"], planner.kb)}
+        result = explain_why_not(record, exercise, planner)
+    except HipcoachError as exc:
+        raise click.ClickException(f"{trace_file}: the trace's answers cannot be planned again: "
+                                   f"{exc}") from exc
     if fmt == "json":
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         return
@@ -133,8 +139,8 @@ def graph(trace_file: Path, respondent: str | None, fmt: str) -> None:
 
 
 @trace.command()
-@click.argument("traces", metavar="TRACES.jsonl",
-                type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("traces", metavar="TRACES.jsonl", type=click.Path(path_type=Path),
+                callback=input_file)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text for reading; json for the counts.")
 @engine_options
