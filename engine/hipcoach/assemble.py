@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import product
+from typing import Any
 
 from .certainty import combine_all
 from .formats import DropKind, UnmetKind
@@ -68,7 +69,7 @@ class Selection:
     def exercise_ids(self) -> tuple[str, ...]:
         return tuple(pick.exercise for pick in self.picks)
 
-    def events(self) -> list[dict[str, object]]:
+    def events(self) -> list[dict[str, Any]]:
         """The decisions as trace events: each pick, each unmet requirement, each drop."""
         return ([{"event": "select", "layer": "plan", "exercise": p.exercise, "rule": p.rule,
                   "reason": p.reason} for p in self.picks]
@@ -113,7 +114,7 @@ class _Chooser:
         return combine_all(s.cf for s in candidate.support
                            if {p.id for p in s.premises if p.kind == "cause"} - self.served)
 
-    def rank(self, candidate: Candidate) -> tuple:
+    def rank(self, candidate: Candidate) -> tuple[float, int, float, int, float, str]:
         ex = self.ex(candidate)
         return (-round(self.gain(candidate), 6), self.categories.count(ex.category),
                 -round(candidate.cf, 6), -len(set(ex.targets) - self.muscles), ex.day_minutes, ex.id)
@@ -237,8 +238,8 @@ def choose(derivation: Derivation, kb: KnowledgeBase, requirements: list[Rule], 
     for candidate in chooser.eligible:
         if candidate.id not in chosen_ids and candidate.id not in drops:
             drops[candidate.id] = chooser.drop(candidate)
-    ordered = tuple(drops[c] for c in derivation.conclusions["candidate"] if c in drops)
-    return Selection(tuple(chooser.chosen), ordered, tuple(unmet), chooser.capped)
+    dropped = tuple(drops[c] for c in derivation.conclusions["candidate"] if c in drops)
+    return Selection(tuple(chooser.chosen), dropped, tuple(unmet), chooser.capped)
 
 
 def _fmt(minutes: float) -> str:

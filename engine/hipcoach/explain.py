@@ -8,9 +8,10 @@ engine.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
-Plan = dict[str, Any]
+Plan = Mapping[str, Any]  # a plan as built (formats.Plan) or read back from JSON
 
 
 def _pct(confidence: float) -> str:

@@ -270,7 +270,7 @@ def _satisfying(question: Question, test: Test, answers: dict[str, Any], negated
     if question.type in ("choice", "bool"):
         domain: list[Any] = list(question.values) if question.type == "choice" else [True, False]
     else:
-        low, high = question.min, question.max
+        low, high = question.min or 0, question.max or 0  # number questions always have both
         step = 1
         value = test.value if test.op != "in" else None
         domain = sorted({v for v in (low, high, value, (value or 0) - step, (value or 0) + step)
