@@ -101,7 +101,7 @@ def test_a_bad_column_names_the_file_and_column(tmp_path: Path, kb, spec: str,  
     ("respondent_id: id\n", "missing required key 'columns'"),
     ("respondent_id: id\ncolumns: [age]\n", "'columns' must be a mapping of column name"),
     ("format: excel\nrespondent_id: id\ncolumns: {}\n",
-     "'format' is 'excel'; allowed: google, surveymonkey, qualtrics, plain"),
+     "'format' is 'excel'; allowed: google, microsoft, typeform, surveymonkey, qualtrics, plain"),
     ("respondent_id: id\ncolumns: {}\nignored: [x]\n", r"unknown key\(s\) ignored"),
     ("respondent_id: id\ncolumns: {}\nignore: x\n", "'ignore' must be a list of strings"),
     ("respondent_id: id\ncolumns:\n  a: age\n  a: weekly_km\n", "duplicate key 'a'"),
@@ -314,8 +314,10 @@ def test_starter_guesses_answer_ids_from_question_text(kb, layout: str) -> None:
 def test_starter_guesses_values_from_the_labels(kb) -> None:  # type: ignore[no-untyped-def]
     text, _ = make_starter("google", kb)
     values = yaml.safe_load(text)["columns"][KNEE]["values"]
+    # every label of the question, seen in the data or not ("other" is not in google.csv)
     assert values == {"Around or behind the kneecap": "front", "No knee pain": "none",
-                      "On the outer side of the knee": "outside"}
+                      "On the outer side of the knee": "outside",
+                      "Somewhere else in or around the knee": "other"}
     assert "# guessed" not in text.split("columns:")[1].split("\n  \"")[0]  # exact labels
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import TextIO
@@ -15,10 +16,13 @@ class AtomicFiles:
 
     An error or a crash half-way leaves every earlier target untouched and no partial file: each
     rename is atomic on one file system, and none happens before all the writing is done.
+    ``remove`` names files that go at the same moment: outputs of an earlier run that the new
+    ones would contradict.
     """
 
-    def __init__(self, *paths: Path) -> None:
+    def __init__(self, *paths: Path, remove: Iterable[Path] = ()) -> None:
         self.paths = [Path(p) for p in paths]
+        self.remove = [Path(p) for p in remove]
         self.streams: list[TextIO] = []
         self._temporary: list[str] = []
 
@@ -45,6 +49,8 @@ class AtomicFiles:
                 stream.close()
             for name, path in zip(self._temporary, self.paths):
                 os.replace(name, path)
+            for path in self.remove:
+                path.unlink(missing_ok=True)
         except BaseException:
             self._discard()
             raise
@@ -54,6 +60,20 @@ class AtomicFiles:
             stream.close()
         for name in self._temporary:
             Path(name).unlink(missing_ok=True)
+
+
+def remove_leftovers(folder: Path, names: Iterable[str]) -> list[Path]:
+    """Remove the hidden temporary files a killed run left beside ``names`` in ``folder`` (a
+    crash cannot clean up after itself; the next run into the folder does). Returns them."""
+    removed = []
+    for name in names:
+        for path in sorted(Path(folder).glob(f".{glob.escape(name)}.*.tmp")):
+            try:
+                path.unlink()
+            except OSError:
+                continue  # gone already, or not ours to remove: harmless either way
+            removed.append(path)
+    return removed
 
 
 def _umask() -> int:
