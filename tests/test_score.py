@@ -768,3 +768,21 @@ def test_stdout_gets_the_plans_table_and_no_files(tmp_path: Path, planner: Plann
     assert stream.getvalue() == (tmp_path / "out" / "plans.csv").read_text(encoding="utf-8")
     assert summary["scored"] == 6
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_progress_counts_rows_as_they_are_scored_not_as_they_are_read(
+        tmp_path: Path, planner: Planner, monkeypatch: pytest.MonkeyPatch) -> None:
+    events: list[str] = []
+    real = score_module.render
+    monkeypatch.setattr(score_module, "render",
+                        lambda *args: events.append("evaluate") or real(*args))
+    monkeypatch.setattr(score_module, "rows", functools.partial(survey_rows, chunk_rows=50))
+    survey = generated_survey(tmp_path / "g.csv", BAD_AND_DUPLICATE_ROWS)
+    counts: list[int] = []
+    summary = run(planner, survey, tmp_path / "out",
+                  progress=lambda n: counts.append(n) or events.append("progress"))
+    assert sum(counts) == summary["rows_in"] and len(counts) == -(-summary["rows_in"] // 50)
+    # each chunk is counted once its rows are evaluated and written, not when it is read
+    first = events.index("progress")
+    assert 0 < first < len(events) - 1 and events[:first] == ["evaluate"] * first
+    assert events[-1] == "progress"

@@ -221,6 +221,7 @@ def test_a_progress_bar_on_a_terminal_only(tmp_path: Path) -> None:
 
     shown = stderr_on_a_tty()
     assert "scoring" in shown and "100%" in shown
+    assert "6 rows" in shown and "rows/s" in shown  # rows scored, with the rate
     assert "scored 6 of 6 rows" in shown
     assert stderr_on_a_tty("--quiet") == ""
 

@@ -226,3 +226,58 @@ def test_examples_are_really_in_their_layout() -> None:
         qualtrics = list(csv.reader(stream))
     assert all(cell.startswith('{"ImportId"') for cell in qualtrics[2])
     assert (SURVEYS / "plain.csv").read_bytes().count(b"\r\n") == 7
+
+
+# --- dialects: delimiters, encodings, workbooks ------------------------------------------------
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_the_delimiter_is_detected(tmp_path: Path, delimiter: str) -> None:
+    from hipcoach.records import settle
+
+    text = delimiter.join(["respondent_id", "equipment", "knee_pain"]) + "\n" + \
+        delimiter.join(["r1", '"foam_roller;mat, ball"', "front"]) + "\n"
+    path = write(tmp_path / "s.csv", text)
+    assert settle(path).delimiter == delimiter
+    assert read_head(path)[1] == ["r1", "foam_roller;mat, ball", "front"]
+
+
+def test_utf16_with_a_bom_is_detected(tmp_path: Path) -> None:
+    from hipcoach.records import settle
+
+    path = write(tmp_path / "s.tsv", "\ufeffrespondent_id\tage\nZoé\t30\n".encode("utf-16"))
+    assert settle(path).encoding == "utf-16" and settle(path).delimiter == "\t"
+    assert read_head(path) == [["respondent_id", "age"], ["Zoé", "30"]]
+    assert read_head(path, "utf-16") == [["respondent_id", "age"], ["Zoé", "30"]]
+
+
+def test_workbook_cells_read_as_a_csv_export_holds_them() -> None:
+    import datetime
+
+    from hipcoach.records import cell_text
+
+    assert [cell_text(v) for v in (None, 7, 7.0, 7.5, True, "x",
+                                   datetime.datetime(2026, 11, 4, 19, 51, 43))] == \
+        ["", "7", "7", "7.5", "true", "x", "2026-11-04 19:51:43"]
+
+
+def test_a_nul_in_a_data_record_is_that_records_problem(tmp_path: Path) -> None:
+    path = write(tmp_path / "s.csv", "respondent_id,age\nr1,3\x000\nr2,40\n")
+    good, bad = all_rows(path, "plain", 2)
+    assert good == [(3, ("r2", "40"))]
+    assert [(b.line, b.problem) for b in bad] == [
+        (2, "field 2 holds a NUL byte (binary data, or the wrong --encoding)")]
+
+
+@pytest.mark.parametrize("layout,first", [
+    ("microsoft", ["ID", "Start time", "Completion time", "Email", "Name", "How old are you?"]),
+    ("typeform", ["#", "How old are you?", "Response Type", "Start Date (UTC)",
+                  "Submit Date (UTC)", "Network ID"]),
+    ("google", ["Timestamp", "Username", "How old are you?"]),
+])
+def test_new_layouts_are_detected(layout: str, first: list[str], answer_ids: set[str]) -> None:
+    assert detect([first, ["1"] * len(first)], answer_ids) == layout
+
+
+def test_a_header_naming_a_column_twice_is_refused() -> None:
+    with pytest.raises(SurveyError, match="'age'"):
+        header([["respondent_id", "age", "knee_pain", "age", "", ""]], "plain")

@@ -86,12 +86,28 @@ def _start(path: Path) -> bytes:
 
 
 def _binary(start: bytes) -> bool:
-    """Binary data, not text: a NUL in the header line, or control bytes throughout. (One NUL in
-    a later record is that record's problem, not the file's.)"""
+    """Binary data, not text: a NUL in the header line, or a control byte that no text export
+    holds (a NUL in a later record is that record's problem, not the file's: a cell can carry
+    one, and the rest of the file is still worth scoring)."""
     if b"\x00" in start.split(b"\n", 1)[0]:
         return True
-    controls = sum(1 for byte in start if byte < 32 and byte not in b"\t\n\r\f")
-    return controls >= 4 and controls * 100 > len(start)
+    return any(byte < 32 and byte not in b"\x00\t\n\r\f" for byte in start)
+
+
+def delimiter_hint(path: Path, dialect: Dialect) -> str:
+    """A sentence for an unreadable header when the file looks split by another delimiter than
+    the one it was read with (so the fix is --delimiter, not --format); else ''."""
+    if dialect.kind != "csv":
+        return ""
+    try:
+        likely = _sniff(_sample(path, dialect.encoding))
+    except SurveyError:
+        return ""
+    if likely == dialect.delimiter:
+        return ""
+    return (f"the file looks {DELIMITER_NAMES[likely]}-delimited, but was read as "
+            f"{DELIMITER_NAMES.get(dialect.delimiter, repr(dialect.delimiter))}-delimited: pass "
+            f"--delimiter {likely!r}, or leave --delimiter out to detect it")
 
 
 def _sample(path: Path, encoding: str) -> str:

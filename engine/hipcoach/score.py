@@ -38,7 +38,7 @@ from .mapping import Mapping, Translator, form_mapping, load_mapping, question_t
 from .plan import Planner
 from .profiles import ID_SLOT, ITEM_COLUMNS, PLAN_COLUMNS, Rendered, render, render_many, \
     start_worker
-from .records import DEFAULT_ENCODING, Dialect, settle
+from .records import DEFAULT_ENCODING, Dialect, delimiter_hint, settle
 from .survey import COMPLETE, detect, header, read_head, rows
 
 ERROR_COLUMNS = ("row", "respondent_id", "column", "value", "problem")
@@ -134,8 +134,12 @@ def prepare(survey: Path, planner: Planner, options: Options) -> Prepared:
     dialect = settle(survey, options.encoding, options.delimiter, options.sheet)
     head = read_head(survey, dialect=dialect)
     mapping = load_mapping(options.mapping, kb) if options.mapping else None
-    layout = options.layout or (mapping.layout if mapping else None) or \
-        detect(head, set(kb.questions), question_texts(kb))
+    try:
+        layout = options.layout or (mapping.layout if mapping else None) or \
+            detect(head, set(kb.questions), question_texts(kb))
+    except SurveyError as exc:
+        hint = delimiter_hint(survey, dialect) if options.delimiter else ""
+        raise SurveyError(f"{survey}: {hint}" if hint else str(exc)) from None
     cols = header(head, layout)
     if mapping is None:
         mapping = form_mapping(cols, kb)

@@ -65,7 +65,9 @@ def read_head(path: Path, encoding: str = DEFAULT_ENCODING, delimiter: str | Non
     head = []
     for record in records(path, dialect):
         if record.problem is not None:
-            raise SurveyError(f"{path}: header row {record.number} {record.problem}")
+            if not head:
+                raise SurveyError(f"{path}: header row {record.number} {record.problem}")
+            break  # a bad data record: rejected with the rows, not a header problem
         if any(cell.strip() for cell in record.cells):
             head.append(list(record.cells))
             if len(head) == 3:
