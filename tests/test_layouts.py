@@ -169,3 +169,15 @@ def test_help_names_the_new_options() -> None:
     for needle in ("--assume ANSWER=VALUE", "--delimiter CHAR", "--sheet NAME", ".xlsx",
                    "google|microsoft|typeform|surveymonkey|qualtrics|plain"):
         assert needle in text, needle
+
+
+def test_an_answer_id_header_takes_labels_as_well_as_values(tmp_path: Path, planner) -> None:  # type: ignore[no-untyped-def]
+    survey = tmp_path / "s.csv"
+    survey.write_text("respondent_id,red_flags,pain_level,knee_pain,equipment\n"
+                      "r1,,3,AROUND OR BEHIND THE KNEECAP,\"Foam roller, mat\"\n"
+                      "r2,Swelling in or around the knee or hip,,none,\n", encoding="utf-8")
+    plans = list(csv.DictReader(ok(invoke("score", survey, "-o", "-", "-q")).stdout.splitlines()))
+    expected = planner.plan({"knee_pain": "front", "pain_level": 3,
+                             "equipment": ["foam_roller", "mat"]})
+    assert plans[0]["exercises"] == ";".join(i["exercise"] for i in expected["items"])
+    assert (plans[1]["status"], plans[1]["referral_reasons"]) == ("refer", "swelling")

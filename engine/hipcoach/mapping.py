@@ -100,11 +100,8 @@ def form_mapping(cols: Header, kb: KnowledgeBase) -> Mapping:
                 labels.setdefault(_plain_text(choice.label), []).append((question, choice.value))
     columns = []
     for name, text in zip(cols.columns, cols.texts):
-        if name in kb.questions:  # an answer id: the cells hold answer values, as in plain.csv
-            columns.append(Column(name, name))
-            continue
-        question = prompts.get(_plain_text(text))
-        if question is not None:
+        question = kb.questions.get(name) or prompts.get(_plain_text(text))
+        if question is not None:  # values as in plain.csv, or the labels the form showed
             values = {choice.label: choice.value for choice in question.choices}
             columns.append(Column(name, question.id, values))
             continue

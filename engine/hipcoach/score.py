@@ -1,6 +1,6 @@
 """Batch scoring: a survey export in, every respondent's plan (and a summary) out.
 
-The pipeline streams: pandas reads the export in chunks; each row is mapped to answers and
+The pipeline streams: the export is read in chunks; each row is mapped to answers and
 checked; rows with identical raw cells share one translation, and rows with identical
 normalised answers share one engine evaluation, whose output rows are rendered once
 (:mod:`.profiles`). Both caches are bounded (least recently used profiles are evaluated again if

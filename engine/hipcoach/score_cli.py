@@ -80,7 +80,7 @@ def score(survey: Path, out: str, mapping: Path | None, layout: str | None,
     refused, unless you --assume its value.
     """
     from .coverage import parse_assumption
-    from .score import Options, prepare, score as run  # pandas-free, but only this command needs it
+    from .score import Options, prepare, score as run  # only this command needs them
     from .survey import count_rows
 
     if out == "-" and traces:
@@ -114,11 +114,11 @@ def score(survey: Path, out: str, mapping: Path | None, layout: str | None,
                            f"{a}={value_text(planner.kb.questions[a].default)}"
                            for a in prepared.defaulted), err=True)
     target = None if out == "-" else Path(out)
-    reported: list[str] = []
+    reported = [0]  # rows reported: only the first few are printed, however many there are
 
     def report(line: str) -> None:
-        reported.append(line)
-        if len(reported) <= REPORT_MAX:
+        reported[0] += 1
+        if reported[0] <= REPORT_MAX:
             click.echo(f"rejected: {line}", err=True)
 
     show_bar = not quiet and sys.stderr.isatty()
@@ -132,8 +132,8 @@ def score(survey: Path, out: str, mapping: Path | None, layout: str | None,
         raise click.ClickException(str(exc)) from exc
     except OSError as exc:
         raise click.ClickException(f"cannot write to {out}: {exc.strerror or exc}") from exc
-    if len(reported) > REPORT_MAX:
-        click.echo(f"rejected: ... and {len(reported) - REPORT_MAX} more row(s); "
+    if reported[0] > REPORT_MAX:
+        click.echo(f"rejected: ... and {reported[0] - REPORT_MAX} more row(s); "
                    f"score into a folder (-o DIR) for all of them in errors.csv", err=True)
     if not quiet and mapping is None:
         # a form that is the questionnaire's in all but some wording: say how to map it
