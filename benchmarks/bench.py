@@ -4,9 +4,10 @@
 * Engine: plans per second in one process, for the demo runner and for a spread of runners,
   without and with rule tracing (the cost of capturing every firing).
 * Batch scoring: a generated survey of 100,000 rows, scored by `hipcoach score` in a child
-  process: rows per second, peak memory (and at 20,000 rows, to show it stays flat), and the
+  process: rows per second, peak memory (and at 50,000 rows, to show it stays flat), and the
   ratio of its wall time to the I/O floor (a pandas read of the same CSV plus a write of a
-  plans.csv-sized table).
+  plans.csv-sized table); and a 20,000-row survey of many distinct profiles with --jobs 1 and
+  --jobs 2, to show the worker processes pay.
 """
 
 from __future__ import annotations
@@ -142,7 +143,9 @@ def bench_scoring() -> None:
         base = Path(folder)
         large, half, few = base / "club_100k.csv", base / "club_50k.csv", base / "few_100k.csv"
         worst = base / "random_10k.csv"
+        mid = base / "club_20k.csv"
         make_survey(large, 100_000)
+        make_survey(mid, 20_000)
         make_survey(half, 50_000)
         make_survey(few, 100_000, distinct=500)
         make_survey(worst, 10_000, random_row)
@@ -153,6 +156,9 @@ def bench_scoring() -> None:
         seconds_few, peak_few = score_child(few, base / "out_few")
         worst_one, _ = score_child(worst, base / "out3")
         worst_two, _ = score_child(worst, base / "out4", "--jobs", "2")
+        mid_one, _ = score_child(mid, base / "out5")
+        mid_two, _ = score_child(mid, base / "out6", "--jobs", "2")
+        mid_profiles = json.loads((base / "out5" / "summary.json").read_text())["distinct_profiles"]
         profiles = json.loads((base / "out" / "summary.json").read_text())["distinct_profiles"]
         size = large.stat().st_size / 2**20
         print(f"club survey: 100,000 rows ({size:.1f} MiB), {profiles:,} distinct answer profiles")
@@ -168,6 +174,8 @@ def bench_scoring() -> None:
               f"({peak / peak_half:.2f}x for 2x the rows)")
         print(f"worst case, 10,000 rows of independent random answers (every row its own "
               f"profile): {10_000 / worst_one:.0f} rows/s, --jobs 2: {10_000 / worst_two:.0f} rows/s")
+        print(f"club survey of 20,000 rows ({mid_profiles:,} distinct profiles): --jobs 1 "
+              f"{mid_one:.2f} s, --jobs 2 {mid_two:.2f} s ({mid_one / mid_two:.2f}x faster)")
 
 
 def main() -> None:

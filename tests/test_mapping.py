@@ -100,7 +100,7 @@ def test_a_bad_column_names_the_file_and_column(tmp_path: Path, kb, spec: str,  
     ("respondent_id: id\n", "missing required key 'columns'"),
     ("respondent_id: id\ncolumns: [age]\n", "'columns' must be a mapping of column name"),
     ("format: excel\nrespondent_id: id\ncolumns: {}\n",
-     "'format' is 'excel'; allowed: google, surveymonkey, qualtrics, plain"),
+     "'format' is 'excel'; allowed: google, microsoft, typeform, surveymonkey, qualtrics, plain"),
     ("respondent_id: id\ncolumns: {}\nignored: [x]\n", r"unknown key\(s\) ignored"),
     ("respondent_id: id\ncolumns: {}\nignore: x\n", "'ignore' must be a list of strings"),
     ("respondent_id: id\ncolumns:\n  a: age\n  a: weekly_km\n", "duplicate key 'a'"),
@@ -313,8 +313,10 @@ def test_starter_guesses_answer_ids_from_question_text(kb, layout: str) -> None:
 def test_starter_guesses_values_from_the_labels(kb) -> None:  # type: ignore[no-untyped-def]
     text, _ = make_starter("google", kb)
     values = yaml.safe_load(text)["columns"][KNEE]["values"]
+    # every label of the question, seen in the data or not ("other" is not in google.csv)
     assert values == {"Around or behind the kneecap": "front", "No knee pain": "none",
-                      "On the outer side of the knee": "outside"}
+                      "On the outer side of the knee": "outside",
+                      "Somewhere else in or around the knee": "other"}
     assert "# guessed" not in text.split("columns:")[1].split("\n  \"")[0]  # exact labels
 
 
@@ -353,3 +355,52 @@ def test_surveymonkey_starter_maps_every_option_column(kb) -> None:  # type: ign
             assert guessed.get(name) == "red_flags", name
         if name.startswith(f"{KIT} | "):
             assert guessed.get(name) == "equipment", name
+
+
+# --- what the starter's comments promise -------------------------------------------------------
+
+def test_starter_marks_a_guessed_question_and_lists_every_label(kb) -> None:  # type: ignore[no-untyped-def]
+    text = starter(("ID", "Where do you feel any knee pain?", KNEE), ("ID", "Where do you feel any knee pain?", KNEE),
+                   "microsoft", [set(), {"Around or behind the kneecap"}, set()], kb)
+    data = yaml.safe_load(text)
+    assert data["respondent_id"] == "ID"
+    assert 'respondent_id: "ID"\n' in text  # the tool's own id column: nothing to check
+    assert '    answer: knee_pain  # guessed\n' in text  # a similar wording, not the prompt
+    assert f'  "{KNEE}":\n    answer: knee_pain\n' in text  # the prompt itself: certain
+    labels = {c.label: c.value for c in kb.questions["knee_pain"].choices}
+    for spec in data["columns"].values():
+        assert spec["values"] == labels  # every label, though the data showed one or none
+
+
+def test_starter_joins_ticks_as_the_tool_does(kb) -> None:  # type: ignore[no-untyped-def]
+    text = starter(("ID", KIT), ("ID", KIT), "microsoft", [set(), {"Foam roller;Exercise or yoga mat;"}],
+                   kb)
+    spec = yaml.safe_load(text)["columns"][KIT]
+    assert spec["separator"] == ";"
+    assert set(spec["values"]) == {c.label for c in kb.questions["equipment"].choices}
+
+
+def test_every_comment_of_a_starter_is_true(kb) -> None:  # type: ignore[no-untyped-def]
+    """The header says to check lines marked 'guessed' or 'TODO': the example exports' columns
+    all carry the prompts, so nothing but the banded sitting hours is left to check."""
+    text, _ = make_starter("google", kb)
+    marked = [line for line in text.splitlines()[4:] if "# guessed" in line or "TODO" in line]
+    assert marked and all("hours" in line for line in marked), marked
+
+
+@pytest.mark.parametrize("cell,separator,expected", [
+    ("Foam roller;Exercise or yoga mat;", None, ["Foam roller", "Exercise or yoga mat"]),
+    ("Firm ball, such as a lacrosse or massage ball;Foam roller", ", ",
+     ["Firm ball, such as a lacrosse or massage ball", "Foam roller"]),
+    ("foam roller, FIRM BALL, SUCH AS A LACROSSE OR MASSAGE BALL", None,
+     ["foam roller", "FIRM BALL, SUCH AS A LACROSSE OR MASSAGE BALL"]),
+    ("Foam roller | Kettlebell", " | ", ["Foam roller", "Kettlebell"]),
+    ("Kettlebell, Foam roller", None, ["Kettlebell", "Foam roller"]),
+    (";;", None, []),
+])
+def test_split_ticks_reads_every_tools_joiner(kb, cell: str, separator: str | None,  # type: ignore[no-untyped-def]
+                                              expected: list[str]) -> None:
+    from hipcoach.mapping import split_ticks
+
+    labels = [c.label for c in kb.questions["equipment"].choices]
+    assert split_ticks(cell, labels, separator) == expected

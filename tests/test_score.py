@@ -8,6 +8,7 @@ with Planner.plan to give the expected rows.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import io
 import itertools
@@ -50,9 +51,20 @@ def options_for(layout: str, **kw: Any) -> Options:
     return Options(mapping=mapping, **kw)
 
 
+def assumptions(survey: Path) -> dict[str, Any]:
+    """What a user must --assume to score a small plain survey of these tests, most of which have
+    no red_flags or pain_level column: nobody ticked a red flag, and nobody is in pain."""
+    first = survey.read_bytes().split(b"\n", 1)[0].decode("latin-1").strip()
+    return {answer: value for answer, value in (("red_flags", []), ("pain_level", 0))
+            if answer not in first.split(",")}
+
+
 def run(planner: Planner, survey: Path, out: Path, options: Options | None = None,
         **kw: Any) -> dict[str, Any]:
-    return score(survey, out, planner, options or Options(), **kw)
+    options = options or Options()
+    if options.mapping is None and not options.assume:
+        options = dataclasses.replace(options, assume=assumptions(survey))
+    return score(survey, out, planner, options, **kw)
 
 
 def table(path: Path) -> list[dict[str, str]]:
@@ -253,12 +265,17 @@ def test_the_mapping_format_key_settles_an_undetectable_layout(tmp_path: Path,
     assert (tmp_path / "a" / "plans.csv").read_bytes() == (tmp_path / "c" / "plans.csv").read_bytes()
 
 
-def test_a_non_plain_export_without_a_mapping_points_at_mapping_init(tmp_path: Path,
-                                                                     planner: Planner) -> None:
+def test_an_example_export_without_a_mapping_is_read_by_the_questionnaires_wording(
+        tmp_path: Path, planner: Planner) -> None:
+    """The example forms use the questionnaire's prompts, but ask for sitting hours in bands the
+    questionnaire does not have: with no mapping every row is rejected, naming that column,
+    never scored from a default."""
     for layout in ("google", "surveymonkey", "qualtrics"):
-        with pytest.raises(SurveyError, match=r"hipcoach mapping init .*--mapping"):
-            run(planner, SURVEYS / f"{layout}.csv", tmp_path / layout)
-        assert not (tmp_path / layout).exists()
+        summary = score(SURVEYS / f"{layout}.csv", tmp_path / layout, planner, Options())
+        assert (summary["rows_in"], summary["scored"], summary["rejected"]) == (6, 0, 6)
+        errors = table(tmp_path / layout / "errors.csv")
+        assert {e["problem"] for e in errors} == {"sitting_hours: must be a number between 0 and 24"}
+        assert {e["value"] for e in errors} >= {"6 to 8 hours", "Less than 4 hours"}
 
 
 def test_a_mapping_whose_id_column_is_missing_is_an_error(tmp_path: Path, planner: Planner) -> None:
@@ -309,7 +326,7 @@ def test_mixed_good_and_bad_rows_are_all_accounted_for(tmp_path: Path, planner: 
         "squat_difficulty: must be true or false")
     assert by_row.pop(("6", "", "respondent_id", "")) == "empty respondent id"
     ((where, ident, _column, _value), problem), = by_row.items()
-    assert "10" in where and problem == "malformed record: expected 5 fields, saw 6"
+    assert where == "10" and problem == "malformed record: record has 6 fields, the header has 5"
     assert ident == "b3"  # read back from the record's own line
     # one rejected respondent per bad record, however many errors it has
     assert len({e["row"] for e in errors}) == summary["rejected"]
@@ -527,7 +544,7 @@ def test_a_carriage_return_inside_an_id_cannot_smuggle_a_formula(tmp_path: Path,
 def test_stdout_table_is_neutralised_too(tmp_path: Path, planner: Planner) -> None:
     survey = write(tmp_path / "s.csv", "respondent_id,knee_pain\n\"=1+1\",front\n")
     stream = io.StringIO()
-    score(survey, None, planner, Options(), stdout=stream)
+    score(survey, None, planner, Options(assume=assumptions(survey)), stdout=stream)
     assert list(csv.reader(io.StringIO(stream.getvalue())))[1][0] == "'=1+1"
 
 
@@ -648,19 +665,20 @@ def test_dedupe_keeps_answers_the_plan_step_reads(tmp_path: Path, data_copy) -> 
     custom = Planner(knowledge, rules)
     assert "minutes" not in {f for rule in custom.rulebase.rules for f in rule.answers_used}
     survey = write(tmp_path / "s.csv", "respondent_id,knee_pain,minutes\na,front,10\nb,front,40\n")
-    score(survey, tmp_path / "a", custom, Options(), knowledge, rules)
-    score(survey, tmp_path / "b", custom, Options(dedupe=False), knowledge, rules)
+    score(survey, tmp_path / "a", custom, Options(assume=assumptions(survey)), knowledge, rules)
+    score(survey, tmp_path / "b", custom, Options(dedupe=False, assume=assumptions(survey)),
+          knowledge, rules)
     short = table(tmp_path / "b" / "plans.csv")[0]
     assert float(short["total_minutes"]) <= 10  # without de-duplication the plan fits
     assert (tmp_path / "a" / "plans.csv").read_bytes() == (tmp_path / "b" / "plans.csv").read_bytes()
 
 
 class SpyPool(score_module.ProcessPoolExecutor):  # type: ignore[misc, name-defined]
-    maps = 0
+    maps = 0  # batches of profiles sent to the workers
 
-    def map(self, *args: Any, **kw: Any) -> Any:  # type: ignore[override]
+    def submit(self, *args: Any, **kw: Any) -> Any:  # type: ignore[override]
         SpyPool.maps += 1
-        return super().map(*args, **kw)
+        return super().submit(*args, **kw)
 
 
 def test_jobs_2_gives_byte_identical_outputs(tmp_path: Path, planner: Planner,
@@ -750,3 +768,21 @@ def test_stdout_gets_the_plans_table_and_no_files(tmp_path: Path, planner: Plann
     assert stream.getvalue() == (tmp_path / "out" / "plans.csv").read_text(encoding="utf-8")
     assert summary["scored"] == 6
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_progress_counts_rows_as_they_are_scored_not_as_they_are_read(
+        tmp_path: Path, planner: Planner, monkeypatch: pytest.MonkeyPatch) -> None:
+    events: list[str] = []
+    real = score_module.render
+    monkeypatch.setattr(score_module, "render",
+                        lambda *args: events.append("evaluate") or real(*args))
+    monkeypatch.setattr(score_module, "rows", functools.partial(survey_rows, chunk_rows=50))
+    survey = generated_survey(tmp_path / "g.csv", BAD_AND_DUPLICATE_ROWS)
+    counts: list[int] = []
+    summary = run(planner, survey, tmp_path / "out",
+                  progress=lambda n: counts.append(n) or events.append("progress"))
+    assert sum(counts) == summary["rows_in"] and len(counts) == -(-summary["rows_in"] // 50)
+    # each chunk is counted once its rows are evaluated and written, not when it is read
+    first = events.index("progress")
+    assert 0 < first < len(events) - 1 and events[:first] == ["evaluate"] * first
+    assert events[-1] == "progress"

@@ -9,10 +9,11 @@ import pytest
 
 from conftest import EXAMPLES
 from hipcoach.errors import SurveyError
-from hipcoach.survey import HEADER_ROWS, LAYOUTS, _bad_record, detect, header, read_head, rows
+from hipcoach.survey import HEADER_ROWS, detect, header, read_head, rows
 
 SURVEYS = EXAMPLES / "surveys"
 ENC = "utf-8-sig"
+EXAMPLE_LAYOUTS = ("google", "surveymonkey", "qualtrics", "plain")  # with a file in examples/
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +75,7 @@ def test_read_head_of_latin1_text_asks_for_an_encoding(tmp_path: Path) -> None:
 
 # --- detect ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("layout", EXAMPLE_LAYOUTS)
 def test_each_example_export_is_detected(layout: str, answer_ids: set[str]) -> None:
     head = read_head(SURVEYS / f"{layout}.csv", ENC)
     assert detect(head, answer_ids) == layout
@@ -86,8 +87,8 @@ def test_each_example_export_is_detected(layout: str, answer_ids: set[str]) -> N
     ["age", "knee_pain"],  # answer ids but no respondent_id
 ])
 def test_an_ambiguous_header_asks_for_format(first: list[str], answer_ids: set[str]) -> None:
-    with pytest.raises(SurveyError, match=r"pass --format \(google, surveymonkey, qualtrics, "
-                                          r"plain\)"):
+    with pytest.raises(SurveyError, match=r"pass --format \(google, microsoft, typeform, "
+                                          r"surveymonkey, qualtrics, plain\)"):
         detect([first, ["1"] * len(first)], answer_ids)
 
 
@@ -150,7 +151,7 @@ def test_rows_number_records_as_a_spreadsheet_does_and_skip_blank_ones(tmp_path:
 
 
 def test_rows_skip_each_layouts_header_rows() -> None:
-    for layout in LAYOUTS:
+    for layout in EXAMPLE_LAYOUTS:
         path = SURVEYS / f"{layout}.csv"
         width = len(read_head(path, ENC)[0])
         good, bad = all_rows(path, layout, width)
@@ -175,19 +176,22 @@ def test_rows_keep_cells_as_text(tmp_path: Path) -> None:
     assert [cells for _, cells in good] == [("007", "30.0", "NA"), ("nan", "", "null")]
 
 
-def test_short_records_are_padded_with_empty_cells(tmp_path: Path) -> None:
-    path = write(tmp_path / "s.csv", "respondent_id,age,knee_pain\nr1\nr2,30\n")
+def test_short_records_are_bad_not_padded(tmp_path: Path) -> None:
+    """Padding a short record would score its respondent from defaults."""
+    path = write(tmp_path / "s.csv", "respondent_id,age,knee_pain\nr1\nr2,30\nr3,40,front\n")
     good, bad = all_rows(path, "plain", 3)
-    assert [cells for _, cells in good] == [("r1", "", ""), ("r2", "30", "")]
-    assert bad == []
+    assert [cells for _, cells in good] == [("r3", "40", "front")]
+    assert [(b.line, b.problem, b.cells) for b in bad] == [
+        (2, "record has 1 fields, the header has 3", ("r1",)),
+        (3, "record has 2 fields, the header has 3", ("r2", "30"))]
 
 
 def test_a_record_with_too_many_fields_is_reported_not_fatal(tmp_path: Path) -> None:
     path = write(tmp_path / "s.csv", "respondent_id,age\nr1,30\nr2,40,extra\nr3,50\nr4,1,2,3\n")
     good, bad = all_rows(path, "plain", 2)
     assert [cells[0] for _, cells in good] == ["r1", "r3"]
-    assert [(b.line, b.problem) for b in bad] == [(3, "expected 2 fields, saw 3"),
-                                                  (5, "expected 2 fields, saw 4")]
+    assert [(b.line, b.problem) for b in bad] == [(3, "record has 3 fields, the header has 2"),
+                                                  (5, "record has 4 fields, the header has 2")]
 
 
 def test_row_numbers_after_a_malformed_record_stay_right(tmp_path: Path) -> None:
@@ -206,26 +210,10 @@ def test_chunking_does_not_change_what_is_read(tmp_path: Path, chunk_rows: int) 
     assert good == expected and bad == []
 
 
-def test_progress_reports_every_byte(tmp_path: Path) -> None:
-    path = SURVEYS / "qualtrics.csv"
-    seen: list[int] = []
-    good, _ = all_rows(path, "qualtrics", 24, progress=seen.append)
-    assert len(good) == 6
-    assert sum(seen) == path.stat().st_size
-
-
 def test_rows_of_latin1_text_is_one_clear_error(tmp_path: Path) -> None:
     path = write(tmp_path / "l.csv", "respondent_id,age\nZoé,30\n".encode("latin-1"))
     with pytest.raises(SurveyError, match=r"l.csv: not utf-8-sig text.*--encoding"):
         all_rows(path, "plain", 2)
-
-
-def test_bad_record_messages_are_parsed() -> None:
-    message = ("Skipping line 7: expected 4 fields, saw 6\n"
-               "Skipping line 12: expected 4 fields, saw 5\n")
-    assert [(b.line, b.problem) for b in _bad_record(message)] == [
-        (7, "expected 4 fields, saw 6"), (12, "expected 4 fields, saw 5")]
-    assert _bad_record("something else") == []
 
 
 def test_examples_are_really_in_their_layout() -> None:
@@ -238,3 +226,58 @@ def test_examples_are_really_in_their_layout() -> None:
         qualtrics = list(csv.reader(stream))
     assert all(cell.startswith('{"ImportId"') for cell in qualtrics[2])
     assert (SURVEYS / "plain.csv").read_bytes().count(b"\r\n") == 7
+
+
+# --- dialects: delimiters, encodings, workbooks ------------------------------------------------
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_the_delimiter_is_detected(tmp_path: Path, delimiter: str) -> None:
+    from hipcoach.records import settle
+
+    text = delimiter.join(["respondent_id", "equipment", "knee_pain"]) + "\n" + \
+        delimiter.join(["r1", '"foam_roller;mat, ball"', "front"]) + "\n"
+    path = write(tmp_path / "s.csv", text)
+    assert settle(path).delimiter == delimiter
+    assert read_head(path)[1] == ["r1", "foam_roller;mat, ball", "front"]
+
+
+def test_utf16_with_a_bom_is_detected(tmp_path: Path) -> None:
+    from hipcoach.records import settle
+
+    path = write(tmp_path / "s.tsv", "\ufeffrespondent_id\tage\nZoé\t30\n".encode("utf-16"))
+    assert settle(path).encoding == "utf-16" and settle(path).delimiter == "\t"
+    assert read_head(path) == [["respondent_id", "age"], ["Zoé", "30"]]
+    assert read_head(path, "utf-16") == [["respondent_id", "age"], ["Zoé", "30"]]
+
+
+def test_workbook_cells_read_as_a_csv_export_holds_them() -> None:
+    import datetime
+
+    from hipcoach.records import cell_text
+
+    assert [cell_text(v) for v in (None, 7, 7.0, 7.5, True, "x",
+                                   datetime.datetime(2026, 11, 4, 19, 51, 43))] == \
+        ["", "7", "7", "7.5", "true", "x", "2026-11-04 19:51:43"]
+
+
+def test_a_nul_in_a_data_record_is_that_records_problem(tmp_path: Path) -> None:
+    path = write(tmp_path / "s.csv", "respondent_id,age\nr1,3\x000\nr2,40\n")
+    good, bad = all_rows(path, "plain", 2)
+    assert good == [(3, ("r2", "40"))]
+    assert [(b.line, b.problem) for b in bad] == [
+        (2, "field 2 holds a NUL byte (binary data, or the wrong --encoding)")]
+
+
+@pytest.mark.parametrize("layout,first", [
+    ("microsoft", ["ID", "Start time", "Completion time", "Email", "Name", "How old are you?"]),
+    ("typeform", ["#", "How old are you?", "Response Type", "Start Date (UTC)",
+                  "Submit Date (UTC)", "Network ID"]),
+    ("google", ["Timestamp", "Username", "How old are you?"]),
+])
+def test_new_layouts_are_detected(layout: str, first: list[str], answer_ids: set[str]) -> None:
+    assert detect([first, ["1"] * len(first)], answer_ids) == layout
+
+
+def test_a_header_naming_a_column_twice_is_refused() -> None:
+    with pytest.raises(SurveyError, match="'age'"):
+        header([["respondent_id", "age", "knee_pain", "age", "", ""]], "plain")

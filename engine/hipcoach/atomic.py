@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import TextIO
@@ -20,10 +21,13 @@ class AtomicFiles:
     later rename fails (a full disk, a folder in the way), the targets already replaced are put
     back as they were, from hard links to them made before any rename, so the set of files is
     replaced all together or not at all.
+    ``remove`` names files that go at the same moment: outputs of an earlier run that the new
+    ones would contradict.
     """
 
-    def __init__(self, *paths: Path) -> None:
+    def __init__(self, *paths: Path, remove: Iterable[Path] = ()) -> None:
         self.paths = [Path(p) for p in paths]
+        self.remove = [Path(p) for p in remove]
         self.streams: list[TextIO] = []
         self._temporary: list[str] = []
 
@@ -59,6 +63,8 @@ class AtomicFiles:
             except BaseException:
                 _restore(replaced, backups)
                 raise
+            for path in self.remove:
+                path.unlink(missing_ok=True)
         except BaseException:
             self._discard()
             raise
@@ -99,6 +105,20 @@ def _restore(replaced: list[Path], backups: dict[Path, str | None]) -> None:
                 os.replace(backup, path)
         except OSError:
             backups[path] = None
+
+
+def remove_leftovers(folder: Path, names: Iterable[str]) -> list[Path]:
+    """Remove the hidden temporary files a killed run left beside ``names`` in ``folder`` (a
+    crash cannot clean up after itself; the next run into the folder does). Returns them."""
+    removed = []
+    for name in names:
+        for path in sorted(Path(folder).glob(f".{glob.escape(name)}.*.tmp")):
+            try:
+                path.unlink()
+            except OSError:
+                continue  # gone already, or not ours to remove: harmless either way
+            removed.append(path)
+    return removed
 
 
 def _umask() -> int:

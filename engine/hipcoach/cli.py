@@ -208,11 +208,13 @@ from .trace_cli import trace  # noqa: E402  (registered after cli is defined)
 cli.add_command(trace)
 
 from .kb_cli import kb  # noqa: E402  (registered after cli is defined)
+from .questionnaire_cli import questionnaire  # noqa: E402
 from .score_cli import mapping, score  # noqa: E402
 
 cli.add_command(kb)
 cli.add_command(score)
 cli.add_command(mapping)
+cli.add_command(questionnaire)
 
 
 if __name__ == "__main__":  # pragma: no cover

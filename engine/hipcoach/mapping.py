@@ -21,19 +21,30 @@ A mapping is a YAML file a coach or researcher edits for their own form:
     ignore: [Timestamp]                 # columns known and deliberately unused
 
 Unmapped cell values are passed on as they are, so ``yes``/``no``, numbers and the answer values
-themselves work without a ``values`` entry. Several columns may feed one list answer.
+themselves work without a ``values`` entry; a value that matches a ``values`` entry only in
+case is mapped too. Several columns may feed one list answer, but one column at most may feed
+any other answer: with two, either could hold the respondent's real answer.
+
+Tick boxes joined in one cell are split on the known labels first, so a label holding the
+separator stays whole, and on ``separator``, ``;`` or ``,`` between them: Google's CSV download
+joins with ``;``, its linked sheet with ``, ``, Microsoft Forms with ``;`` and a trailing ``;``,
+and a mapping written for one reads the others.
+
+A form built from the questionnaire itself needs no mapping file at all (:func:`form_mapping`):
+its headers are the questions' prompts and its cells the choices' labels or values.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import AnswersError, MappingError, excerpt
+from .errors import AnswersError, MappingError, SurveyError, excerpt
 from .knowledge import KnowledgeBase, Question
 from .schema import Entry, load_yaml
-from .survey import LAYOUTS
+from .survey import ID_COLUMNS, LAYOUTS, TOOL_COLUMNS, Header
 
 PLAIN_ID = "respondent_id"
 
@@ -59,6 +70,73 @@ def plain_mapping(columns: tuple[str, ...], kb: KnowledgeBase) -> Mapping:
     """The implicit mapping of a plain export: headers are answer ids."""
     mapped = tuple(Column(name, name, separator=None) for name in columns if name in kb.questions)
     return Mapping("plain", PLAIN_ID, mapped)
+
+
+def _plain_text(text: str) -> str:
+    """A header or label as a person reads it: case and runs of spaces do not matter."""
+    return " ".join(text.split()).lower()
+
+
+def question_texts(kb: KnowledgeBase) -> set[str]:
+    """The questions' prompts as :func:`form_mapping` matches headers against them."""
+    return {_plain_text(question.prompt) for question in kb.questions.values()}
+
+
+def form_mapping(cols: Header, kb: KnowledgeBase) -> Mapping:
+    """The mapping of a form built from the questionnaire, read off its headers.
+
+    A column is an answer's when its header (or, for Qualtrics, its question text) is the
+    answer id, or the question's prompt (trimmed, in any case); its cells may hold the choices'
+    labels or values, ``Yes``/``No`` or numbers. A tick-box question exported one column per
+    option is recognised by 'prompt | label' (SurveyMonkey) or by the label alone (Typeform),
+    when no other list question has that label. The respondent id is the tool's own id column.
+    Columns matching nothing are left over, and reported as extra.
+    """
+    prompts = {_plain_text(q.prompt): q for q in kb.questions.values()}
+    labels: dict[str, list[tuple[Question, str]]] = {}
+    for question in kb.questions.values():
+        if question.type == "multi":
+            for choice in question.choices:
+                labels.setdefault(_plain_text(choice.label), []).append((question, choice.value))
+    columns = []
+    for name, text in zip(cols.columns, cols.texts):
+        named = kb.questions.get(name) or prompts.get(_plain_text(text))
+        if named is not None:  # values as in plain.csv, or the labels the form showed
+            values = {choice.label: choice.value for choice in named.choices}
+            columns.append(Column(name, named.id, values))
+            continue
+        asked, _, option = text.rpartition(" | ")
+        parent = prompts.get(_plain_text(asked)) if asked else None
+        if parent is not None and parent.type == "multi":
+            item = {_plain_text(c.label): c.value for c in parent.choices}.get(_plain_text(option))
+            if item is not None:
+                columns.append(Column(name, parent.id, item=item))
+            continue
+        owners = labels.get(_plain_text(text), [])
+        if len(owners) == 1:
+            owner, item = owners[0]
+            columns.append(Column(name, owner.id, item=item))
+    ident = next((name for name in ID_COLUMNS[cols.layout] if name in cols.columns),
+                 ID_COLUMNS[cols.layout][0])
+    columns = [c for c in columns if c.name != ident]
+    one_column_each(columns, kb, lambda problem: SurveyError(f"the header {problem}"))
+    ignore = tuple(name for name in TOOL_COLUMNS[cols.layout] if name in cols.columns)
+    return Mapping(cols.layout, ident, tuple(columns), ignore)
+
+
+def one_column_each(columns: list[Column], kb: KnowledgeBase,
+                    error: Any) -> None:
+    """Refuse two columns feeding one answer that is not a list: either could hold the real
+    answer, and taking one silently is a wrong plan for some respondents. (Several columns may
+    feed one list answer; their ticks are united.) ``error`` makes the exception to raise."""
+    seen: dict[str, str] = {}
+    for column in columns:
+        if kb.questions[column.answer].type == "multi":
+            continue
+        if column.answer in seen:
+            raise error(f"sends two columns to answer {column.answer!r}: "
+                        f"{seen[column.answer]!r} and {column.name!r}; keep one of them")
+        seen[column.answer] = column.name
 
 
 def load_mapping(path: Path, kb: KnowledgeBase) -> Mapping:
@@ -92,6 +170,7 @@ def load_mapping(path: Path, kb: KnowledgeBase) -> Mapping:
             entry.fail(f"'separator' only applies to list answers, not {answer!r}")
         columns.append(Column(str(name), answer, {str(k): v for k, v in values.items()},
                               separator, item))
+    one_column_each(columns, kb, lambda problem: MappingError(str(path), None, problem))
     ignore = tuple(head.strings("ignore", []))
     return Mapping(layout, ident, tuple(columns), ignore)
 
@@ -114,6 +193,9 @@ class Translator:
         self.kb = kb
         self.columns = [(index[column.name], column) for column in mapping.columns]
         self.cache: dict[tuple[int, str], tuple[Any, str | None]] = {}
+        #: each column's values by their lower-case form, for cells that differ only in case
+        self.folded = {column.name: {_plain_text(k): v for k, v in column.values.items()}
+                       for column in mapping.columns}
 
     def row(self, cells: tuple[str, ...]) -> tuple[dict[str, Any], list[tuple[str, str, str]]]:
         """One row's checked answers, and its problems as ``(column, value, problem)``: every
@@ -147,17 +229,25 @@ class Translator:
         if column.item is not None:
             value: Any = [column.item]
         elif question.type == "multi":
-            parts = _split(cell, column.separator, column.values) if column.separator else [cell]
-            value = [column.values.get(part.strip(), part.strip()) for part in parts if part.strip()]
+            if column.separator or column.values:
+                parts = split_ticks(cell, column.values, column.separator)
+            else:
+                parts = [cell]
+            value = [self._value(column, part.strip()) for part in parts if part.strip()]
             if not column.separator and len(value) == 1 and isinstance(value[0], str) \
                     and value[0] not in question.values:
                 value = value[0]  # let the answer parser split "a;b" or "a, b"
         else:
-            value = column.values.get(cell, cell)
+            value = self._value(column, cell)
         try:
             return question.coerce(value), None
         except AnswersError as exc:
             return None, f"{column.answer}: {exc.problem}"
+
+    def _value(self, column: Column, text: str) -> Any:
+        if text in column.values:
+            return column.values[text]
+        return self.folded[column.name].get(_plain_text(text), text)
 
 
 def translate(mapping: Mapping, index: dict[str, int], cells: tuple[str, ...], kb: KnowledgeBase
@@ -166,99 +256,133 @@ def translate(mapping: Mapping, index: dict[str, int], cells: tuple[str, ...], k
     return Translator(mapping, index, kb).row(cells)
 
 
-def _split(cell: str, separator: str, known: dict[str, Any]) -> list[str]:
-    """Split a multi-choice cell, keeping together a known label that holds the separator.
+#: What forms tools put between ticked boxes in one cell, besides a mapping's own separator.
+TICK_SEPARATORS = (";", ",")
 
-    Google Forms joins ticked boxes with ", ", and labels often contain a comma themselves
-    ("Firm ball, such as a lacrosse ball"); parts are re-joined while they are the start of a
-    label the mapping knows.
+
+def split_ticks(cell: str, known: Iterable[str], separator: str | None = None) -> list[str]:
+    """Split a cell of ticked boxes into its labels, keeping a known label whole even when it
+    holds a separator ("Firm ball, such as a lacrosse ball").
+
+    Known labels (in any case) are matched first, longest first, where they end at a separator
+    or the end of the cell; other text runs to the next separator (``separator``, ``;`` or
+    ``,``). Separators and spaces between labels are skipped, so ``"a;b;"``, ``"a, b"`` and
+    ``"a,b"`` all split alike: one mapping reads every tool's way of joining ticks.
     """
-    parts = cell.split(separator)
-    result: list[str] = []
-    index = 0
-    while index < len(parts):
-        current = parts[index]
-        index += 1
-        while current.strip() not in known and index < len(parts) and any(
-                label.startswith(current + separator) for label in known):
-            current += separator + parts[index]
-            index += 1
-        result.append(current)
-    return result
+    separators = tuple(dict.fromkeys([*([separator] if separator else []), *TICK_SEPARATORS]))
+    lower = cell.lower()
+    labels = sorted({label.strip().lower() for label in known if label.strip()},
+                    key=len, reverse=True) if len(lower) == len(cell) else []
+
+    def at_separator(position: int) -> bool:
+        rest = cell[position:].lstrip()
+        return not rest or rest.startswith(separators)
+
+    parts: list[str] = []
+    position = 0
+    while position < len(cell):
+        skipped = position
+        while position < len(cell) and (cell[position].isspace() or cell.startswith(separators, position)):
+            position += next((len(s) for s in separators if cell.startswith(s, position)), 1)
+        if position >= len(cell):
+            break
+        found = next((label for label in labels if lower.startswith(label, position)
+                      and at_separator(position + len(label))), None)
+        if found is not None:
+            end = position + len(found)
+        else:
+            ends = [cell.find(s, position) for s in separators]
+            end = min((e for e in ends if e > position), default=len(cell))
+        parts.append(cell[position:end].strip())
+        position = max(end, skipped + 1)
+    return parts
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
+def _split(cell: str, separator: str, known: dict[str, Any]) -> list[str]:
+    """:func:`split_ticks` with one mapping column's separator and labels."""
+    return split_ticks(cell, known, separator)
 
 
 #: How each layout joins several ticked choices in one cell (SurveyMonkey uses one column each).
-JOINERS = {"google": ", ", "qualtrics": ",", "plain": None, "surveymonkey": None}
+#: Any of them reads the others too (see :func:`split_ticks`).
+JOINERS = {"google": ", ", "microsoft": ";", "typeform": ", ", "qualtrics": ",", "plain": None,
+           "surveymonkey": None}
 
 
 def starter(columns: tuple[str, ...], texts: tuple[str, ...], layout: str, samples: list[set[str]],
             kb: KnowledgeBase) -> str:
     """A starter mapping (YAML text) listing every column, with guesses marked for review.
 
-    The question of each column is guessed from its text (the part before " | " for a
-    SurveyMonkey option column, whose option then becomes ``item``); sample cells of list
-    answers are split into choices; number answers given as text ("6 to 8 hours") get a
-    ``values`` list to complete.
+    The question of each column is found from its text (the part before " | " for a
+    SurveyMonkey option column, whose option then becomes ``item``), and marked 'guessed' unless
+    the text is the question's own prompt. A choice question lists every label of the
+    questionnaire, seen in the data or not, then any other value seen, marked 'guessed' or
+    'TODO'; number answers given as text ("6 to 8 hours") get a ``values`` list to complete.
     """
     import json
 
     def q(text: str) -> str:
         return json.dumps(text, ensure_ascii=False)
 
+    ident, known_id = _guess_id(columns, layout)
     lines = ["# Starter mapping written by `hipcoach mapping init`: check every line marked",
              "# 'guessed' or 'TODO', then run",
              "# `hipcoach score SURVEY.csv --mapping THIS_FILE -o OUT`.",
              f"# Answer ids: {', '.join(kb.questions)}",
              f"format: {layout}",
-             f"respondent_id: {q(_guess_id(columns))}  # TODO: check",
+             f"respondent_id: {q(ident)}" + ("" if known_id else "  # TODO: check"),
              "columns:"]
     unused = []  # every other column, the respondent id's included, is listed as ignored
     for name, text, seen in zip(columns, texts, samples):
         question_text, _, option = text.partition(" | ") if layout == "surveymonkey" else (text, "", "")
-        guess = _guess_question(name, question_text, kb)
-        if guess is None:
+        guess, exact = _guess_question(name, question_text, kb)
+        if guess is None or name == ident:
             unused.append(name)
             continue
         question = kb.questions[guess]
-        lines += [f"  {q(name)}:", f"    answer: {guess}"]
-        if layout == "plain":
-            continue  # a plain export holds answer values as they are
+        lines += [f"  {q(name)}:", f"    answer: {guess}" + ("" if exact else "  # guessed")]
+        if layout == "plain" and name == guess:
+            continue  # an answer id as header: the cells hold answer values as they are
         if question.type == "multi" and option:
             lines.append(f"    item: {_guess_value(option, question)}")
             continue
-        values = sorted(seen)
         joiner = JOINERS[layout] if question.type == "multi" else None
-        if joiner:
-            lines.append(f"    separator: {q(joiner)}")
+        values = sorted(seen)
+        if question.type == "multi":
+            if joiner:
+                lines.append(f"    separator: {q(joiner)}")
             labels = {choice.label: choice.value for choice in question.choices}
-            values = sorted({part.strip() for cell in seen for part in _split(cell, joiner, labels)})
+            values = sorted({part.strip() for cell in seen
+                             for part in split_ticks(cell, labels, joiner)})
         if question.type in ("int", "number"):
             values = [v for v in values if not _is_number_text(v)]
         if question.type == "bool":
             values = [v for v in values if v.lower() not in ("yes", "no", "true", "false", "1", "0")]
-        if values:
+        known = {choice.label.lower() for choice in question.choices} | set(question.values)
+        values = [v for v in values if v.lower() not in known]
+        if question.choices or values:
             lines.append("    values:  # survey value: answer value")
-            for value in values[:30]:
-                lines.append(f"      {q(value)}: {_guess_value(value, question)}")
+        for choice in question.choices:
+            lines.append(f"      {q(choice.label)}: {choice.value}")
+        for value in values[:30]:
+            lines.append(f"      {q(value)}: {_guess_value(value, question)}")
     lines.append("ignore:  # columns no answer comes from" if unused else "ignore: []")
     lines.extend(f"  - {q(name)}" for name in unused)
     return "\n".join(lines) + "\n"
 
 
-def _guess_question(name: str, text: str, kb: KnowledgeBase) -> str | None:
+def _guess_question(name: str, text: str, kb: KnowledgeBase) -> tuple[str | None, bool]:
+    """The answer a column holds, and whether that is certain (its header is the answer id or
+    the question's prompt) rather than guessed from a similar wording."""
     import difflib
 
     if name in kb.questions:
-        return name
-    prompts = {question.prompt.lower(): question.id for question in kb.questions.values()}
-    if text.lower() in prompts:
-        return prompts[text.lower()]
-    close = difflib.get_close_matches(text.lower(), list(prompts), n=1, cutoff=0.6)
-    return prompts[close[0]] if close else None
+        return name, True
+    prompts = {_plain_text(question.prompt): question.id for question in kb.questions.values()}
+    if _plain_text(text) in prompts:
+        return prompts[_plain_text(text)], True
+    close = difflib.get_close_matches(_plain_text(text), list(prompts), n=1, cutoff=0.6)
+    return (prompts[close[0]], False) if close else (None, False)
 
 
 def _is_number_text(text: str) -> bool:
@@ -269,11 +393,15 @@ def _is_number_text(text: str) -> bool:
     return True
 
 
-def _guess_id(columns: tuple[str, ...]) -> str:
+def _guess_id(columns: tuple[str, ...], layout: str) -> tuple[str, bool]:
+    """The respondent id column, and whether it is the tool's own (else a guess to check)."""
+    for wanted in ID_COLUMNS[layout]:
+        if wanted in columns:
+            return wanted, True
     for wanted in (PLAIN_ID, "ResponseId", "Respondent ID", "Email address", "Email Address"):
         if wanted in columns:
-            return wanted
-    return columns[0] if columns else PLAIN_ID
+            return wanted, False
+    return (columns[0] if columns else PLAIN_ID), False
 
 
 def _guess_value(value: str, question: Question) -> str:

@@ -1,0 +1,250 @@
+"""Exports of a form built from the questionnaire, written as each forms tool writes them.
+
+Every fixture is made from one plain twin (examples/surveys/plain.csv: answer ids as headers,
+answer values as cells), so they stay in step with the questionnaire and with each other: the
+prompts become the question titles, the labels the options, booleans Yes/No, numbers numbers.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from conftest import EXAMPLES
+from hipcoach.bundled import knowledge_dir
+from hipcoach.knowledge import KnowledgeBase, Question, load_knowledge
+
+PLAIN = EXAMPLES / "surveys" / "plain.csv"
+KB: KnowledgeBase = load_knowledge(knowledge_dir())
+
+
+def twin() -> list[dict[str, str]]:
+    """The plain twin's rows: respondent_id plus one cell per answer id."""
+    with open(PLAIN, encoding="utf-8-sig", newline="") as stream:
+        return list(csv.DictReader(stream))
+
+
+def labels(question: Question, cell: str) -> list[str]:
+    """A plain list cell ("foam_roller;mat") as the labels a respondent ticked."""
+    by_value = {choice.value: choice.label for choice in question.choices}
+    return [by_value[v] for v in cell.split(";") if v]
+
+
+def shown(question: Question, cell: str, joiner: str = ", ") -> str:
+    """A plain cell as a form shows the answer: a label, Yes/No, ticked labels joined."""
+    if not cell:
+        return ""
+    if question.type == "bool":
+        return "Yes" if cell.lower() in ("yes", "true", "1") else "No"
+    if question.type == "choice":
+        return next(c.label for c in question.choices if c.value == cell)
+    if question.type == "multi":
+        return joiner.join(labels(question, cell))
+    return cell
+
+
+def prompts() -> list[str]:
+    return [question.prompt for question in KB.questions.values()]
+
+
+def answers_row(row: dict[str, str], joiner: str, trailing: str = "") -> list[str]:
+    cells = []
+    for question in KB.questions.values():
+        cell = shown(question, row[question.id], joiner)
+        if question.type == "multi" and cell:
+            cell += trailing
+        cells.append(cell)
+    return cells
+
+
+def to_csv(rows: list[list[Any]], delimiter: str = ",", quoting: int = csv.QUOTE_MINIMAL) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter, quoting=quoting, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue()
+
+
+# --- one writer per layout: (file text or bytes, ids the tool gives the six respondents) --------
+
+def google_download() -> tuple[str, list[str]]:
+    """Google Forms' 'Download responses (.csv)': every field quoted, ticks joined with ';'."""
+    ids = [f"{row['respondent_id']}@example.org" for row in twin()]
+    rows: list[list[Any]] = [["Timestamp", "Email address", *prompts()]]
+    for n, (ident, row) in enumerate(zip(ids, twin())):
+        rows.append([f"2026/11/0{n + 1} 7:5{n}:43 PM GMT+1", ident, *answers_row(row, ";")])
+    return to_csv(rows, quoting=csv.QUOTE_ALL), ids
+
+
+def google_sheet() -> tuple[str, list[str]]:
+    """The linked Google Sheet downloaded as CSV: quoted only where needed, ticks joined with
+    ', ' (and one label, the ball's, holds a comma itself), a Username column."""
+    ids = [f"{row['respondent_id']}@club.example" for row in twin()]
+    rows: list[list[Any]] = [["Timestamp", "Username", *prompts()]]
+    for n, (ident, row) in enumerate(zip(ids, twin())):
+        rows.append([f"04/11/2026 19:5{n}:43", ident, *answers_row(row, ", ")])
+    return to_csv(rows), ids
+
+
+def microsoft_rows() -> tuple[list[list[Any]], list[str]]:
+    ids = [str(n) for n in range(1, 7)]
+    rows: list[list[Any]] = [["ID", "Start time", "Completion time", "Email", "Name", *prompts()]]
+    for ident, row in zip(ids, twin()):
+        rows.append([ident, "11/4/26 19:50:01", "11/4/26 19:52:43", "anonymous", "",
+                     *answers_row(row, ";", trailing=";")])
+    return rows, ids
+
+
+def microsoft() -> tuple[str, list[str]]:
+    """Microsoft Forms as CSV: ID, Start time, Completion time, Email, Name; ticks 'a;b;'."""
+    rows, ids = microsoft_rows()
+    return to_csv(rows), ids
+
+
+def microsoft_xlsx(path: Path, sheet: str = "Sheet1", first: str | None = None) -> list[str]:
+    """Microsoft Forms' default download, an .xlsx workbook; numbers stored as numbers.
+    ``first`` puts another sheet before the responses."""
+    from openpyxl import Workbook
+
+    rows, ids = microsoft_rows()
+    book = Workbook()
+    if first is not None:
+        book.active.title = first
+        book.active.append(["not", "the", "responses"])
+        responses = book.create_sheet(sheet)
+    else:
+        responses = book.active
+        responses.title = sheet
+    numbers = {i for i, q in enumerate(KB.questions.values(), start=5) if q.type in ("int", "number")}
+    for r, row in enumerate(rows):
+        cells: list[Any] = list(row)
+        if r:
+            cells[0] = int(cells[0])
+            for i in numbers:
+                if cells[i] != "":
+                    value = float(cells[i])
+                    cells[i] = int(value) if value.is_integer() else value
+        responses.append(cells)
+    book.save(path)
+    return ids
+
+
+def typeform(partial: bool = False) -> tuple[str, list[str]]:
+    """Typeform: '#' first, one column per option of a tick-box question (headed by the label,
+    holding the label when ticked), then Response Type, the dates and Network ID."""
+    ids = [f"tf{n}x9k2" for n in range(1, 7)]
+    head: list[str] = ["#"]
+    for question in KB.questions.values():
+        head += [c.label for c in question.choices] if question.type == "multi" else [question.prompt]
+    head += ["Response Type", "Start Date (UTC)", "Stage Date (UTC)", "Submit Date (UTC)",
+             "Network ID"]
+    rows: list[list[Any]] = [head]
+    for ident, row in zip(ids, twin()):
+        cells = [ident]
+        for question in KB.questions.values():
+            if question.type == "multi":
+                ticked = labels(question, row[question.id])
+                cells += [c.label if c.label in ticked else "" for c in question.choices]
+            else:
+                cells.append(shown(question, row[question.id]))
+        cells += ["completed", "2026-11-04 18:50:01", "2026-11-04 18:52:43",
+                  "2026-11-04 18:52:43", "a1b2c3"]
+        rows.append(cells)
+    if partial:  # left half-way: Typeform exports it, marked partial
+        cells = ["tfpartial"] + [""] * (len(head) - 6) + [
+            "partial", "2026-11-04 18:50:01", "2026-11-04 18:51:00", "", "d4e5f6"]
+        cells[1] = "44"
+        rows.insert(3, cells)
+        ids.insert(2, "tfpartial")
+    assert all(len(r) == len(head) for r in rows)
+    return to_csv(rows), ids
+
+
+def surveymonkey() -> tuple[str, list[str]]:
+    """SurveyMonkey: two header rows, one column per option of a tick-box question."""
+    ids = [f"1141000{n:04d}" for n in range(6)]
+    top = ["Respondent ID", "Collector ID"]
+    sub = ["", ""]
+    for question in KB.questions.values():
+        if question.type == "multi":
+            top += [question.prompt] + [""] * (len(question.choices) - 1)
+            sub += [c.label for c in question.choices]
+        else:
+            top.append(question.prompt)
+            sub.append("Response" if question.choices or question.type == "bool"
+                       else "Open-Ended Response")
+    rows: list[list[Any]] = [top, sub]
+    for ident, row in zip(ids, twin()):
+        cells = [ident, "432100001"]
+        for question in KB.questions.values():
+            if question.type == "multi":
+                ticked = labels(question, row[question.id])
+                cells += [c.label if c.label in ticked else "" for c in question.choices]
+            else:
+                cells.append(shown(question, row[question.id]))
+        rows.append(cells)
+    return to_csv(rows), ids
+
+
+def qualtrics_rows() -> tuple[list[list[Any]], list[str]]:
+    ids = [f"R_{n}aBcDeFg" for n in range(1, 7)]
+    questions = list(KB.questions.values())
+    rows: list[list[Any]] = [
+        ["StartDate", "Finished", "ResponseId", *(f"Q{i}" for i in range(1, len(questions) + 1))],
+        ["Start Date", "Finished", "Response ID", *prompts()],
+        ['{"ImportId":"startDate"}', '{"ImportId":"finished"}', '{"ImportId":"_recordId"}',
+         *(f'{{"ImportId":"QID{i}"}}' for i in range(1, len(questions) + 1))]]
+    for ident, row in zip(ids, twin()):
+        rows.append(["2026-11-04 18:50:01", "True", ident, *answers_row(row, ",")])
+    return rows, ids
+
+
+def qualtrics() -> tuple[str, list[str]]:
+    rows, ids = qualtrics_rows()
+    return to_csv(rows), ids
+
+
+def qualtrics_tsv() -> tuple[bytes, list[str]]:
+    """Qualtrics' TSV export: tab-delimited UTF-16 with a byte-order mark."""
+    rows, ids = qualtrics_rows()
+    return codecs.BOM_UTF16_LE + to_csv(rows, delimiter="\t").encode("utf-16-le"), ids
+
+
+def european_excel() -> tuple[bytes, list[str]]:
+    """A plain export saved by Excel in much of Europe: ';'-delimited, cp1252, prompts as
+    headers, ticks joined with ', '."""
+    ids = [row["respondent_id"] for row in twin()]
+    rows: list[list[Any]] = [["respondent_id", *prompts()]]
+    for ident, row in zip(ids, twin()):
+        rows.append([ident, *answers_row(row, ", ")])
+    return to_csv(rows, delimiter=";").encode("cp1252"), ids
+
+
+TEXT_LAYOUTS: dict[str, tuple[str, Callable[[], tuple[Any, list[str]]]]] = {
+    # name: (layout detected, writer)
+    "google_download": ("google", google_download),
+    "google_sheet": ("google", google_sheet),
+    "microsoft": ("microsoft", microsoft),
+    "typeform": ("typeform", typeform),
+    "surveymonkey": ("surveymonkey", surveymonkey),
+    "qualtrics": ("qualtrics", qualtrics),
+    "qualtrics_tsv": ("qualtrics", qualtrics_tsv),
+    "european_excel": ("plain", european_excel),
+}
+
+
+def write_export(folder: Path, name: str) -> tuple[Path, str, list[str]]:
+    """Write the ``name`` fixture into ``folder``: (its path, its layout, its respondent ids)."""
+    if name == "microsoft_xlsx":
+        path = folder / "microsoft.xlsx"
+        return path, "microsoft", microsoft_xlsx(path)
+    layout, writer = TEXT_LAYOUTS[name]
+    data, ids = writer()
+    path = folder / f"{name}.csv"
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return path, layout, ids
+
+
+ALL = (*TEXT_LAYOUTS, "microsoft_xlsx")
