@@ -42,8 +42,9 @@ class HostSession:
         self._sid = str(next(_sessions))
         if ruleset.name not in _registered:
             rules = json.loads(ruleset.definition)
-            _host.register_rulesets({ruleset.name: {
-                rule_id: {**rule, "run": self._action(rule_id)} for rule_id, rule in rules.items()}})
+            actions = {rule_id: {**rule, "run": self._action(rule_id)}
+                       for rule_id, rule in rules.items()}
+            _host.register_rulesets({ruleset.name: actions})
             _registered.add(ruleset.name)
 
     _current: "HostSession | None" = None
