@@ -2,7 +2,9 @@
 
 * CLI start-up: wall time of `hipcoach plan` on the demo answers next to `python -c pass`.
 * Engine: plans per second in one process, for the demo runner and for a spread of runners,
-  without and with rule tracing (the cost of capturing every firing).
+  without and with rule tracing (the cost of capturing every firing), next to the figures from
+  before the adapter drove durable_rules' C engine directly (``BEFORE``) and to that former
+  path through durable_rules' host measured in the same run (``tests/host_reference.py``).
 * Batch scoring: a generated survey of 100,000 rows, scored by `hipcoach score` in a child
   process: rows per second, peak memory (and at 50,000 rows, to show it stays flat), and the
   ratio of its wall time to the I/O floor (a pandas read of the same CSV plus a write of a
@@ -21,10 +23,18 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hipcoach import Planner
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "examples" / "desk_runner.yaml"
 HIPCOACH = Path(sys.executable).parent / "hipcoach"
+#: Plans per second in process before the adapter drove durable_rules' C engine directly (one
+#: fact per call through durable_rules' host, commit e94e320), measured on the development
+#: machine (2 cores, Python 3.11) with this script's engine section, medians of six runs.
+BEFORE = {"demo": 295.0, "mixed": 417.0, "traced": 398.0}
 
 
 def wall(command: list[str], repeat: int = 7) -> float:
@@ -178,6 +188,25 @@ def bench_scoring() -> None:
               f"{mid_one:.2f} s, --jobs 2 {mid_two:.2f} s ({mid_one / mid_two:.2f}x faster)")
 
 
+def host_path_figures(planner: Planner, demo: dict, spread: list[dict]) -> dict[str, float]:
+    """The same figures through durable_rules' host, one fact per call (the former adapter's
+    path), in this run: the fairest ratio on a busy machine. It shares today's collector and
+    malloc settings, so it runs faster than ``BEFORE``."""
+    from hipcoach import adapter
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from host_reference import HostSession
+
+    direct = adapter.Session
+    adapter.Session = HostSession  # type: ignore[misc, assignment]
+    try:
+        return {"demo": plans_per_second(planner.plan, [demo]),
+                "mixed": plans_per_second(planner.plan, spread),
+                "traced": plans_per_second(planner.trace, spread)}
+    finally:
+        adapter.Session = direct  # type: ignore[misc]
+
+
 def main() -> None:
     from hipcoach import Planner, read_answers
 
@@ -194,12 +223,17 @@ def main() -> None:
     demo = dict(read_answers(DEMO))
     spread = [demo, {**demo, "knee_pain": "outside", "equipment": []},
               {**demo, "low_back": "none", "minutes": 10}, {"red_flags": ["swelling"]}, {}]
-    one = plans_per_second(planner.plan, [demo])
-    many = plans_per_second(planner.plan, spread)
-    traced = plans_per_second(planner.trace, spread)
-    print(f"engine, demo runner       {one:8.1f} plans/s ({1000 / one:.2f} ms a plan)")
-    print(f"engine, 5 mixed runners   {many:8.1f} plans/s ({1000 / many:.2f} ms a plan)")
-    print(f"  ... with tracing        {traced:8.1f} plans/s ({many / traced:.2f}x the time)")
+    now = {"demo": plans_per_second(planner.plan, [demo]),
+           "mixed": plans_per_second(planner.plan, spread),
+           "traced": plans_per_second(planner.trace, spread)}
+    host = host_path_figures(planner, demo, spread)
+    labels = {"demo": "engine, demo runner      ", "mixed": "engine, 5 mixed runners  ",
+              "traced": "  ... with tracing       "}
+    for key, label in labels.items():
+        print(f"{label} {now[key]:8.1f} plans/s ({1000 / now[key]:.2f} ms a plan)   "
+              f"before {BEFORE[key]:6.1f}: {now[key] / BEFORE[key]:.2f}x   "
+              f"via the host now {host[key]:6.1f}: {now[key] / host[key]:.2f}x")
+    print(f"tracing costs {now['mixed'] / now['traced']:.2f}x the time")
     print(f"pandas imported on the plan path: {'pandas' in sys.modules}")
     bench_scoring()
 

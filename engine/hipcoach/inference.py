@@ -115,19 +115,22 @@ class _Collector:
         support = Support(rule.id, conclude(rule.cf, [p.cf for p in premises if p.kind in DERIVED]),
                           premises, self.seq)
         concludes: list[dict[str, Any]] = []
+        trace = self.trace  # what each firing concluded is built only for the trace
         if rule.conclusion == "refer":
             self.out.referrals.append(support)
             if rule.target not in self.out.referral_reasons:
                 self.out.referral_reasons.append(rule.target)
-            concludes.append({"kind": "refer", "id": rule.target})
+            if trace:
+                concludes.append({"kind": "refer", "id": rule.target})
         elif rule.conclusion in ("symptom", "cause", "propose"):
             kind = "candidate" if rule.conclusion == "propose" else rule.conclusion
             for ident in (rule.target if kind == "candidate" else (rule.target,)):
                 self.evidence[kind][ident].append(support)
                 before = self.running[kind][ident]
                 after = self.running[kind][ident] = combine(before, support.cf)
-                concludes.append({"kind": kind, "id": ident, "cf": rounded(support.cf),
-                                  "cf_before": rounded(before), "cf_after": rounded(after)})
+                if trace:
+                    concludes.append({"kind": kind, "id": ident, "cf": rounded(support.cf),
+                                      "cf_before": rounded(before), "cf_after": rounded(after)})
         elif rule.conclusion == "exclude":
             if rule.target_is_ref:
                 targets = [matched[rule.target.alias][rule.target.field]]
@@ -135,22 +138,27 @@ class _Collector:
                 targets = list(rule.target)
             for exercise in targets:
                 self.out.exclusions.setdefault(exercise, []).append(support)
-                concludes.append({"kind": "exclude", "id": exercise})
+                if trace:
+                    concludes.append({"kind": "exclude", "id": exercise})
         elif rule.conclusion == "require":
             self.out.requirements.append((rule, support))
-            requirement = {"kind": "require", "categories": list(rule.target.categories)}
-            if rule.target.targets:
-                requirement["targets"] = list(rule.target.targets)
-            concludes.append(requirement)
+            if trace:
+                requirement = {"kind": "require", "categories": list(rule.target.categories)}
+                if rule.target.targets:
+                    requirement["targets"] = list(rule.target.targets)
+                concludes.append(requirement)
         elif rule.conclusion == "advise":
             self.out.advice.setdefault(rule.target, []).append(support)
-            concludes.append({"kind": "advise", "id": rule.target})
+            if trace:
+                concludes.append({"kind": "advise", "id": rule.target})
         else:  # schedule
             item = next(p for p in premises if p.kind == "item")
             self.out.slots.setdefault(item.id, []).append((rule.target, support))
-            concludes.append({"kind": "schedule", "id": item.id, "slot": rule.target})
-        self.record({"event": "fire", "rule": rule.id, "layer": rule.layer, "matched": matched,
-                     "concludes": concludes})
+            if trace:
+                concludes.append({"kind": "schedule", "id": item.id, "slot": rule.target})
+        if trace:
+            self.record({"event": "fire", "rule": rule.id, "layer": rule.layer, "matched": matched,
+                         "concludes": concludes})
 
     def settle(self, kind: str, layer: str, threshold: float) -> list[Conclusion]:
         """Combine a layer's evidence; return (in first-evidence order) what clears ``threshold``."""
