@@ -192,7 +192,7 @@ def host_path_figures(planner: Planner, demo: dict, spread: list[dict]) -> dict[
     """The same figures through durable_rules' host, one fact per call (the former adapter's
     path), in this run: the fairest ratio on a busy machine. It shares today's collector and
     malloc settings, so it runs faster than ``BEFORE``."""
-    from hipcoach import adapter
+    from hipcoach.reasoning.durable import adapter
 
     sys.path.insert(0, str(ROOT / "tests"))
     from host_reference import HostSession

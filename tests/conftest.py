@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hipcoach import Planner
-from hipcoach.bundled import knowledge_dir, rules_dir
+from hipcoach.kb.bundled import knowledge_dir, rules_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

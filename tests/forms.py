@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from conftest import EXAMPLES
-from hipcoach.bundled import knowledge_dir
-from hipcoach.knowledge import KnowledgeBase, Question, load_knowledge
+from hipcoach.kb.bundled import knowledge_dir
+from hipcoach.kb.knowledge import KnowledgeBase, Question, load_knowledge
 
 PLAIN = EXAMPLES / "surveys" / "plain.csv"
 KB: KnowledgeBase = load_knowledge(knowledge_dir())

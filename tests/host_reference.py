@@ -1,9 +1,9 @@
 """The former, host-based way of driving durable_rules, kept only as a reference for tests and
-benchmarks: the adapter now calls durable_rules' C engine directly (see ``hipcoach.adapter``) and
+benchmarks: the adapter now calls durable_rules' C engine directly (see ``hipcoach.reasoning.durable.adapter``) and
 must give byte-identical plans and traces to this path.
 
 It asserts one fact at a time through ``durable.engine.Host``, whose closures and promises run an
-action per firing; :class:`HostSession` is a drop-in for ``hipcoach.adapter.Session``.
+action per firing; :class:`HostSession` is a drop-in for ``hipcoach.reasoning.durable.adapter.Session``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 
 from durable import engine as durable
 
-from hipcoach.adapter import Fact, Listener, Ruleset
 from hipcoach.errors import EngineError
+from hipcoach.reasoning.durable.adapter import Fact, Listener, Ruleset
 
 
 class _QuietHost(durable.Host):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hipcoach import adapter
 from hipcoach.errors import EngineError
+from hipcoach.reasoning.durable import adapter
 
 RULES = {
     "late": {"all": [{"a": {"$and": [{"t": "x"}, {"$gte": {"n": 1}}]}}], "pri": 2},

@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hipcoach import AnswersError, HipcoachError, load_knowledge
-from hipcoach.answers import dumps, normalise, read_answers, should_ask
-from hipcoach.bundled import knowledge_dir
-from hipcoach.knowledge import FALSE_WORDS, TRUE_WORDS, Question
+from hipcoach.kb.answers import dumps, normalise, read_answers, should_ask
+from hipcoach.kb.bundled import knowledge_dir
+from hipcoach.kb.knowledge import FALSE_WORDS, TRUE_WORDS, Question
 
 # Module level (not a fixture) so hypothesis strategies can be built from it.
 KB = load_knowledge(knowledge_dir())

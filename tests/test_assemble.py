@@ -1,4 +1,4 @@
-"""hipcoach.assemble, the plan step, on a tiny knowledge base of its own (``tests/fixtures/tiny``):
+"""hipcoach.planning.assemble, the plan step, on a tiny knowledge base of its own (``tests/fixtures/tiny``):
 a handful of exercises and rules built so that every branch of the choice is easy to reach,
 whatever the bundled data happens to exercise."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 
 from conftest import ROOT
-from hipcoach.bundled import knowledge_dir, rules_dir
+from hipcoach.kb.bundled import knowledge_dir, rules_dir
 
 
 def test_checkout_reads_the_top_level_folders():

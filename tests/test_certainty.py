@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hipcoach.certainty import PRECISION, combine, combine_all, conclude, rounded
+from hipcoach.reasoning.certainty import PRECISION, combine, combine_all, conclude, rounded
 
 cfs = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 # Float noise allowed in properties that are exact only in real arithmetic.

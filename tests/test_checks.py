@@ -1,4 +1,4 @@
-"""Static checks (``hipcoach.checks``): the bundled data passes, and each kind of defect planted
+"""Static checks (``hipcoach.kb.checks``): the bundled data passes, and each kind of defect planted
 in a copy of it is found, named by its check, file and entry."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from hipcoach.bundled import knowledge_dir, rules_dir
-from hipcoach.checks import Finding, check
+from hipcoach.kb.bundled import knowledge_dir, rules_dir
+from hipcoach.kb.checks import Finding, check
 from test_knowledge import drop_key, duplicate, edit, set_key
 from test_rulefile import rule_in, set_when
 

@@ -20,8 +20,8 @@ from click.testing import Result
 
 from clirunner import failed, invoke, ok, one_line, words
 from conftest import EXAMPLES
-from hipcoach.answers import should_ask
 from hipcoach.cli import cli
+from hipcoach.kb.answers import should_ask
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml"))
 DESK = EXAMPLES / "desk_runner.yaml"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from clirunner import invoke, ok
-from hipcoach.render import render
+from hipcoach.present.render import render
 
 PERSONAS = Path(__file__).resolve().parent / "personas"
 BALLISTIC_OR_BALANCE = {"bouncing_lunges", "toy_soldiers", "chair_pose_squats"}

@@ -10,10 +10,10 @@ import pytest
 import yaml
 
 from hipcoach import load_knowledge, load_rules
-from hipcoach.bundled import knowledge_dir, rules_dir
-from hipcoach.conditions import TYPE_FIELD, compile_pattern, compile_rule, compile_ruleset
-from hipcoach.rulefile import LAYERS, Pattern, Ref, Rule
-from hipcoach.rulefile import Test as FieldTest  # not named Test*: pytest would try to collect it
+from hipcoach.kb.bundled import knowledge_dir, rules_dir
+from hipcoach.kb.rulefile import LAYERS, Pattern, Ref, Rule
+from hipcoach.kb.rulefile import Test as FieldTest  # not named Test*: pytest would try to collect it
+from hipcoach.reasoning.durable.conditions import TYPE_FIELD, compile_pattern, compile_rule, compile_ruleset
 
 
 @pytest.fixture(scope="module")

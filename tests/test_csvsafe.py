@@ -1,4 +1,4 @@
-"""CSV cells that are safe to open in a spreadsheet (hipcoach.csvsafe)."""
+"""CSV cells that are safe to open in a spreadsheet (hipcoach.batch.csvsafe)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hipcoach.csvsafe import TRIGGERS, neutralise, row_text
+from hipcoach.batch.csvsafe import TRIGGERS, neutralise, row_text
 
 
 def parse(text: str) -> list[list[str]]:

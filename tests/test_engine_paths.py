@@ -12,8 +12,9 @@ import pytest
 
 import host_reference
 from golden.make_golden import digests, value
-from hipcoach import Planner, adapter
+from hipcoach import Planner
 from hipcoach.errors import EngineError
+from hipcoach.reasoning.durable import adapter
 from host_reference import HostSession
 
 COUNT = 400
@@ -63,7 +64,7 @@ def test_memos_stay_bounded(planner: Planner, answer_sets: list[dict], monkeypat
 
 def test_a_failing_action_is_an_engine_error_and_the_next_plan_works(planner: Planner,
                                                                      monkeypatch) -> None:
-    from hipcoach import inference
+    from hipcoach.reasoning import inference
 
     def fail(self, rule_id, matched):
         raise KeyError("no such thing")

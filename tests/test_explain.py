@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from conftest import EXAMPLES
-from hipcoach.explain import how, premise_text
+from hipcoach.present.explain import how, premise_text
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml"))
 RED_FLAG = EXAMPLES / "red_flag.yaml"

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from conftest import EXAMPLES
-from hipcoach.graph import FORMATS, SHAPES, edges, render_graph, to_dot, to_mermaid
+from hipcoach.present.graph import FORMATS, SHAPES, edges, render_graph, to_dot, to_mermaid
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml"))
 PLANNED = [p.stem for p in EXAMPLE_FILES if p.stem != "red_flag"]

@@ -19,13 +19,13 @@ from hypothesis import strategies as st
 from clirunner import failed, invoke, ok, one_line
 from conftest import EXAMPLES
 from hipcoach import Planner
-from hipcoach.bundled import knowledge_dir, rules_dir
+from hipcoach.batch.mapping import load_mapping
 from hipcoach.cli import cli
 from hipcoach.errors import HipcoachError
-from hipcoach.knowledge import FILES, load_knowledge
-from hipcoach.mapping import load_mapping
-from hipcoach.rulefile import LAYERS, load_rules
-from hipcoach.trace import dump, read_traces
+from hipcoach.kb.bundled import knowledge_dir, rules_dir
+from hipcoach.kb.knowledge import FILES, load_knowledge
+from hipcoach.kb.rulefile import LAYERS, load_rules
+from hipcoach.trace.tracefile import dump, read_traces
 
 DESK = EXAMPLES / "desk_runner.yaml"
 PLAIN = EXAMPLES / "surveys" / "plain.csv"

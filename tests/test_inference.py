@@ -6,8 +6,8 @@ import pytest
 import yaml
 
 from hipcoach import Planner, normalise
-from hipcoach.assemble import choose
-from hipcoach.inference import Derivation, Engine, answer_facts
+from hipcoach.planning.assemble import choose
+from hipcoach.reasoning.inference import Derivation, Engine, answer_facts
 
 
 def derive(planner: Planner, **raw) -> Derivation:

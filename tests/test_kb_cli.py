@@ -8,7 +8,7 @@ import click
 import pytest
 
 from clirunner import failed, invoke, ok, words
-from hipcoach.kb_cli import kb as kb_group
+from hipcoach.cli.kb_cli import kb as kb_group
 from test_knowledge import drop_key, edit
 from test_rulefile import set_when
 

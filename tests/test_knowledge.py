@@ -13,8 +13,8 @@ import yaml
 
 import hipcoach
 from hipcoach import DataFileError, HipcoachError, KnowledgeError, load_knowledge
-from hipcoach.bundled import knowledge_dir
-from hipcoach.knowledge import FILES, QUESTION_TYPES
+from hipcoach.kb.bundled import knowledge_dir
+from hipcoach.kb.knowledge import FILES, QUESTION_TYPES
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT.parent / "shared" / "seeds"

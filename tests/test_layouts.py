@@ -88,7 +88,7 @@ def test_typeform_scores_completed_responses_and_rejects_partial_ones(tmp_path: 
 def test_a_mapping_for_one_tick_separator_reads_the_other(tmp_path: Path) -> None:
     """google_mapping.yaml says ', ' (the linked sheet); Google's own CSV download joins
     with ';'. Both give the same plans."""
-    from hipcoach.mapping import split_ticks
+    from hipcoach.batch.mapping import split_ticks
 
     with open(SURVEYS / "google.csv", encoding="utf-8", newline="") as stream:
         rows = list(csv.reader(stream))

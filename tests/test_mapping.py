@@ -1,5 +1,5 @@
 """Survey mappings: loading and checking them, translating rows, starter mappings
-(hipcoach.mapping)."""
+(hipcoach.batch.mapping)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from conftest import EXAMPLES
+from hipcoach.batch.mapping import Column, Mapping, _split, load_mapping, plain_mapping, starter, translate
+from hipcoach.batch.survey import header, read_head, rows
 from hipcoach.errors import MappingError
-from hipcoach.mapping import Column, Mapping, _split, load_mapping, plain_mapping, starter, translate
-from hipcoach.survey import header, read_head, rows
 
 SURVEYS = EXAMPLES / "surveys"
 EXPORTS = ("google", "surveymonkey", "qualtrics")
@@ -400,7 +400,7 @@ def test_every_comment_of_a_starter_is_true(kb) -> None:  # type: ignore[no-unty
 ])
 def test_split_ticks_reads_every_tools_joiner(kb, cell: str, separator: str | None,  # type: ignore[no-untyped-def]
                                               expected: list[str]) -> None:
-    from hipcoach.mapping import split_ticks
+    from hipcoach.batch.mapping import split_ticks
 
     labels = [c.label for c in kb.questions["equipment"].choices]
     assert split_ticks(cell, labels, separator) == expected

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hipcoach import Planner
-from hipcoach.knowledge import Question
+from hipcoach.kb.knowledge import Question
 
 _PLANNER = Planner()  # one per process: building it registers the ruleset
 

@@ -1,4 +1,4 @@
-"""hipcoach.render: plans as a runner reads them (text, Markdown) and as tools read them (JSON)."""
+"""hipcoach.present.render: plans as a runner reads them (text, Markdown) and as tools read them (JSON)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from conftest import EXAMPLES
-from hipcoach.render import FORMATS, render
+from hipcoach.present.render import FORMATS, render
 
 DESK = yaml.safe_load((EXAMPLES / "desk_runner.yaml").read_text(encoding="utf-8"))
 ITB = yaml.safe_load((EXAMPLES / "itb_trail_runner.yaml").read_text(encoding="utf-8"))

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from hipcoach import DataFileError, RuleError, load_knowledge, load_rules
-from hipcoach.bundled import knowledge_dir, rules_dir
-from hipcoach.rulefile import CONCLUSIONS, LAYERS, Pattern, Ref, Rule, RuleBase
+from hipcoach.kb.bundled import knowledge_dir, rules_dir
+from hipcoach.kb.rulefile import CONCLUSIONS, LAYERS, Pattern, Ref, Rule, RuleBase
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Reading YAML and JSON within limits (hipcoach.schema): alias bombs, deep nesting, huge files and
+"""Reading YAML and JSON within limits (hipcoach.kb.schema): alias bombs, deep nesting, huge files and
 values the constructors refuse all end in one short ``ValueError``, before anything is built."""
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from hipcoach.bundled import knowledge_dir, rules_dir
+from hipcoach.batch.mapping import load_mapping
 from hipcoach.errors import EXCERPT_CHARS, DataFileError, KnowledgeError, MappingError, RuleError, excerpt
-from hipcoach.knowledge import load_knowledge
-from hipcoach.mapping import load_mapping
-from hipcoach.rulefile import load_rules
-from hipcoach.schema import MAX_BYTES, MAX_DEPTH, MAX_VALUES, load_yaml, parse_yaml, read_limited
+from hipcoach.kb.bundled import knowledge_dir, rules_dir
+from hipcoach.kb.knowledge import load_knowledge
+from hipcoach.kb.rulefile import load_rules
+from hipcoach.kb.schema import MAX_BYTES, MAX_DEPTH, MAX_VALUES, load_yaml, parse_yaml, read_limited
 
 
 def bomb(levels: int = 9, key: str = "equipment") -> str:

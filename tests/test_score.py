@@ -22,16 +22,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import hipcoach.score as score_module
+import hipcoach.batch.score as score_module
 from conftest import EXAMPLES
 from hipcoach import Planner
-from hipcoach.answers import normalise
-from hipcoach.csvsafe import TRIGGERS
+from hipcoach.batch.csvsafe import TRIGGERS
+from hipcoach.batch.profiles import ITEM_COLUMNS, PLAN_COLUMNS
+from hipcoach.batch.score import ERROR_COLUMNS, PARALLEL_MIN, Options, score
+from hipcoach.batch.survey import rows as survey_rows
 from hipcoach.errors import SurveyError
-from hipcoach.profiles import ITEM_COLUMNS, PLAN_COLUMNS
-from hipcoach.score import ERROR_COLUMNS, PARALLEL_MIN, Options, score
-from hipcoach.survey import rows as survey_rows
-from hipcoach.trace import read_traces
+from hipcoach.kb.answers import normalise
+from hipcoach.trace.tracefile import read_traces
 
 SURVEYS = EXAMPLES / "surveys"
 LAYOUTS = ("plain", "google", "surveymonkey", "qualtrics")
@@ -719,7 +719,7 @@ def test_small_chunks_and_a_small_cache_change_nothing(
     monkeypatch.setattr(score_module, "rows", functools.partial(survey_rows, chunk_rows=chunk_rows))
     if cache_size is not None:
         if not hasattr(score_module, "CACHE_SIZE"):
-            pytest.skip("this version of hipcoach.score has no bounded cache")
+            pytest.skip("this version of hipcoach.batch.score has no bounded cache")
         monkeypatch.setattr(score_module, "CACHE_SIZE", cache_size)
     run(planner, survey, tmp_path / "b", Options(traces=True))
     names = ("plans.csv", "plan_items.csv", "summary.json", "traces.jsonl")

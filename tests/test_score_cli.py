@@ -17,9 +17,9 @@ import yaml
 from clirunner import failed as failed_with
 from clirunner import invoke, ok, one_line
 from conftest import EXAMPLES
-from hipcoach.mapping import load_mapping
-from hipcoach.survey import header, read_head
-from hipcoach.trace import read_traces
+from hipcoach.batch.mapping import load_mapping
+from hipcoach.batch.survey import header, read_head
+from hipcoach.trace.tracefile import read_traces
 
 SURVEYS = EXAMPLES / "surveys"
 LAYOUTS = ("plain", "google", "surveymonkey", "qualtrics")
@@ -74,7 +74,7 @@ def test_every_new_command_has_help(command: list[str], needles: list[str]) -> N
 
 
 def test_every_score_option_has_help_text() -> None:
-    from hipcoach.score_cli import init, score
+    from hipcoach.cli.score_cli import init, score
 
     for command in (score, init):
         for param in command.params:

@@ -1,4 +1,4 @@
-"""Survey exports: header layouts, detection and reading rows (hipcoach.survey)."""
+"""Survey exports: header layouts, detection and reading rows (hipcoach.batch.survey)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES
+from hipcoach.batch.survey import HEADER_ROWS, detect, header, read_head, rows
 from hipcoach.errors import SurveyError
-from hipcoach.survey import HEADER_ROWS, detect, header, read_head, rows
 
 SURVEYS = EXAMPLES / "surveys"
 ENC = "utf-8-sig"
@@ -232,7 +232,7 @@ def test_examples_are_really_in_their_layout() -> None:
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t"])
 def test_the_delimiter_is_detected(tmp_path: Path, delimiter: str) -> None:
-    from hipcoach.records import settle
+    from hipcoach.batch.records import settle
 
     text = delimiter.join(["respondent_id", "equipment", "knee_pain"]) + "\n" + \
         delimiter.join(["r1", '"foam_roller;mat, ball"', "front"]) + "\n"
@@ -242,7 +242,7 @@ def test_the_delimiter_is_detected(tmp_path: Path, delimiter: str) -> None:
 
 
 def test_utf16_with_a_bom_is_detected(tmp_path: Path) -> None:
-    from hipcoach.records import settle
+    from hipcoach.batch.records import settle
 
     path = write(tmp_path / "s.tsv", "\ufeffrespondent_id\tage\nZoé\t30\n".encode("utf-16"))
     assert settle(path).encoding == "utf-16" and settle(path).delimiter == "\t"
@@ -253,7 +253,7 @@ def test_utf16_with_a_bom_is_detected(tmp_path: Path) -> None:
 def test_workbook_cells_read_as_a_csv_export_holds_them() -> None:
     import datetime
 
-    from hipcoach.records import cell_text
+    from hipcoach.batch.records import cell_text
 
     assert [cell_text(v) for v in (None, 7, 7.0, 7.5, True, "x",
                                    datetime.datetime(2026, 11, 4, 19, 51, 43))] == \

@@ -19,9 +19,9 @@ import yaml
 
 from conftest import EXAMPLES
 from hipcoach import Planner, normalise
-from hipcoach.certainty import combine
 from hipcoach.errors import TraceError
-from hipcoach.trace import coverage, describe, dump, filter_events, pick, read_traces, write_traces
+from hipcoach.reasoning.certainty import combine
+from hipcoach.trace.tracefile import coverage, describe, dump, filter_events, pick, read_traces, write_traces
 
 DESK = EXAMPLES / "desk_runner.yaml"
 ITB = EXAMPLES / "itb_trail_runner.yaml"

@@ -16,8 +16,8 @@ import yaml
 from clirunner import failed, invoke, ok, one_line, words
 from conftest import EXAMPLES
 from hipcoach.cli import cli
-from hipcoach.trace import dump, read_traces, write_traces
-from hipcoach.trace_cli import trace as trace_group
+from hipcoach.cli.trace_cli import trace as trace_group
+from hipcoach.trace.tracefile import dump, read_traces, write_traces
 
 DESK = EXAMPLES / "desk_runner.yaml"
 ITB = EXAMPLES / "itb_trail_runner.yaml"

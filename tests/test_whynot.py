@@ -13,7 +13,7 @@ import yaml
 
 from conftest import EXAMPLES
 from hipcoach import Planner
-from hipcoach.whynot import WhyNot, why_not
+from hipcoach.trace.whynot import WhyNot, why_not
 
 DESK = yaml.safe_load((EXAMPLES / "desk_runner.yaml").read_text(encoding="utf-8"))
 RED_FLAG = yaml.safe_load((EXAMPLES / "red_flag.yaml").read_text(encoding="utf-8"))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .answers import normalise, read_answers
-from .certainty import combine
 from .errors import AnswersError, DataFileError, EngineError, HipcoachError, KnowledgeError, RuleError
 from .formats import Plan
-from .knowledge import KnowledgeBase, load_knowledge
-from .plan import Planner, plan
-from .rulefile import RuleBase, load_rules
+from .kb.answers import normalise, read_answers
+from .kb.knowledge import KnowledgeBase, load_knowledge
+from .kb.rulefile import RuleBase, load_rules
+from .planning.planner import Planner, plan
+from .reasoning.certainty import combine
 
 
 def __getattr__(name: str) -> Any:

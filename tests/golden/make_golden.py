@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from hipcoach import Planner
-from hipcoach.knowledge import Question
-from hipcoach.render import to_json
-from hipcoach.trace import dump
+from hipcoach.kb.knowledge import Question
+from hipcoach.present.render import to_json
+from hipcoach.trace.tracefile import dump
 
 HERE = Path(__file__).resolve().parent
 ANSWERS = HERE / "answers.jsonl"

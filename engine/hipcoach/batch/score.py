@@ -1,0 +1,447 @@
+"""Batch scoring: a survey export in, every respondent's plan (and a summary) out.
+
+The pipeline streams: the export is read in chunks; each row is mapped to answers and
+checked; rows with identical raw cells share one translation, and rows with identical
+normalised answers share one engine evaluation, whose output rows are rendered once
+(:mod:`.profiles`). Both caches are bounded (least recently used profiles are evaluated again if
+they come back), and outputs are written as the rows go, to temporary files renamed into place
+at the end: memory stays flat however many rows there are, and a failed run leaves nothing
+half-written. Every row is either scored or rejected with its reasons: rows in = scored +
+rejected, always.
+
+With ``jobs`` above 1, distinct profiles go to worker processes in small batches as soon as a
+chunk is read, and the chunks are written in input order as their profiles come back: reading,
+translating and writing overlap the evaluation instead of waiting for it.
+
+A survey that cannot be triaged (no column for an answer a triage rule reads) is refused before
+any row is read, unless the user assumes a value for it (:mod:`.coverage`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, OrderedDict, deque
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from operator import itemgetter
+from pathlib import Path
+from typing import Any, TextIO
+
+from ..atomic import AtomicFiles, remove_leftovers
+from ..errors import SurveyError
+from ..kb.answers import complete
+from ..planning.planner import Planner
+from . import coverage
+from .csvsafe import row_text
+from .mapping import Mapping, Translator, form_mapping, load_mapping, question_texts
+from .profiles import ID_SLOT, ITEM_COLUMNS, PLAN_COLUMNS, Rendered, render, render_many, start_worker
+from .records import DEFAULT_ENCODING, Dialect, delimiter_hint, settle
+from .survey import COMPLETE, detect, header, read_head, rows
+
+ERROR_COLUMNS = ("row", "respondent_id", "column", "value", "problem")
+OUTPUT_NAMES = ("plans.csv", "plan_items.csv", "errors.csv", "summary.json")
+TRACES_NAME = "traces.jsonl"
+#: Until a chunk brings this many new profiles, starting worker processes costs more than it saves.
+PARALLEL_MIN = 64
+#: Profiles a worker is sent at once: small enough to keep every worker busy to the end.
+BATCH_MAX = 32
+#: Chunks read ahead of the one being written, per worker.
+AHEAD_PER_JOB = 4
+#: A rejected row's cell is shown at most this long in errors.csv and messages.
+VALUE_SHOWN = 200
+#: Profiles (and raw rows) remembered at most: enough for the answers that recur.
+CACHE_SIZE = 10_000
+COUNTED = ("symptoms", "causes", "exercises", "categories")
+
+
+@dataclass
+class Options:
+    mapping: Path | None = None
+    layout: str | None = None
+    jobs: int = 1
+    traces: bool = False
+    encoding: str = DEFAULT_ENCODING
+    dedupe: bool = True
+    #: answer -> value for answers the survey has no column for, given by the user
+    assume: dict[str, Any] = field(default_factory=dict)
+    delimiter: str | None = None  # None: detected
+    sheet: str | None = None  # an .xlsx workbook's sheet; None: the first
+
+
+@dataclass
+class Tally:
+    rows_in: int = 0
+    scored: int = 0
+    rejected: int = 0
+    ids: dict[str, int] = field(default_factory=dict)
+    duplicates: dict[str, list[int]] = field(default_factory=dict)
+    profiles: set[int] = field(default_factory=set)  # hashes of distinct profiles
+    status: Counter[str] = field(default_factory=Counter)
+    rejected_by_column: Counter[str] = field(default_factory=Counter)  # rows, not problems
+    counts: dict[str, Counter[str]] = field(default_factory=lambda: {k: Counter() for k in COUNTED})
+
+    def count(self, rows_of: dict[Any, tuple[Rendered, int]]) -> None:
+        """Add a chunk's scored rows, grouped by profile (one counter update per profile)."""
+        for profile, (rendered, many) in rows_of.items():
+            self.scored += many
+            self.profiles.add(hash(profile))
+            self.status[rendered.status] += many
+            for name in COUNTED:
+                counter = self.counts[name]
+                for value in set(getattr(rendered, name)):
+                    counter[value] += many
+
+
+class _Cache(OrderedDict):  # type: ignore[type-arg]
+    """A dict that forgets its least recently used entries beyond ``CACHE_SIZE``."""
+
+    def get(self, key: object, default: object = None) -> object:
+        if key in self:
+            self.move_to_end(key)
+            return self[key]
+        return default
+
+    def __setitem__(self, key: object, value: object) -> None:
+        super().__setitem__(key, value)
+        if len(self) > CACHE_SIZE:
+            self.popitem(last=False)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a survey's header rows say: layout, columns, mapping and the warnings on them."""
+
+    layout: str
+    columns: tuple[str, ...]
+    mapping: Mapping
+    index: dict[str, int]
+    extra: tuple[str, ...]
+    dialect: Dialect = field(default_factory=lambda: Dialect("csv"))
+    #: answers no column feeds and nobody assumed: everyone gets their default
+    defaulted: tuple[str, ...] = ()
+    assumed: dict[str, Any] = field(default_factory=dict)
+    #: (column index, value) a complete response holds there, for tools that export partial ones
+    complete: tuple[int, str] | None = None
+
+
+def prepare(survey: Path, planner: Planner, options: Options) -> Prepared:
+    """Read the header rows, settle the layout and mapping, and check they fit each other and
+    that every row can be triaged."""
+    kb = planner.kb
+    dialect = settle(survey, options.encoding, options.delimiter, options.sheet)
+    head = read_head(survey, dialect=dialect)
+    mapping = load_mapping(options.mapping, kb) if options.mapping else None
+    try:
+        layout = options.layout or (mapping.layout if mapping else None) or \
+            detect(head, set(kb.questions), question_texts(kb))
+    except SurveyError as exc:
+        hint = delimiter_hint(survey, dialect) if options.delimiter else ""
+        raise SurveyError(f"{survey}: {hint}" if hint else str(exc)) from None
+    cols = header(head, layout)
+    if mapping is None:
+        mapping = form_mapping(cols, kb)
+    index = {name: i for i, name in enumerate(cols.columns)}
+    if mapping.respondent_id not in index:
+        raise SurveyError(f"{survey}: no respondent id column {mapping.respondent_id!r}; columns "
+                          f"are: {', '.join(cols.columns[:12])}{' ...' if len(cols.columns) > 12 else ''}")
+    absent = [c.name for c in mapping.columns if c.name not in index]
+    if absent:
+        raise SurveyError(f"{survey}: the mapping names column(s) the export does not have: "
+                          f"{', '.join(repr(m) for m in absent)}")
+    needs = coverage.triage_needs(planner.rulebase, kb)
+    coverage.check_assumptions(options.assume, mapping, needs, kb)
+    gaps = {answer: choices for answer, choices in coverage.missing(mapping, needs, kb).items()
+            if answer not in options.assume}
+    if gaps:
+        raise coverage.refusal(str(survey), gaps, kb)
+    used = {c.name for c in mapping.columns} | {mapping.respondent_id} | set(mapping.ignore)
+    extra = tuple(name for name in cols.columns if name not in used)
+    fed = {c.answer for c in mapping.columns} | set(options.assume)
+    defaulted = tuple(answer for answer in kb.questions if answer not in fed)
+    complete = None
+    if layout in COMPLETE and COMPLETE[layout][0] in index:
+        column, value = COMPLETE[layout]
+        complete = (index[column], value)
+    return Prepared(layout, cols.columns, mapping, index, extra, dialect, defaulted,
+                    dict(options.assume), complete)
+
+
+@dataclass
+class _Ticket:
+    """One chunk's profiles: those already rendered, and the evaluations still to wait for."""
+
+    found: dict[Any, Rendered]
+    waiting: list[Future]  # type: ignore[type-arg]
+
+
+class _Profiles:
+    """Distinct answer profiles and their rendered output, evaluated once each: in this process,
+    or, once a chunk brings enough new ones, in ``jobs`` worker processes."""
+
+    def __init__(self, planner: Planner, options: Options, knowledge: Path | None,
+                 rules: Path | None) -> None:
+        self.planner = planner
+        self.traces = options.traces
+        self.jobs = options.jobs
+        self.knowledge, self.rules = knowledge, rules
+        self.rendered = _Cache()
+        self.pool: ProcessPoolExecutor | None = None
+        self.inflight: dict[Any, Future] = {}  # type: ignore[type-arg]
+
+    def submit(self, wanted: dict[Any, dict[str, Any]]) -> _Ticket:
+        """Start rendering every profile in ``wanted`` (key -> answers) not already rendered or
+        on its way; returns what to :meth:`collect`."""
+        found: dict[Any, Rendered] = {}
+        waiting: dict[int, Future] = {}  # type: ignore[type-arg]
+        new = []
+        for key, answers in wanted.items():
+            cached = self.rendered.get(key)
+            if cached is not None:
+                found[key] = cached
+            elif key in self.inflight:
+                future = self.inflight[key]
+                waiting[id(future)] = future
+            else:
+                new.append((key, answers))
+        if new and self.pool is None and self.jobs > 1 and len(new) >= PARALLEL_MIN:
+            self.pool = ProcessPoolExecutor(self.jobs, mp_context=get_context("spawn"),
+                                            initializer=start_worker,
+                                            initargs=(self.knowledge, self.rules))
+        if self.pool is None:
+            for key, answers in new:
+                found[key] = self.rendered[key] = render(self.planner, answers, self.traces)
+        else:
+            size = max(1, min(BATCH_MAX, len(new) // (self.jobs * 2)))
+            for start in range(0, len(new), size):
+                batch = new[start:start + size]
+                future = self.pool.submit(render_many, batch, self.traces)
+                for key, _ in batch:
+                    self.inflight[key] = future
+                waiting[id(future)] = future
+        return _Ticket(found, list(waiting.values()))
+
+    @staticmethod
+    def ready(ticket: _Ticket) -> bool:
+        return all(future.done() for future in ticket.waiting)
+
+    def collect(self, ticket: _Ticket) -> dict[Any, Rendered]:
+        """The rendered output of every profile of the ticket, waiting for the workers."""
+        for future in ticket.waiting:
+            for key, rendered in future.result():
+                if self.inflight.get(key) is future:
+                    del self.inflight[key]
+                    self.rendered[key] = rendered
+                ticket.found.setdefault(key, rendered)
+        ticket.waiting = []
+        return ticket.found
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+
+def score(survey: Path, out: Path | None, planner: Planner, options: Options,
+          knowledge: Path | None = None, rules: Path | None = None,
+          progress: Callable[[int], None] | None = None, stdout: TextIO | None = None,
+          report: Callable[[str], None] | None = None,
+          prepared: Prepared | None = None) -> dict[str, Any]:
+    """Score every respondent in ``survey``; write the outputs to folder ``out`` (or the plans
+    table to ``stdout`` when ``out`` is None, each rejected row then going to ``report``) and
+    return the summary. ``progress`` is told how many rows were scored or rejected, chunk by
+    chunk, as they are written."""
+    prepared = prepared or prepare(survey, planner, options)
+    profiles = _Profiles(planner, options, knowledge, rules)
+    tally = Tally()
+    try:
+        if out is None:
+            assert stdout is not None
+            _run(survey, prepared, planner, options, profiles, tally, progress,
+                 plans=stdout, items=None, errors=None, traces=None, report=report)
+            return _summary(survey, prepared, tally)
+        out.mkdir(parents=True, exist_ok=True)
+        targets = list(OUTPUT_NAMES) + ([TRACES_NAME] if options.traces else [])
+        # what a killed run left behind; and a trace file from an earlier --traces run would
+        # describe other results, so a run without --traces removes it with its own commit
+        remove_leftovers(out, OUTPUT_NAMES + (TRACES_NAME,))
+        stale = [] if options.traces else [out / TRACES_NAME]
+        with AtomicFiles(*(out / name for name in targets), remove=stale) as streams:
+            plans, items, errors, summary_file = streams[:4]
+            traces = streams[4] if options.traces else None
+            _run(survey, prepared, planner, options, profiles, tally, progress,
+                 plans=plans, items=items, errors=errors, traces=traces)
+            summary = _summary(survey, prepared, tally)
+            summary_file.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+        return summary
+    finally:
+        profiles.close()
+
+
+@dataclass
+class _Chunk:
+    """One chunk of rows, translated: its rejected rows, and its scored rows' profile keys."""
+
+    problems: list[tuple[int, str, list[tuple[str, str, str]]]]
+    keyed: list[tuple[int, str, Any, Any]]  # (row, id, profile, evaluation key)
+    rows_in: int
+    wanted: dict[Any, dict[str, Any]]  # evaluation key -> answers
+
+
+def _shown(value: str) -> str:
+    return value if len(value) <= VALUE_SHOWN else value[:VALUE_SHOWN] + "..."
+
+
+def _run(survey: Path, prepared: Prepared, planner: Planner, options: Options,
+         profiles: _Profiles, tally: Tally, progress: Callable[[int], None] | None,
+         plans: TextIO, items: TextIO | None, errors: TextIO | None, traces: TextIO | None,
+         report: Callable[[str], None] | None = None) -> None:
+    plans.write(row_text(PLAN_COLUMNS))
+    if items is not None:
+        items.write(row_text(ITEM_COLUMNS))
+    if errors is not None:
+        errors.write(row_text(ERROR_COLUMNS))
+    fields = _profile_fields(planner)
+    id_column = prepared.index[prepared.mapping.respondent_id]
+    mapped = sorted({prepared.index[c.name] for c in prepared.mapping.columns})
+    # the cells answers come from: a tuple, or one cell for one column (either serves as a key)
+    pick_mapped = itemgetter(*mapped) if mapped else (lambda cells: ())
+    translated = _Cache()
+    translator = Translator(prepared.mapping, prepared.index, planner.kb)
+    width = len(prepared.columns)
+    complete = prepared.complete
+    complete_name = prepared.columns[complete[0]] if complete else ""
+
+    def read(batch: list[tuple[int, tuple[str, ...]]], bad: list[Any]) -> _Chunk:
+        problems: list[tuple[int, str, list[tuple[str, str, str]]]] = [
+            (record.line, _shown(record.cells[id_column].strip())
+             if len(record.cells) > id_column else "", [("", "", f"malformed record: {record.problem}")])
+            for record in bad]
+        keyed: list[tuple[int, str, Any, Any]] = []
+        wanted: dict[Any, dict[str, Any]] = {}
+        for number, cells in batch:
+            ident = cells[id_column].strip()
+            if complete is not None and cells[complete[0]].strip().lower() != complete[1]:
+                problems.append((number, ident, [(complete_name, cells[complete[0]].strip(),
+                                                  f"not a {complete[1]} response: only "
+                                                  f"{complete[1]} responses are scored")]))
+                continue
+            raw_key = pick_mapped(cells)
+            entry = translated.get(raw_key)
+            if entry is None:
+                entry = translated[raw_key] = _translate(translator, planner, cells, fields,
+                                                         options.traces, prepared.assumed)
+            profile, key, payload = entry
+            if profile is not None and not ident:
+                profile, payload = None, [(prepared.mapping.respondent_id, "", "empty respondent id")]
+            if profile is None:
+                problems.append((number, ident, payload))
+                continue
+            if not options.dedupe:  # every row evaluated on its own
+                key = (number, key)
+            wanted[key] = payload
+            keyed.append((number, ident, profile, key))
+        return _Chunk(problems, keyed, len(bad) + len(batch), wanted)
+
+    def write(chunk: _Chunk, rendered_now: dict[Any, Rendered]) -> None:
+        tally.rows_in += chunk.rows_in
+        tally.rejected += len(chunk.problems)
+        ordered = sorted(chunk.problems, key=lambda p: p[0])
+        for _, _, payload in ordered:
+            tally.rejected_by_column.update({column or "(record)" for column, _, _ in payload})
+        if errors is not None:
+            for number, ident, payload in ordered:
+                for column, value, problem in payload:
+                    errors.write(row_text([number, ident, column, _shown(value), problem]))
+        elif report is not None:
+            for number, ident, payload in ordered:
+                report(f"row {number} ({ident or 'no id'}): "
+                       + "; ".join(f"{c or 'record'}: {problem}" for c, _, problem in payload))
+        rows_of: dict[Any, tuple[Rendered, int]] = {}
+        plan_lines, item_lines, trace_lines = [], [], []
+        for number, ident, profile, key in chunk.keyed:
+            rendered = rendered_now[key]
+            seen = rows_of.get(profile)
+            rows_of[profile] = (rendered, seen[1] + 1 if seen else 1)
+            if ident in tally.ids:
+                tally.duplicates.setdefault(ident, [tally.ids[ident]]).append(number)
+            else:
+                tally.ids[ident] = number
+            id_cell = row_text([ident])[:-1]
+            plan_lines.append(id_cell + rendered.plan_tail)
+            if items is not None:
+                item_lines.extend(id_cell + tail for tail in rendered.item_tails)
+            if traces is not None and rendered.trace is not None:
+                trace_lines.append('{"respondent":' + json.dumps(ident, ensure_ascii=False) + ","
+                                   + rendered.trace[len(ID_SLOT):])
+        tally.count(rows_of)
+        plans.write("".join(plan_lines))
+        if items is not None:
+            items.write("".join(item_lines))
+        if traces is not None:
+            traces.write("".join(trace_lines))
+        if progress is not None:
+            progress(chunk.rows_in)
+
+    ahead = max(1, options.jobs * AHEAD_PER_JOB)
+    pending: deque[tuple[_Chunk, _Ticket]] = deque()
+    for batch, bad in rows(survey, prepared.layout, width, dialect=prepared.dialect):
+        chunk = read(batch, bad)
+        pending.append((chunk, profiles.submit(chunk.wanted)))
+        chunk.wanted = {}  # submitted: the answers are not needed again
+        # write, in input order, every chunk whose profiles are back; wait only when too far ahead
+        while pending and (len(pending) > ahead or profiles.ready(pending[0][1])):
+            done, ticket = pending.popleft()
+            write(done, profiles.collect(ticket))
+    while pending:
+        done, ticket = pending.popleft()
+        write(done, profiles.collect(ticket))
+
+
+def _profile_fields(planner: Planner) -> set[str]:
+    """Answer ids that can change a plan: those the rules test, and ``minutes``, the budget the
+    plan step reads itself. Other answers (age, say) never reach a plan, so respondents who
+    differ only there share a profile."""
+    return {field for rule in planner.rulebase.rules for field in rule.answers_used} | {"minutes"}
+
+
+def _translate(translator: Translator, planner: Planner, cells: tuple[str, ...],
+               fields: set[str], traces: bool, assumed: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """``(profile, evaluation key, answers)`` for a good row; ``(None, None, problems)`` for a
+    bad one. The key is the profile, unless a trace (which shows every answer) is wanted."""
+    raw, problems = translator.row(cells)
+    if problems:
+        return None, None, [(column, _shown(value), problem) for column, value, problem in problems]
+    answers = complete(coverage.apply(raw, assumed, planner.kb), planner.kb)
+    relevant = {k: v for k, v in answers.items() if k in fields}
+    profile = _frozen(relevant)
+    if traces:
+        return profile, _frozen(answers), answers
+    return profile, profile, relevant
+
+
+def _frozen(answers: dict[str, Any]) -> tuple:
+    """A hashable, order-free form of answers: equal answers give equal keys."""
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in answers.items()))
+
+
+def _summary(survey: Path, prepared: Prepared, tally: Tally) -> dict[str, Any]:
+    def ordered(counter: Counter[str]) -> dict[str, int]:
+        return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    return {
+        "survey": survey.name,
+        "format": prepared.layout,
+        "rows_in": tally.rows_in,
+        "scored": tally.scored,
+        "rejected": tally.rejected,
+        "accounted": tally.rows_in == tally.scored + tally.rejected,
+        "distinct_profiles": len(tally.profiles),
+        "duplicate_ids": {ident: rows for ident, rows in sorted(tally.duplicates.items())},
+        "extra_columns": list(prepared.extra),
+        "rejected_by_column": ordered(tally.rejected_by_column),
+        "assumed": prepared.assumed,
+        "defaulted": list(prepared.defaulted),
+        "status": ordered(tally.status),
+        **{name: ordered(tally.counts[name]) for name in COUNTED},
+    }

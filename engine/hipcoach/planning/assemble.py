@@ -1,0 +1,246 @@
+"""Choosing the plan's exercises from the eligible candidates.
+
+The plan rules say what a balanced plan needs (``require``, with a priority); the runner says how
+many minutes a day the hip work may take. This step chooses, in order:
+
+1. for each requirement, most important first, the best eligible exercise that meets it (of its
+   categories and, where it names muscle groups, working one of them) and still fits the time
+   left, while leaving room for the shortest option of the requirements after it (if nothing
+   fits with all that room kept, the less important ones give way);
+2. then, while time and ``max_items`` allow, more exercises, preferring one that serves a cause no
+   chosen exercise serves yet (so no muscle group gets a second exercise while a cause waits).
+
+"Best" is: adds the most certainty for causes not yet served, is of a category the plan has
+fewest of, has higher certainty overall, adds muscle groups not yet worked, is shorter, then id
+(so ties break the same way every time). Every eligible
+exercise left out, and every requirement that could not be met, is reported with a ``kind`` and a
+reason written for the runner (no rule ids: those stay in the ``rule`` fields). Time is counted
+per day: an exercise done several times a day takes its minutes each time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import product
+from typing import Any
+
+from ..formats import DropKind, UnmetKind
+from ..kb.knowledge import Exercise, KnowledgeBase
+from ..kb.rulefile import Requirement, Rule
+from ..reasoning.certainty import combine_all
+from ..reasoning.inference import Conclusion, Derivation, Support
+
+Candidate = Conclusion
+
+
+@dataclass(frozen=True)
+class Pick:
+    exercise: str
+    rule: str | None  # the requirement it meets, or None when it fills spare time
+    reason: str
+
+
+@dataclass(frozen=True)
+class Drop:
+    exercise: str
+    kind: DropKind
+    reason: str
+    rule: str | None = None
+
+
+@dataclass(frozen=True)
+class Unmet:
+    """A requirement the plan could not meet: ``impossible`` (no exercise can meet it with these
+    answers and this equipment) or ``no_time``."""
+
+    rule: str
+    kind: UnmetKind
+    reason: str
+
+
+@dataclass(frozen=True)
+class Selection:
+    picks: tuple[Pick, ...]
+    dropped: tuple[Drop, ...]
+    unmet: tuple[Unmet, ...]
+    capped: bool = False  # stopped at max_items with time and exercises left
+
+    @property
+    def exercise_ids(self) -> tuple[str, ...]:
+        return tuple(pick.exercise for pick in self.picks)
+
+    def events(self) -> list[dict[str, Any]]:
+        """The decisions as trace events: each pick, each unmet requirement, each drop."""
+        return ([{"event": "select", "layer": "plan", "exercise": p.exercise, "rule": p.rule,
+                  "reason": p.reason} for p in self.picks]
+                + [{"event": "unmet", "layer": "plan", "rule": u.rule, "kind": u.kind,
+                    "reason": u.reason} for u in self.unmet]
+                + [{"event": "drop", "layer": "plan", "exercise": d.exercise, "rule": d.rule,
+                    "kind": d.kind, "reason": d.reason} for d in self.dropped])
+
+
+def causes_served(candidate: Candidate) -> set[str]:
+    return {p.id for s in candidate.support for p in s.premises if p.kind == "cause"}
+
+
+class _Chooser:
+    def __init__(self, kb: KnowledgeBase, derivation: Derivation, budget: float, max_items: int) -> None:
+        self.kb = kb
+        self.budget = budget
+        self.left = budget
+        self.max_items = max_items
+        self.chosen: list[Pick] = []
+        self.families: dict[str, Pick] = {}  # move family -> the pick that took it
+        self.served: set[str] = set()
+        self.muscles: set[str] = set()
+        self.categories: list[str] = []  # one entry per chosen exercise
+        self.capped = False
+        cands = derivation.conclusions["candidate"]
+        self.eligible = [c for c in cands.values() if c.id not in derivation.exclusions]
+        self.causes = {cause for c in self.eligible for cause in causes_served(c)}
+
+    def ex(self, candidate: Candidate) -> Exercise:
+        return self.kb.exercises[candidate.id]
+
+    def family(self, exercise_id: str) -> str:
+        return self.kb.exercises[exercise_id].variant_of or exercise_id
+
+    def taken(self, candidate: Candidate) -> Pick | None:
+        """The chosen exercise that rules this one out: itself, or a variant of the same move."""
+        return self.families.get(self.family(candidate.id))
+
+    def gain(self, candidate: Candidate) -> float:
+        """Certainty the candidate adds for causes no chosen exercise serves yet."""
+        return combine_all(s.cf for s in candidate.support
+                           if {p.id for p in s.premises if p.kind == "cause"} - self.served)
+
+    def rank(self, candidate: Candidate) -> tuple[float, int, float, int, float, str]:
+        ex = self.ex(candidate)
+        return (-round(self.gain(candidate), 6), self.categories.count(ex.category),
+                -round(candidate.cf, 6), -len(set(ex.targets) - self.muscles), ex.day_minutes, ex.id)
+
+    def take(self, candidate: Candidate, rule: str | None, reason: str) -> None:
+        ex = self.ex(candidate)
+        pick = Pick(ex.id, rule, reason)
+        self.chosen.append(pick)
+        self.families[self.family(ex.id)] = pick
+        self.left -= ex.day_minutes
+        self.served |= causes_served(candidate)
+        self.muscles |= set(ex.targets)
+        self.categories.append(ex.category)
+
+    def meets(self, exercise: Exercise, requirement: Requirement | None) -> bool:
+        return requirement is None or requirement.met_by(exercise.category, exercise.targets)
+
+    def open_options(self, requirement: Requirement | None = None) -> list[Candidate]:
+        return [c for c in self.eligible if self.taken(c) is None and self.meets(self.ex(c), requirement)]
+
+    def has(self, requirement: Requirement) -> bool:
+        return any(self.meets(self.kb.exercises[p.exercise], requirement) for p in self.chosen)
+
+    def cheapest(self, requirement: Requirement) -> float:
+        """Minutes the shortest open option meeting ``requirement`` needs (0 when there is none)."""
+        return min((self.ex(c).day_minutes for c in self.open_options(requirement)), default=0)
+
+    def wanted(self, requirement: Requirement) -> str:
+        """"strength exercise working the hip abductors": the requirement in a runner's words."""
+        kinds = " or ".join(self.kb.vocabulary.label(c) for c in requirement.categories)
+        muscles = " or ".join(m.replace("_", " ") for m in requirement.targets)
+        return f"{kinds} exercise" + (f" working the {muscles}" if muscles else "")
+
+    def meet(self, rule: Rule, later: list[Rule], unmet: list[Unmet], drops: dict[str, Drop]) -> None:
+        """Meet one requirement, keeping room for the shortest option of later requirements.
+
+        When keeping room for all of them leaves nothing that fits, the sets of later
+        requirements to keep room for are tried in order of importance (all; all but the least
+        important; ...; none), so a less important one gives way before a more important one.
+        """
+        requirement: Requirement = rule.target
+        wanted = self.wanted(requirement)
+        if self.has(requirement):
+            return
+        options = self.open_options(requirement)
+        if not options:
+            unmet.append(Unmet(rule.id, "impossible", f"no {wanted} is possible with these answers "
+                               f"and this equipment. {rule.rationale}"))
+            return
+        needs = [self.cheapest(r.target) for r in later if not self.has(r.target)]
+        fitting: list[Candidate] = []
+        for keep in product((True, False), repeat=len(needs)):
+            room = self.left - sum(need for need, kept in zip(needs, keep) if kept)
+            fitting = [c for c in options if self.ex(c).day_minutes <= room]
+            if fitting:
+                break
+        if not fitting:
+            best = min(options, key=self.rank)
+            shortest = min(self.ex(c).day_minutes for c in options)
+            unmet.append(Unmet(rule.id, "no_time", f"no time left for a {wanted}: the shortest needs "
+                               f"{_fmt(shortest)} min, and {_fmt(self.left)} of your "
+                               f"{_fmt(self.budget)} min remained. {rule.rationale}"))
+            drops.setdefault(best.id, Drop(best.id, "budget", self.no_time(best), rule.id))
+            return
+        best = min(fitting, key=self.rank)
+        self.take(best, rule.id, f"the plan needs a {wanted}: {rule.rationale}")
+
+    def fill(self) -> None:
+        while True:
+            fitting = [c for c in self.open_options() if self.ex(c).day_minutes <= self.left]
+            if not fitting:
+                return
+            if len(self.chosen) >= self.max_items:
+                self.capped = True
+                return
+            best = min(fitting, key=self.rank)
+            new = sorted(self.kb.causes[c].name.lower() for c in causes_served(best) - self.served)
+            reason = (f"works on {', '.join(new)}, which no chosen exercise works on yet" if new
+                      else "adds work for a cause already served, in time that was left over")
+            self.take(best, None, reason)
+
+    def drop(self, candidate: Candidate) -> Drop:
+        other = self.taken(candidate)
+        if other is not None:
+            name = self.kb.exercises[other.exercise].name
+            return Drop(candidate.id, "variant",
+                        f"a variant of the same move is already in the plan ({name})")
+        if self.ex(candidate).day_minutes > self.left:
+            return Drop(candidate.id, "budget", self.no_time(candidate))
+        return Drop(candidate.id, "plan_full",
+                    f"the plan already holds the most exercises it gives at once ({self.max_items})")
+
+    def no_time(self, candidate: Candidate) -> str:
+        return (f"no time left: it needs {_fmt(self.ex(candidate).day_minutes)} min, and "
+                f"{_fmt(self.left)} of your {_fmt(self.budget)} min remained")
+
+
+def _excluded(exercise: str, support: Support, rules: dict[str, Rule], kb: KnowledgeBase) -> Drop:
+    """An exclusion as the runner reads it: the missing equipment, or the caution's rationale."""
+    needs = [p.value for p in support.premises if p.kind == "requires"]
+    if needs:
+        names = " and ".join(kb.vocabulary.equipment_name(item) for item in needs)
+        return Drop(exercise, "equipment", f"needs {names}, which you don't have", support.rule)
+    return Drop(exercise, "caution", rules[support.rule].rationale, support.rule)
+
+
+def choose(derivation: Derivation, kb: KnowledgeBase, requirements: list[Rule], budget: float,
+           max_items: int, rules: dict[str, Rule]) -> Selection:
+    """Pick the plan's exercises; see the module docstring for the order and the tie-breaks."""
+    chooser = _Chooser(kb, derivation, budget, max_items)
+    unmet: list[Unmet] = []
+    drops: dict[str, Drop] = {}
+    ordered = sorted(requirements, key=lambda r: (r.priority, r.order))
+    for index, rule in enumerate(ordered):
+        chooser.meet(rule, ordered[index + 1:], unmet, drops)
+    chooser.fill()
+    chosen_ids = {p.exercise for p in chooser.chosen}
+    for exercise, supports in derivation.exclusions.items():
+        if exercise in derivation.conclusions["candidate"]:
+            drops[exercise] = _excluded(exercise, supports[0], rules, kb)
+    for candidate in chooser.eligible:
+        if candidate.id not in chosen_ids and candidate.id not in drops:
+            drops[candidate.id] = chooser.drop(candidate)
+    dropped = tuple(drops[c] for c in derivation.conclusions["candidate"] if c in drops)
+    return Selection(tuple(chooser.chosen), dropped, tuple(unmet), chooser.capped)
+
+
+def _fmt(minutes: float) -> str:
+    return f"{minutes:g}"

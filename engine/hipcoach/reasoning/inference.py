@@ -1,0 +1,258 @@
+"""Forward chaining, layer by layer, in durable_rules.
+
+The answers (and the equipment each exercise needs) go in as facts. Rules fire in durable_rules;
+each firing is turned into evidence here. When a layer has quiesced, its evidence is combined
+into conclusions (MYCIN certainty), and the conclusions that clear the layer's threshold are
+asserted as facts, which fire the next layer's rules: answers → symptoms → causes → candidate
+exercises (and their exclusions) → plan items (and their schedule) → advice. Nothing here knows a
+specific symptom, cause or exercise: all of that is in the rule and knowledge files.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+from ..kb.answers import Answers
+from ..kb.knowledge import KnowledgeBase
+from ..kb.rulefile import Rule, RuleBase
+from .certainty import combine, conclude, rounded
+from .durable import adapter
+from .durable.conditions import TYPE_FIELD, compile_ruleset
+
+DERIVED = ("symptom", "cause", "candidate")
+
+
+class Chosen(Protocol):
+    """What the plan step hands back: the exercises it put in the plan, in plan order, and its
+    decisions as trace events."""
+
+    @property
+    def exercise_ids(self) -> tuple[str, ...]: ...
+
+    def events(self) -> list[dict[str, Any]]: ...
+
+
+Selection = TypeVar("Selection", bound=Chosen)
+
+
+@dataclass(frozen=True)
+class Premise:
+    """A fact a firing matched: an answer (id, value) or a derived fact (id, certainty)."""
+
+    kind: str
+    id: str
+    value: Any
+
+    @property
+    def cf(self) -> float:
+        return float(self.value) if self.kind in DERIVED else 1.0
+
+
+@dataclass(frozen=True)
+class Support:
+    """One firing's contribution to a conclusion; ``seq`` is the firing's place in the trace."""
+
+    rule: str
+    cf: float
+    premises: tuple[Premise, ...]
+    seq: int = 0
+
+
+@dataclass
+class Conclusion:
+    kind: str
+    id: str
+    cf: float = 0.0
+    support: list[Support] = field(default_factory=list)
+
+
+@dataclass
+class Derivation:
+    """Everything the rules concluded for one runner, with the evidence behind each conclusion."""
+
+    answers: Answers
+    referrals: list[Support] = field(default_factory=list)
+    referral_reasons: list[str] = field(default_factory=list)
+    conclusions: dict[str, dict[str, Conclusion]] = field(
+        default_factory=lambda: {kind: {} for kind in DERIVED})
+    below_threshold: dict[str, dict[str, Conclusion]] = field(
+        default_factory=lambda: {kind: {} for kind in DERIVED})
+    exclusions: dict[str, list[Support]] = field(default_factory=dict)
+    requirements: list[tuple[Rule, Support]] = field(default_factory=list)
+    advice: dict[str, list[Support]] = field(default_factory=dict)  # in first-firing order
+    slots: dict[str, list[tuple[str, Support]]] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)  # only when tracing
+    unconsumed: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def refer(self) -> bool:
+        return bool(self.referrals)
+
+
+class _Collector:
+    """Turns firings into evidence (the listener the adapter calls for every firing), and, when
+    tracing, records every firing and every engine step as a JSON-ready event."""
+
+    def __init__(self, rules: dict[str, Rule], derivation: Derivation, trace: bool) -> None:
+        self.rules = rules
+        self.out = derivation
+        self.trace = trace
+        self.seq = 0
+        self.evidence: dict[str, dict[str, list[Support]]] = {k: defaultdict(list) for k in DERIVED}
+        self.running: dict[str, dict[str, float]] = {k: defaultdict(float) for k in DERIVED}
+
+    def record(self, event: dict[str, Any]) -> None:
+        if self.trace:
+            self.out.events.append({"seq": self.seq, **event})
+
+    def on_fire(self, rule_id: str, matched: dict[str, dict[str, Any]]) -> None:
+        rule = self.rules[rule_id]
+        self.seq += 1
+        premises = tuple(_premise(fact) for fact in matched.values())
+        support = Support(rule.id, conclude(rule.cf, [p.cf for p in premises if p.kind in DERIVED]),
+                          premises, self.seq)
+        concludes: list[dict[str, Any]] = []
+        trace = self.trace  # what each firing concluded is built only for the trace
+        if rule.conclusion == "refer":
+            self.out.referrals.append(support)
+            if rule.target not in self.out.referral_reasons:
+                self.out.referral_reasons.append(rule.target)
+            if trace:
+                concludes.append({"kind": "refer", "id": rule.target})
+        elif rule.conclusion in ("symptom", "cause", "propose"):
+            kind = "candidate" if rule.conclusion == "propose" else rule.conclusion
+            for ident in (rule.target if kind == "candidate" else (rule.target,)):
+                self.evidence[kind][ident].append(support)
+                before = self.running[kind][ident]
+                after = self.running[kind][ident] = combine(before, support.cf)
+                if trace:
+                    concludes.append({"kind": kind, "id": ident, "cf": rounded(support.cf),
+                                      "cf_before": rounded(before), "cf_after": rounded(after)})
+        elif rule.conclusion == "exclude":
+            if rule.target_is_ref:
+                targets = [matched[rule.target.alias][rule.target.field]]
+            else:
+                targets = list(rule.target)
+            for exercise in targets:
+                self.out.exclusions.setdefault(exercise, []).append(support)
+                if trace:
+                    concludes.append({"kind": "exclude", "id": exercise})
+        elif rule.conclusion == "require":
+            self.out.requirements.append((rule, support))
+            if trace:
+                requirement = {"kind": "require", "categories": list(rule.target.categories)}
+                if rule.target.targets:
+                    requirement["targets"] = list(rule.target.targets)
+                concludes.append(requirement)
+        elif rule.conclusion == "advise":
+            self.out.advice.setdefault(rule.target, []).append(support)
+            if trace:
+                concludes.append({"kind": "advise", "id": rule.target})
+        else:  # schedule
+            item = next(p for p in premises if p.kind == "item")
+            self.out.slots.setdefault(item.id, []).append((rule.target, support))
+            if trace:
+                concludes.append({"kind": "schedule", "id": item.id, "slot": rule.target})
+        if trace:
+            self.record({"event": "fire", "rule": rule.id, "layer": rule.layer, "matched": matched,
+                         "concludes": concludes})
+
+    def settle(self, kind: str, layer: str, threshold: float) -> list[Conclusion]:
+        """Combine a layer's evidence; return (in first-evidence order) what clears ``threshold``."""
+        passed = []
+        for ident, supports in self.evidence[kind].items():
+            if ident in self.out.conclusions[kind]:
+                continue
+            conclusion = Conclusion(kind, ident)
+            for support in supports:
+                conclusion.cf = combine(conclusion.cf, support.cf)
+                conclusion.support.append(support)
+            self.seq += 1
+            fact = {"kind": kind, "id": ident, "cf": rounded(conclusion.cf)}
+            evidence = [s.seq for s in supports]
+            if conclusion.cf >= threshold:
+                self.out.conclusions[kind][ident] = conclusion
+                passed.append(conclusion)
+                self.record({"event": "assert", "layer": layer, "fact": fact, "from": evidence})
+            else:
+                self.out.below_threshold[kind][ident] = conclusion
+                self.record({"event": "withhold", "layer": layer, "fact": fact,
+                             "threshold": threshold, "from": evidence})
+        return passed
+
+    def chosen(self, selection: Chosen) -> None:
+        """Record the plan step's decisions between the candidate and schedule firings."""
+        for event in selection.events():
+            self.seq += 1
+            self.record(event)
+
+
+def _premise(fact: dict[str, Any]) -> Premise:
+    kind = fact[TYPE_FIELD]
+    if kind == "answer":
+        (key, value), = ((k, v) for k, v in fact.items() if k != TYPE_FIELD)
+        return Premise("answer", key, value)
+    if kind in ("symptom", "cause"):
+        return Premise(kind, fact["name"], fact["cf"])
+    if kind == "candidate":
+        return Premise(kind, fact["exercise"], fact["cf"])
+    if kind == "requires":
+        return Premise(kind, fact["exercise"], fact["item"])
+    return Premise(kind, fact["exercise"], fact["category"])
+
+
+def answer_facts(answers: Answers) -> list[dict[str, Any]]:
+    """Each answer as its own fact; a list answer as one fact per chosen item."""
+    facts = []
+    for key, value in answers.items():
+        for item in value if isinstance(value, list) else [value]:
+            facts.append({TYPE_FIELD: "answer", key: item})
+    return facts
+
+
+def knowledge_facts(kb: KnowledgeBase) -> list[dict[str, Any]]:
+    """What each exercise needs, for rules that filter candidates by the runner's equipment."""
+    return [{TYPE_FIELD: "requires", "exercise": ex.id, "item": item}
+            for ex in kb.exercises.values() for item in ex.equipment]
+
+
+class Engine:
+    """A knowledge base and rule base, compiled and registered with durable_rules once."""
+
+    def __init__(self, kb: KnowledgeBase, rulebase: RuleBase) -> None:
+        self.kb = kb
+        self.rulebase = rulebase
+        self.rules = rulebase.by_id()
+        self.ruleset = adapter.register(compile_ruleset(rulebase))
+        self.knowledge_facts = knowledge_facts(kb)  # the same for every runner
+
+    def derive(self, answers: Answers, choose: Callable[[Derivation], Selection],
+               trace: bool = False) -> tuple[Derivation, Selection | None]:
+        """Run every layer for ``answers``; ``choose`` picks the plan items from the eligible
+        candidates (see :mod:`hipcoach.assemble`) and its result is returned alongside. With
+        ``trace``, ``Derivation.events`` records every firing and engine step in order."""
+        out = Derivation(answers)
+        collector = _Collector(self.rules, out, trace)
+        thresholds = self.rulebase.thresholds
+        chosen = None
+        with adapter.Session(self.ruleset, collector.on_fire) as session:
+            session.assert_facts(answer_facts(answers) + self.knowledge_facts)
+            if not out.refer:
+                for kind, layer in (("symptom", "symptoms"), ("cause", "causes")):
+                    passed = collector.settle(kind, layer, thresholds[layer])
+                    session.assert_facts([{TYPE_FIELD: kind, "name": c.id, "cf": round(c.cf, 6)}
+                                          for c in passed])
+                passed = collector.settle("candidate", "candidates", thresholds["candidates"])
+                session.assert_facts([{TYPE_FIELD: "candidate", "exercise": c.id,
+                                       "category": self.kb.exercises[c.id].category,
+                                       "cf": round(c.cf, 6)} for c in passed])
+                chosen = choose(out)
+                collector.chosen(chosen)
+                session.assert_facts([{TYPE_FIELD: "item", "exercise": ex.id, "category": ex.category,
+                                       "when": ex.when}
+                                      for ex in (self.kb.exercises[i] for i in chosen.exercise_ids)])
+            out.unconsumed = list(session.unconsumed)
+        return out, chosen

@@ -1,0 +1,1 @@
+"""Rule traces: writing and reading trace files, querying them, and WHY NOT."""
