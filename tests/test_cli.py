@@ -761,7 +761,7 @@ def test_ask_takes_multi_answers_separated_by_spaces_or_commas(kb, tmp_path, lin
 
 
 def test_ask_interrupted_says_nothing_was_saved(kb, tmp_path, monkeypatch):
-    import hipcoach.cli as cli_module
+    import hipcoach.cli.plan_cli as cli_module
 
     def interrupted(*args: Any, **kwargs: Any) -> Any:
         raise click.Abort()  # what click.prompt raises on Ctrl-C

@@ -11,7 +11,6 @@ from typing import Any
 
 import click
 
-from ..errors import HipcoachError
 from ..kb.bundled import knowledge_dir, rules_dir
 from ..kb.checks import check, concluded, literals
 from ..kb.knowledge import KnowledgeBase, load_knowledge
@@ -92,11 +91,8 @@ def _folders(kb: Path | None, rules: Path | None) -> tuple[Path, Path]:
 
 
 def _load(knowledge: Path, rules: Path) -> tuple[KnowledgeBase, RuleBase]:
-    try:
-        kb = load_knowledge(knowledge)
-        return kb, load_rules(rules, kb)
-    except HipcoachError as exc:
-        raise click.ClickException(str(exc)) from exc
+    kb = load_knowledge(knowledge)
+    return kb, load_rules(rules, kb)
 
 
 def _counts(kb: KnowledgeBase, rulebase: RuleBase) -> str:

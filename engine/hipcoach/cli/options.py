@@ -10,7 +10,6 @@ from typing import Any
 
 import click
 
-from ..errors import HipcoachError
 from ..kb.schema import unreadable
 from ..planning.planner import Planner
 from ..present.render import FORMATS
@@ -55,10 +54,7 @@ def unwritable(exc: OSError, path: Path) -> str:
 
 def load_planner(kb: Path | None, rules: Path | None) -> Planner:
     """The planner on the bundled or given data; a bad file becomes a one-line error."""
-    try:
-        return Planner(kb, rules)
-    except HipcoachError as exc:
-        raise click.ClickException(str(exc)) from exc
+    return Planner(kb, rules)
 
 
 def engine_options(func: Callable[..., Any]) -> Callable[..., Any]:

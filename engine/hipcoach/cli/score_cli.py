@@ -12,7 +12,7 @@ import click
 
 from ..atomic import write_atomic
 from ..batch.survey import LAYOUTS
-from ..errors import AnswersError, HipcoachError
+from ..errors import AnswersError
 from ..present.explain import value_text
 from .options import engine_options, input_file, load_planner, suggestion, unwritable
 
@@ -101,10 +101,7 @@ def score(survey: Path, out: str, mapping: Path | None, layout: str | None,
         assumed[answer] = value
     options = Options(mapping, layout, jobs, traces, encoding, dedupe=not no_dedupe,
                       assume=assumed, delimiter=_delimiter(delimiter), sheet=sheet)
-    try:
-        prepared = prepare(survey, planner, options)
-    except HipcoachError as exc:
-        raise click.ClickException(str(exc)) from exc
+    prepared = prepare(survey, planner, options)
     if not quiet:
         if prepared.extra:
             click.echo(f"warning: ignoring {len(prepared.extra)} column(s) the mapping does not "
@@ -130,8 +127,6 @@ def score(survey: Path, out: str, mapping: Path | None, layout: str | None,
             summary = run(survey, target, planner, options, kb, rules,
                           progress=bar.update if show_bar else None, stdout=sys.stdout,
                           report=report, prepared=prepared)
-    except HipcoachError as exc:
-        raise click.ClickException(str(exc)) from exc
     except OSError as exc:
         raise click.ClickException(f"cannot write to {out}: {exc.strerror or exc}") from exc
     if reported[0] > REPORT_MAX:
@@ -213,20 +208,17 @@ def init(survey: Path, layout: str | None, output: Path | None, encoding: str,
 
     _check_encoding(encoding)
     planner = load_planner(kb, rules)
-    try:
-        dialect = settle(survey, encoding, _delimiter(delimiter), sheet)
-        head = read_head(survey, dialect=dialect)
-        layout = layout or detect(head, set(planner.kb.questions), question_texts(planner.kb))
-        cols = header(head, layout)
-        samples: list[set[str]] = [set() for _ in cols.columns]
-        for batch, _ in rows(survey, layout, len(cols.columns), chunk_rows=500, dialect=dialect):
-            for _, cells in batch:
-                for seen, cell in zip(samples, cells):
-                    if cell.strip() and len(seen) < 40:
-                        seen.add(cell.strip())
-            break
-    except HipcoachError as exc:
-        raise click.ClickException(str(exc)) from exc
+    dialect = settle(survey, encoding, _delimiter(delimiter), sheet)
+    head = read_head(survey, dialect=dialect)
+    layout = layout or detect(head, set(planner.kb.questions), question_texts(planner.kb))
+    cols = header(head, layout)
+    samples: list[set[str]] = [set() for _ in cols.columns]
+    for batch, _ in rows(survey, layout, len(cols.columns), chunk_rows=500, dialect=dialect):
+        for _, cells in batch:
+            for seen, cell in zip(samples, cells):
+                if cell.strip() and len(seen) < 40:
+                    seen.add(cell.strip())
+        break
     text = starter(cols.columns, cols.texts, layout, samples, planner.kb)
     if output is None:
         click.echo(text, nl=False)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -22,13 +21,6 @@ TRACE = click.argument("trace_file", metavar="TRACE", type=click.Path(path_type=
                        callback=input_file)
 RESPONDENT = click.option("--respondent", metavar="ID",
                           help="In a batch trace file, the respondent whose trace to use.")
-
-
-def _pick(path: Path, respondent: str | None) -> dict[str, Any]:
-    try:
-        return pick(path, respondent)
-    except HipcoachError as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
 @click.group()
@@ -52,7 +44,7 @@ def trace() -> None:
 def show(trace_file: Path, respondent: str | None, rule: str | None, layer: str | None,
          fact: str | None, fmt: str) -> None:
     """Print the events of a trace in firing order, optionally filtered."""
-    record = _pick(trace_file, respondent)
+    record = pick(trace_file, respondent)
     events = filter_events(record, rule, layer, fact)
     if fmt == "json":
         click.echo(json.dumps(events, indent=2, ensure_ascii=False))
@@ -70,7 +62,7 @@ def show(trace_file: Path, respondent: str | None, rule: str | None, layer: str 
 def how(trace_file: Path, conclusion: str, respondent: str | None) -> None:
     """Show how CONCLUSION (a symptom, cause, plan exercise or referral reason) was derived,
     down to the answers, with each rule's rationale, source and certainty."""
-    plan = _pick(trace_file, respondent)["plan"]
+    plan = pick(trace_file, respondent)["plan"]
     try:
         lines = how_tree(plan, conclusion)
     except KeyError:
@@ -93,7 +85,7 @@ def why_not(trace_file: Path, exercise: str, respondent: str | None, fmt: str, k
 
     Changes are checked by planning again, so use the same --kb/--rules as the trace.
     """
-    record = _pick(trace_file, respondent)
+    record = pick(trace_file, respondent)
     planner = load_planner(kb, rules)
     if exercise not in planner.kb.exercises:
         raise unknown(exercise, "an exercise in the knowledge base", list(planner.kb.exercises))
@@ -135,7 +127,7 @@ def why_not(trace_file: Path, exercise: str, respondent: str | None, fmt: str, k
 def graph(trace_file: Path, respondent: str | None, fmt: str) -> None:
     """Print the derivation as a graph: answers -> symptoms -> causes -> exercises, each edge
     labelled with its rule id and certainty."""
-    click.echo(render_graph(_pick(trace_file, respondent)["plan"], fmt), nl=False)
+    click.echo(render_graph(pick(trace_file, respondent)["plan"], fmt), nl=False)
 
 
 @trace.command()
@@ -148,10 +140,7 @@ def coverage(traces: Path, fmt: str, kb: Path | None, rules: Path | None) -> Non
     """Over a batch of traces: how often each rule fired, which rules never fired, and which
     exercises were never chosen."""
     planner = load_planner(kb, rules)
-    try:
-        report = coverage_report(read_traces(traces), planner.rulebase, planner.kb)
-    except HipcoachError as exc:
-        raise click.ClickException(str(exc)) from exc
+    report = coverage_report(read_traces(traces), planner.rulebase, planner.kb)
     if fmt == "json":
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
         return
