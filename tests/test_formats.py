@@ -76,3 +76,14 @@ def test_schema_command_prints_the_schema(name):
 def test_schema_command_names_the_formats_on_a_bad_name():
     result = invoke("schema", "pizza")
     assert result.exit_code == 2 and "'plan'" in result.stderr
+
+
+@pytest.mark.parametrize("survey", sorted((EXAMPLES / "surveys").glob("*.csv")), ids=lambda p: p.stem)
+def test_every_example_survey_summary_matches_its_schema(tmp_path, survey):
+    mapping = survey.with_name(f"{survey.stem}_mapping.yaml")
+    args = ["score", survey, "-o", tmp_path, "--traces", "--quiet"]
+    args += ["--mapping", mapping] if mapping.exists() else []
+    ok(invoke(*args))
+    validator("summary").validate(json.loads((tmp_path / "summary.json").read_text(encoding="utf-8")))
+    for line in (tmp_path / "traces.jsonl").read_text(encoding="utf-8").splitlines():
+        validator("trace").validate(json.loads(line))

@@ -1,4 +1,4 @@
-"""The public JSON formats, typed once: the plan, the trace line and the survey summary.
+"""The public JSON formats, typed once: the plan, the trace line and a scoring run's summary.
 
 These TypedDicts are the one definition of each format. The code that builds a plan or a trace is
 typed against them, and :func:`json_schema` turns them into the JSON Schema that
@@ -202,7 +202,29 @@ class TraceLine(TypedDict):
     plan: Plan
 
 
-FORMATS: dict[str, Any] = {"plan": Plan, "trace": TraceLine}
+# --------------------------------------------------------------------- a scoring run's summary
+
+class Summary(TypedDict):
+    survey: str
+    format: str
+    rows_in: int
+    scored: int
+    rejected: int
+    accounted: bool  # rows_in == scored + rejected
+    distinct_profiles: int
+    duplicate_ids: dict[str, list[int]]  # respondent id -> the rows it appears on
+    extra_columns: list[str]
+    rejected_by_column: dict[str, int]
+    assumed: dict[str, Any]  # --assume ANSWER=VALUE, as checked answers
+    defaulted: list[str]  # answers no column feeds: everyone gets the default
+    status: dict[str, int]
+    symptoms: dict[str, int]
+    causes: dict[str, int]
+    exercises: dict[str, int]
+    categories: dict[str, int]
+
+
+FORMATS: dict[str, Any] = {"plan": Plan, "trace": TraceLine, "summary": Summary}
 
 
 # ------------------------------------------------------------------------------- JSON Schema

@@ -31,6 +31,7 @@ from typing import Any, TextIO
 
 from ..atomic import AtomicFiles, remove_leftovers
 from ..errors import SurveyError
+from ..formats import Summary
 from ..kb.answers import complete
 from ..planning.planner import Planner
 from . import coverage
@@ -425,7 +426,7 @@ def _frozen(answers: dict[str, Any]) -> tuple:
     return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in answers.items()))
 
 
-def _summary(survey: Path, prepared: Prepared, tally: Tally) -> dict[str, Any]:
+def _summary(survey: Path, prepared: Prepared, tally: Tally) -> Summary:
     def ordered(counter: Counter[str]) -> dict[str, int]:
         return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
 
@@ -443,5 +444,8 @@ def _summary(survey: Path, prepared: Prepared, tally: Tally) -> dict[str, Any]:
         "assumed": prepared.assumed,
         "defaulted": list(prepared.defaulted),
         "status": ordered(tally.status),
-        **{name: ordered(tally.counts[name]) for name in COUNTED},
+        "symptoms": ordered(tally.counts["symptoms"]),
+        "causes": ordered(tally.counts["causes"]),
+        "exercises": ordered(tally.counts["exercises"]),
+        "categories": ordered(tally.counts["categories"]),
     }
