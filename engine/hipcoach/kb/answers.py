@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from ..errors import AnswersError
-from .knowledge import KnowledgeBase, Question, holds
+from .knowledge import KnowledgeBase, Question
+from .ops import holds
 from .schema import parse_yaml, read_limited
 
 Answers = dict[str, Any]

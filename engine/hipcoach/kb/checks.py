@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataFileError
-from .knowledge import KnowledgeBase, Question, holds, load_knowledge
+from .knowledge import KnowledgeBase, Question, load_knowledge
+from .ops import holds
 from .rulefile import Pattern, Requirement, Rule, RuleBase, Test, load_rules
 
 #: What each kind of conclusion asserts, as the fact type later patterns match.

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AnswersError, KnowledgeError, excerpt
+from .ops import COMPARISONS
 from .schema import Entry, entries, load_yaml, unknown_files
 
 FILES = ("sources.yaml", "vocabulary.yaml", "exercises.yaml", "causes.yaml", "symptoms.yaml",
@@ -22,25 +23,9 @@ FILES = ("sources.yaml", "vocabulary.yaml", "exercises.yaml", "causes.yaml", "sy
 LISTS = {"sources.yaml": "sources", "exercises.yaml": "exercises", "causes.yaml": "causes",
          "symptoms.yaml": "symptoms", "questionnaire.yaml": "questions", "advice.yaml": "advice"}
 QUESTION_TYPES = ("int", "number", "bool", "choice", "multi")
-SKIP_OPS = ("eq", "ne", "gt", "gte", "lt", "lte")
 #: A question's ``why_not`` word: ``yours`` (the runner can change it today), ``never`` and
 #: ``lower`` (only lower numbers); a list names the only values why-not may show.
 WHY_NOT_WORDS = ("yours", "never", "lower")
-
-
-def holds(op: str, value: Any, target: Any) -> bool:
-    """Whether ``value OP target`` holds, for the ops rule tests and skip logic share; an
-    ordering test on something that is not a number never holds."""
-    if op == "eq":
-        return value == target
-    if op == "ne":
-        return value != target
-    if op == "in":
-        return value in target
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    return {"gt": value > target, "gte": value >= target, "lt": value < target,
-            "lte": value <= target}[op]
 
 
 @dataclass(frozen=True)
@@ -454,8 +439,8 @@ def _question(entry: Entry, ids: list[str]) -> Question:
     for index, cond in enumerate(entry.get("ask_if_any", list, []), start=1):
         sub = Entry(cond, entry.file, f"{entry.label} ask_if_any[{index}]", entry.error)
         ops = [key for key in cond if key != "answer"] if isinstance(cond, dict) else []
-        if len(ops) != 1 or ops[0] not in SKIP_OPS:
-            sub.fail(f"must be {{answer: ID, OP: VALUE}} with OP one of {', '.join(SKIP_OPS)}")
+        if len(ops) != 1 or ops[0] not in COMPARISONS:
+            sub.fail(f"must be {{answer: ID, OP: VALUE}} with OP one of {', '.join(COMPARISONS)}")
         target = sub.text("answer")
         if target not in ids or target == entry.data["id"]:
             sub.fail(f"'answer' names unknown or self question {excerpt(target)}")

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from ..errors import RuleError, excerpt
 from .knowledge import KnowledgeBase
+from .ops import ORDERING, RULE_OPS
 from .schema import Entry, entries, load_yaml, unknown_files
 
 #: Layers in firing order; each is one file ``rules/<layer>.yaml``.
@@ -53,7 +54,6 @@ ASSERTED = {"answer": 0, "requires": 0, "symptom": 1, "cause": 2, "candidate": 3
 USED = {"symptom": 1, "cause": 2, "propose": 3, "exclude": 4, "require": 4, "schedule": 5,
         "refer": 5, "advise": 5}
 SHORTHANDS = ("answer", "no_answer", "symptom", "cause", "candidate", "item")
-OPS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "ref")
 
 
 @dataclass(frozen=True)
@@ -403,8 +403,8 @@ def _test(entry: Entry, where: str, fact: str, key: Any, value: Any, kb: Knowled
     elif key not in (fields or ()):
         entry.fail(f"{where}: a {fact} fact has fields {', '.join(fields or ())}, not {excerpt(key)}")
     if isinstance(value, Mapping):
-        if len(value) != 1 or next(iter(value)) not in OPS:
-            entry.fail(f"{where}: {key}: write {{op: value}} with op one of {', '.join(OPS)}")
+        if len(value) != 1 or next(iter(value)) not in RULE_OPS:
+            entry.fail(f"{where}: {key}: write {{op: value}} with op one of {', '.join(RULE_OPS)}")
         op, operand = next(iter(value.items()))
     else:
         op, operand = "eq", value
@@ -417,7 +417,7 @@ def _test(entry: Entry, where: str, fact: str, key: Any, value: Any, kb: Knowled
             _value(entry, where, fact, key, item, kb)
         return Test(key, op, tuple(operand))
     _value(entry, where, fact, key, operand, kb)
-    if op in ("gt", "gte", "lt", "lte") and not _is_number(operand):
+    if op in ORDERING and not _is_number(operand):
         entry.fail(f"{where}: {key}: {op} needs a number, got {excerpt(operand)}")
     return Test(key, op, operand)
 

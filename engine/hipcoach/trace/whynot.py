@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import AnswersError
-from ..kb.knowledge import Question, holds
+from ..kb.knowledge import Question
+from ..kb.ops import holds
 from ..kb.rulefile import Pattern, Rule, Test
 from ..planning.planner import Planner
 from ..present.explain import value_text

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...kb.ops import ORDERING
 from ...kb.rulefile import LAYERS, Pattern, Rule, RuleBase, Test
 
-_OPS = {"ne": "$neq", "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
+#: durable_rules' name for each operator that is not plain equality (``in`` becomes ``$or``).
+_OPS = {"ne": "$neq", **{op: f"${op}" for op in ORDERING}}
 #: The field every fact carries to say what it is.
 TYPE_FIELD = "t"
 
