@@ -13,7 +13,8 @@ from hipcoach import load_knowledge, load_rules
 from hipcoach.kb.bundled import knowledge_dir, rules_dir
 from hipcoach.kb.rulefile import LAYERS, Pattern, Ref, Rule
 from hipcoach.kb.rulefile import Test as FieldTest  # not named Test*: pytest would try to collect it
-from hipcoach.reasoning.durable.conditions import TYPE_FIELD, compile_pattern, compile_rule, compile_ruleset
+from hipcoach.reasoning.durable.conditions import compile_pattern, compile_rule, compile_ruleset
+from hipcoach.reasoning.facts import TYPE_FIELD
 
 
 @pytest.fixture(scope="module")

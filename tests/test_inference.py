@@ -7,7 +7,8 @@ import yaml
 
 from hipcoach import Planner, normalise
 from hipcoach.planning.assemble import choose
-from hipcoach.reasoning.inference import Derivation, Engine, answer_facts
+from hipcoach.reasoning.facts import answer_facts
+from hipcoach.reasoning.inference import Derivation, Engine
 
 
 def derive(planner: Planner, **raw) -> Derivation:

@@ -20,7 +20,16 @@ from ..kb.knowledge import KnowledgeBase
 from ..kb.rulefile import Rule, RuleBase
 from .certainty import combine, conclude, rounded
 from .durable import adapter
-from .durable.conditions import TYPE_FIELD, compile_ruleset
+from .durable.conditions import compile_ruleset
+from .facts import (
+    answer_facts,
+    answer_of,
+    candidate_facts,
+    concept_facts,
+    item_facts,
+    kind_of,
+    knowledge_facts,
+)
 
 DERIVED = ("symptom", "cause", "candidate")
 
@@ -191,9 +200,9 @@ class _Collector:
 
 
 def _premise(fact: dict[str, Any]) -> Premise:
-    kind = fact[TYPE_FIELD]
+    kind = kind_of(fact)
     if kind == "answer":
-        (key, value), = ((k, v) for k, v in fact.items() if k != TYPE_FIELD)
+        key, value = answer_of(fact)
         return Premise("answer", key, value)
     if kind in ("symptom", "cause"):
         return Premise(kind, fact["name"], fact["cf"])
@@ -202,21 +211,6 @@ def _premise(fact: dict[str, Any]) -> Premise:
     if kind == "requires":
         return Premise(kind, fact["exercise"], fact["item"])
     return Premise(kind, fact["exercise"], fact["category"])
-
-
-def answer_facts(answers: Answers) -> list[dict[str, Any]]:
-    """Each answer as its own fact; a list answer as one fact per chosen item."""
-    facts = []
-    for key, value in answers.items():
-        for item in value if isinstance(value, list) else [value]:
-            facts.append({TYPE_FIELD: "answer", key: item})
-    return facts
-
-
-def knowledge_facts(kb: KnowledgeBase) -> list[dict[str, Any]]:
-    """What each exercise needs, for rules that filter candidates by the runner's equipment."""
-    return [{TYPE_FIELD: "requires", "exercise": ex.id, "item": item}
-            for ex in kb.exercises.values() for item in ex.equipment]
 
 
 class Engine:
@@ -243,16 +237,11 @@ class Engine:
             if not out.refer:
                 for kind, layer in (("symptom", "symptoms"), ("cause", "causes")):
                     passed = collector.settle(kind, layer, thresholds[layer])
-                    session.assert_facts([{TYPE_FIELD: kind, "name": c.id, "cf": round(c.cf, 6)}
-                                          for c in passed])
+                    session.assert_facts(concept_facts(kind, ((c.id, c.cf) for c in passed)))
                 passed = collector.settle("candidate", "candidates", thresholds["candidates"])
-                session.assert_facts([{TYPE_FIELD: "candidate", "exercise": c.id,
-                                       "category": self.kb.exercises[c.id].category,
-                                       "cf": round(c.cf, 6)} for c in passed])
+                session.assert_facts(candidate_facts(self.kb, ((c.id, c.cf) for c in passed)))
                 chosen = choose(out)
                 collector.chosen(chosen)
-                session.assert_facts([{TYPE_FIELD: "item", "exercise": ex.id, "category": ex.category,
-                                       "when": ex.when}
-                                      for ex in (self.kb.exercises[i] for i in chosen.exercise_ids)])
+                session.assert_facts(item_facts(self.kb.exercises[i] for i in chosen.exercise_ids))
             out.unconsumed = list(session.unconsumed)
         return out, chosen

@@ -20,6 +20,7 @@ from ..errors import TraceError
 from ..kb.knowledge import KnowledgeBase
 from ..kb.rulefile import RuleBase
 from ..kb.schema import unreadable
+from ..reasoning.facts import TYPE_FIELD, answer_of, fields_of, kind_of
 
 Record = dict[str, Any]
 KEYS = ("respondent", "answers", "status", "events", "plan")
@@ -128,10 +129,10 @@ class _Refuse:
 
 
 def _fact(value: Any) -> Shape:
-    """A matched fact: its type under ``t``; an answer fact also holds the answer."""
-    if isinstance(value, dict) and value.get("t") == "answer" and len(value) < 2:
+    """A matched fact: its type under ``TYPE_FIELD``; an answer fact also holds the answer."""
+    if isinstance(value, dict) and kind_of(value) == "answer" and len(value) < 2:
         return _Refuse("names no answer")
-    return {"t": str}
+    return {TYPE_FIELD: str}
 
 
 def _conclusion(value: Any) -> Shape:
@@ -300,11 +301,11 @@ def describe(event: dict[str, Any]) -> str:
 
 
 def _fact_text(fact: dict[str, Any]) -> str:
-    kind = fact.get("t")
+    kind = kind_of(fact)
     if kind == "answer":
-        key, value = next((k, v) for k, v in fact.items() if k != "t")
+        key, value = answer_of(fact)
         return f"answer {key}={json.dumps(value, ensure_ascii=False)}"
-    body = ", ".join(f"{k}={v}" for k, v in fact.items() if k != "t")
+    body = ", ".join(f"{k}={v}" for k, v in fields_of(fact).items())
     return f"{kind} {body}"
 
 

@@ -26,6 +26,7 @@ from ..kb.ops import holds
 from ..kb.rulefile import Pattern, Rule, Test
 from ..planning.planner import Planner
 from ..present.explain import value_text
+from ..reasoning.facts import answer_of, kind_of
 
 #: Re-plans tried at most per question; each takes a few milliseconds.
 MAX_TRIALS = 400
@@ -91,7 +92,7 @@ def _main_reason(record: dict[str, Any], exercise: str, planner: Planner) -> Why
                           and any(c["kind"] == "exclude" and c["id"] == exercise
                                   for c in e["concludes"])), None)
         if kind == "equipment" and exclusion is not None:
-            needs = [f["item"] for f in exclusion["matched"].values() if f.get("t") == "requires"]
+            needs = [f["item"] for f in exclusion["matched"].values() if kind_of(f) == "requires"]
             return WhyNot(exercise, kind, [
                 f"excluded by {exclusion['rule']}: it needs {', '.join(needs)}, which is not "
                 f"among the runner's equipment ({_equipment(record)})"])
@@ -149,7 +150,7 @@ def _answers_needed(rule: Rule) -> str:
 
 
 def _answers_text(facts: list[dict[str, Any]]) -> str:
-    pairs = [(k, v) for f in facts if f.get("t") == "answer" for k, v in f.items() if k != "t"]
+    pairs = [answer_of(f) for f in facts if kind_of(f) == "answer"]
     return ", ".join(f"{k} = {v}" for k, v in pairs) or "the facts it matched"
 
 

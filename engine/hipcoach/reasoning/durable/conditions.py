@@ -11,11 +11,10 @@ from typing import Any
 
 from ...kb.ops import ORDERING
 from ...kb.rulefile import LAYERS, Pattern, Rule, RuleBase, Test
+from ..facts import TYPE_FIELD
 
 #: durable_rules' name for each operator that is not plain equality (``in`` becomes ``$or``).
 _OPS = {"ne": "$neq", **{op: f"${op}" for op in ORDERING}}
-#: The field every fact carries to say what it is.
-TYPE_FIELD = "t"
 
 
 def compile_rule(rule: Rule) -> dict[str, Any]:

@@ -1,0 +1,62 @@
+"""Facts: how answers, knowledge and each layer's conclusions are encoded for the rule engine,
+and read back from a firing or a trace. The one home of the encoding; the field names a rule
+pattern may test are declared with the rule files (``kb.rulefile.FACT_FIELDS``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..kb.answers import Answers
+from ..kb.knowledge import Exercise, KnowledgeBase
+
+Fact = dict[str, Any]
+#: The field every fact carries to say what it is.
+TYPE_FIELD = "t"
+#: Certainties are asserted rounded, so equal evidence gives byte-equal facts.
+CF_DIGITS = 6
+
+
+def kind_of(fact: Mapping[str, Any]) -> Any:
+    """A fact's type (``answer``, ``symptom``, ...), or None for something that is no fact."""
+    return fact.get(TYPE_FIELD)
+
+
+def answer_of(fact: Mapping[str, Any]) -> tuple[str, Any]:
+    """An answer fact's answer id and value."""
+    (key, value), = ((k, v) for k, v in fact.items() if k != TYPE_FIELD)
+    return key, value
+
+
+def fields_of(fact: Mapping[str, Any]) -> dict[str, Any]:
+    """A fact's fields without its type."""
+    return {k: v for k, v in fact.items() if k != TYPE_FIELD}
+
+
+def answer_facts(answers: Answers) -> list[Fact]:
+    """Each answer as its own fact; a list answer as one fact per chosen item."""
+    return [{TYPE_FIELD: "answer", key: item} for key, value in answers.items()
+            for item in (value if isinstance(value, list) else [value])]
+
+
+def knowledge_facts(kb: KnowledgeBase) -> list[Fact]:
+    """What each exercise needs, for rules that filter candidates by the runner's equipment."""
+    return [{TYPE_FIELD: "requires", "exercise": ex.id, "item": item}
+            for ex in kb.exercises.values() for item in ex.equipment]
+
+
+def concept_facts(kind: str, certainties: Iterable[tuple[str, float]]) -> list[Fact]:
+    """Symptoms or causes that cleared their layer's threshold."""
+    return [{TYPE_FIELD: kind, "name": ident, "cf": round(cf, CF_DIGITS)} for ident, cf in certainties]
+
+
+def candidate_facts(kb: KnowledgeBase, certainties: Iterable[tuple[str, float]]) -> list[Fact]:
+    """Exercises proposed with enough certainty, with their category for the plan rules."""
+    return [{TYPE_FIELD: "candidate", "exercise": ident, "category": kb.exercises[ident].category,
+             "cf": round(cf, CF_DIGITS)} for ident, cf in certainties]
+
+
+def item_facts(exercises: Iterable[Exercise]) -> list[Fact]:
+    """The exercises the plan step chose, for the schedule and advice rules."""
+    return [{TYPE_FIELD: "item", "exercise": ex.id, "category": ex.category, "when": ex.when}
+            for ex in exercises]
