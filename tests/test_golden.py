@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from golden.make_golden import ANSWERS, DIGESTS, digests
+from golden.make_golden import ANSWERS, DIGESTS, SURVEY_DIGESTS, digests, survey_digests
 
 SETS = [json.loads(line) for line in ANSWERS.read_text(encoding="utf-8").splitlines()]
 
@@ -27,3 +27,12 @@ def test_the_stored_sets_cover_plans_referrals_and_every_urgency(planner):
     assert statuses == {"plan", "refer"}
     assert {p["urgency"] for p in plans if p["status"] == "refer"} == {"emergency", "same_day", "soon"}
     assert Path(ANSWERS).stat().st_size > 0
+
+
+def test_example_surveys_still_score_to_byte_identical_files(planner, tmp_path):
+    expected = json.loads(SURVEY_DIGESTS.read_text(encoding="utf-8"))
+    got = survey_digests(planner, tmp_path)
+    assert set(got) == set(expected) and len(got) >= 4
+    for survey, files in expected.items():
+        changed = [name for name in files if got[survey][name] != files[name]]
+        assert not changed, f"{survey}: {changed} changed; run `make golden` only if intended"

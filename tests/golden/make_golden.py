@@ -10,6 +10,7 @@ import hashlib
 import json
 import random
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,9 @@ from hipcoach.trace.tracefile import dump
 HERE = Path(__file__).resolve().parent
 ANSWERS = HERE / "answers.jsonl"
 DIGESTS = HERE / "digests.json"
+SURVEY_DIGESTS = HERE / "surveys.json"
+SURVEYS = HERE.parent.parent / "examples" / "surveys"
+OUTPUTS = ("plans.csv", "plan_items.csv", "errors.csv", "summary.json", "traces.jsonl")
 COUNT = 300
 SEED = 20261125
 
@@ -56,11 +60,29 @@ def digests(planner: Planner, sets: list[dict[str, Any]]) -> list[dict[str, str]
     return out
 
 
+def survey_digests(planner: Planner, out: Path) -> dict[str, dict[str, str]]:
+    """sha256 of every file ``score --traces`` writes for each example survey (with its mapping
+    where it has one)."""
+    from hipcoach.batch.score import Options, score
+
+    found = {}
+    for survey in sorted(SURVEYS.glob("*.csv")):
+        mapping = survey.with_name(f"{survey.stem}_mapping.yaml")
+        folder = out / survey.stem
+        score(survey, folder, planner, Options(mapping if mapping.exists() else None, traces=True))
+        found[survey.name] = {name: hashlib.sha256((folder / name).read_bytes()).hexdigest()
+                              for name in OUTPUTS}
+    return found
+
+
 def main() -> int:
     planner = Planner()
     sets = answer_sets(planner)
     ANSWERS.write_text("".join(json.dumps(s, ensure_ascii=False) + "\n" for s in sets), encoding="utf-8")
     DIGESTS.write_text(json.dumps(digests(planner, sets), indent=1) + "\n", encoding="utf-8")
+    with tempfile.TemporaryDirectory() as out:
+        SURVEY_DIGESTS.write_text(json.dumps(survey_digests(planner, Path(out)), indent=1) + "\n",
+                                  encoding="utf-8")
     print(f"wrote {len(sets)} answer sets and their digests to {HERE}")
     return 0
 

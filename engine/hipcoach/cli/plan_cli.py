@@ -14,7 +14,7 @@ import click
 from ..errors import AnswersError
 from ..formats import FORMATS, json_schema
 from ..kb.answers import dumps, normalise, read_answers, should_ask
-from ..kb.knowledge import Question
+from ..kb.knowledge import Question, split_choices
 from ..planning.planner import Planner
 from ..present.render import render
 from ..trace.tracefile import write_traces
@@ -153,9 +153,7 @@ def _by_number(question: Question, text: Any) -> Any:
     case. Anything else is passed on for the question to reject."""
     if question.type not in ("choice", "multi") or not isinstance(text, str):
         return text
-    parts = [part for part in text.replace(";", " ").replace(",", " ").split() if part]
-    if question.type == "choice":
-        parts = [text.strip()] if not text.strip().isdigit() else parts
+    parts = split_choices(text) if question.type == "multi" or text.strip().isdigit() else [text.strip()]
     by_word = {word.lower(): c.value for c in question.choices for word in (c.value, c.label)}
     values = []
     for part in parts:

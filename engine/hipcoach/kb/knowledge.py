@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -289,10 +290,17 @@ def _as_number(key: str, value: Any, integer: bool, allowed: str) -> int | float
     return int(value) if float(value).is_integer() else float(value)
 
 
+def split_choices(text: str) -> list[str]:
+    """Several choices typed or written as one string: ``"foam_roller; ball"``, ``"1, 6"`` or
+    ``"1 6"``. Choice values and numbers hold no spaces, commas or semicolons, so any of them
+    separates. (Survey tick-box cells hold labels, which may contain commas: the batch reader
+    splits those against the labels it knows.)"""
+    return [part for part in re.split(r"[,;\s]+", text) if part]
+
+
 def _as_list(key: str, value: Any) -> list[str]:
     if isinstance(value, str):
-        separator = ";" if ";" in value else ","
-        return [part.strip() for part in value.split(separator) if part.strip()]
+        return split_choices(value)
     if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
         return list(value)
     raise AnswersError(key, value, "must be a list of choices")
