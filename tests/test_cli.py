@@ -88,11 +88,30 @@ def test_every_command_has_help(name):
     assert words(command.help) in words(result.stdout)
 
 
-@pytest.mark.parametrize("name", sorted(cli.commands))
+def _with_options(group: click.Group, prefix: str = "") -> dict[str, click.Command]:
+    """Every command at any depth that has options of its own (a group without options has
+    nothing to check, and a test over it could not fail)."""
+    found: dict[str, click.Command] = {}
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found |= _with_options(command, f"{prefix}{name} ")
+        if any(isinstance(p, click.Option) for p in command.params):
+            found[prefix + name] = command
+    return found
+
+
+OPTIONED = _with_options(cli)
+
+
+def test_the_option_help_check_reaches_subcommands():
+    assert {"plan", "score", "trace why-not", "kb check", "mapping init"} <= set(OPTIONED)
+
+
+@pytest.mark.parametrize("name", sorted(OPTIONED))
 def test_every_option_has_help(name):
-    for param in cli.commands[name].params:
-        if isinstance(param, click.Option):
-            assert (param.help or "").strip(), f"{name} {param.opts} has no help text"
+    missing = [p.opts for p in OPTIONED[name].params
+               if isinstance(p, click.Option) and not (p.help or "").strip()]
+    assert missing == [], f"{name}: options without help text"
 
 
 # -------------------------------------------------------------------------------- plan: formats
