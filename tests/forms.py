@@ -143,12 +143,7 @@ def typeform(partial: bool = False) -> tuple[str, list[str]]:
     rows: list[list[Any]] = [head]
     for ident, row in zip(ids, twin()):
         cells = [ident]
-        for question in KB.questions.values():
-            if question.type == "multi":
-                ticked = labels(question, row[question.id])
-                cells += [c.label if c.label in ticked else "" for c in question.choices]
-            else:
-                cells.append(shown(question, row[question.id]))
+        cells += option_columns(row)
         cells += ["completed", "2026-11-04 18:50:01", "2026-11-04 18:52:43",
                   "2026-11-04 18:52:43", "a1b2c3"]
         rows.append(cells)
@@ -160,6 +155,19 @@ def typeform(partial: bool = False) -> tuple[str, list[str]]:
         ids.insert(2, "tfpartial")
     assert all(len(r) == len(head) for r in rows)
     return to_csv(rows), ids
+
+
+def option_columns(row: dict[str, Any]) -> list[str]:
+    """One respondent's cells where each tick-box option has a column of its own (Typeform,
+    SurveyMonkey): the option's label when ticked, else empty."""
+    cells: list[str] = []
+    for question in KB.questions.values():
+        if question.type == "multi":
+            ticked = labels(question, row[question.id])
+            cells += [c.label if c.label in ticked else "" for c in question.choices]
+        else:
+            cells.append(shown(question, row[question.id]))
+    return cells
 
 
 def surveymonkey() -> tuple[str, list[str]]:
@@ -178,12 +186,7 @@ def surveymonkey() -> tuple[str, list[str]]:
     rows: list[list[Any]] = [top, sub]
     for ident, row in zip(ids, twin()):
         cells = [ident, "432100001"]
-        for question in KB.questions.values():
-            if question.type == "multi":
-                ticked = labels(question, row[question.id])
-                cells += [c.label if c.label in ticked else "" for c in question.choices]
-            else:
-                cells.append(shown(question, row[question.id]))
+        cells += option_columns(row)
         rows.append(cells)
     return to_csv(rows), ids
 

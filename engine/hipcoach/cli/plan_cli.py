@@ -32,7 +32,7 @@ def _emit(planner: Planner, answers: dict[str, Any], fmt: str, minutes: int | No
     except AnswersError as exc:
         if minutes is not None and exc.key == "minutes":  # the option, not the file, was wrong
             raise click.ClickException(f"--minutes {minutes}: {exc.problem}") from exc
-        raise click.ClickException(str(exc)) from exc
+        raise  # the root group turns it into the one-line message
     if trace_file is not None:
         try:
             write_traces(trace_file, [record])

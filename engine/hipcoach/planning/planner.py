@@ -73,7 +73,7 @@ class _Report:
         max_items = self.rulebase.max_items
         if self.d.refer or self.sel is None:
             reasons = self.reasons()
-            urgency = self.urgency(reasons)
+            urgency = reasons[0]["urgency"] if reasons else None  # most urgent first
             return {"status": "refer", "urgency": urgency, "referral": self.referral(urgency),
                     "reasons": reasons,
                     "symptoms": [], "causes": [], "advice": [], "items": [], "total_minutes": 0,
@@ -103,12 +103,6 @@ class _Report:
                         for d in self.sel.dropped],
             "schedule": self.schedule(items),
         }
-
-    def urgency(self, reasons: list[formats.Reason]) -> str | None:
-        """The most urgent of the reasons' urgencies (the triage file lists them in that order)."""
-        order = [u.id for u in self.rulebase.urgencies]
-        found = [r["urgency"] for r in reasons if r["urgency"] in order]
-        return min(found, key=order.index) if found else None
 
     def referral(self, urgency: str | None) -> formats.Referral | None:
         """What the runner reads first and last in a referral: where to go, and how soon."""

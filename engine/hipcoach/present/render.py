@@ -95,9 +95,9 @@ def _dose(item: dict[str, Any]) -> str:
     return f"{item['dose']}, {sides}"
 
 
-def _worded(entries: list[dict[str, Any]], words: dict[str, str]) -> str:
+def _worded(entries: list[dict[str, Any]]) -> str:
     """"likely runner's knee; possible tight hip flexors": certainty in words, not numbers."""
-    return "; ".join(f"{words[e['id']]} {e['name'][0].lower()}{e['name'][1:]}"
+    return "; ".join(f"{e['certainty']} {e['name'][0].lower()}{e['name'][1:]}"
                      for e in entries) or "nothing in particular"
 
 
@@ -106,9 +106,8 @@ def _plan(plan: Plan, page: _Page, brief: bool) -> None:
     page.title(f"Your hip plan: {plan['total_minutes']} of your {plan['budget_minutes']} minutes "
                f"a day, {state}")
     page.para(NOT_A_DIAGNOSIS)
-    words = {e["id"]: e["certainty"] for e in plan["symptoms"] + plan["causes"]}
-    page.para(f"What your answers point to: {_worded(plan['symptoms'], words)}.")
-    page.para(f"What may be behind it: {_worded(plan['causes'], words)}.")
+    page.para(f"What your answers point to: {_worded(plan['symptoms'])}.")
+    page.para(f"What may be behind it: {_worded(plan['causes'])}.")
     if plan["advice"]:
         page.heading("Advice")
         for advice in plan["advice"]:
