@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -30,3 +34,18 @@ def row_text(cells: Iterable[Any]) -> str:
     # it would not, and the CR would split the record); the record itself ends in "\n".
     csv.writer(buffer, lineterminator="\r\n").writerow([neutralise(cell) for cell in cells])
     return buffer.getvalue()[:-2] + "\n"
+
+
+#: What makes a cell's text differ from the cell as written: quoting or neutralising.
+_SPECIAL = re.compile(r'[",\r\n]|^[=+\-@\t\r]|^$')
+
+
+def cell_texts(values: npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:
+    """Each text of ``values`` as one CSV cell (``row_text([value])`` without its newline): the
+    text itself, unless it needs quoting or neutralising. Batch scoring writes a whole chunk's
+    id cells at once; only the few that need care go through the CSV writer."""
+    cells = values.copy()
+    for index, value in enumerate(values.tolist()):
+        if _SPECIAL.search(value):
+            cells[index] = row_text([value])[:-1]
+    return cells

@@ -204,22 +204,31 @@ class Translator:
         problems = []
         for position, column in self.columns:
             text = cells[position]
-            key = (position, text)
-            found = self.cache.get(key)
-            if found is None:
-                if len(self.cache) >= self.LIMIT:
-                    self.cache.clear()
-                found = self.cache[key] = self._cell(column, text.strip())
-            value, problem = found
+            value, problem = self.cell(position, column, text)
             if problem is not None:
                 problems.append((column.name, text.strip(), problem))
             elif value is not None:
-                question = self.kb.questions[column.answer]
-                if question.type == "multi" and column.answer in raw:  # several columns, one list
-                    merged = set(raw[column.answer]) | set(value)
-                    value = [choice for choice in question.values if choice in merged]
-                raw[column.answer] = value
+                raw[column.answer] = self.merge(column.answer, raw.get(column.answer), value)
         return raw, problems
+
+    def cell(self, position: int, column: Column, text: str) -> tuple[Any, str | None]:
+        """One cell's ``(answer value, problem)``, translated once per distinct text."""
+        key = (position, text)
+        found = self.cache.get(key)
+        if found is None:
+            if len(self.cache) >= self.LIMIT:
+                self.cache.clear()
+            found = self.cache[key] = self._cell(column, text.strip())
+        return found
+
+    def merge(self, answer: str, earlier: Any, value: Any) -> Any:
+        """``value`` of a column for ``answer``, united with what ``earlier`` columns gave it:
+        several columns may feed one list answer (a tick-box column per option)."""
+        question = self.kb.questions[answer]
+        if earlier is None or question.type != "multi":
+            return value
+        merged = set(earlier) | set(value)
+        return [choice for choice in question.values if choice in merged]
 
     def _cell(self, column: Column, cell: str) -> tuple[Any, str | None]:
         """``(answer value, None)``, ``(None, None)`` for an empty cell, or ``(None, problem)``."""

@@ -25,17 +25,21 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
-from operator import itemgetter
 from pathlib import Path
 from typing import Any, TextIO
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
 
 from ..atomic import AtomicFiles, remove_leftovers
 from ..errors import SurveyError
 from ..formats import Summary
-from ..kb.answers import complete
 from ..planning.planner import Planner
 from . import coverage
-from .csvsafe import row_text
+from .coding import Chunk, Coder, Problem, shown
+from .csvsafe import cell_texts, row_text
+from .keys import Profiler
 from .mapping import Mapping, Translator, form_mapping, load_mapping, question_texts
 from .profiles import ID_SLOT, ITEM_COLUMNS, PLAN_COLUMNS, Rendered, render, render_many, start_worker
 from .records import DEFAULT_ENCODING, Dialect, delimiter_hint, settle
@@ -50,8 +54,6 @@ PARALLEL_MIN = 64
 BATCH_MAX = 32
 #: Chunks read ahead of the one being written, per worker.
 AHEAD_PER_JOB = 4
-#: A rejected row's cell is shown at most this long in errors.csv and messages.
-VALUE_SHOWN = 200
 #: Profiles (and raw rows) remembered at most: enough for the answers that recur.
 CACHE_SIZE = 10_000
 COUNTED = ("symptoms", "causes", "exercises", "categories")
@@ -78,21 +80,19 @@ class Tally:
     rejected: int = 0
     ids: dict[str, int] = field(default_factory=dict)
     duplicates: dict[str, list[int]] = field(default_factory=dict)
-    profiles: set[int] = field(default_factory=set)  # hashes of distinct profiles
+    profiles: set[tuple[int, ...]] = field(default_factory=set)  # distinct profiles, coded
     status: Counter[str] = field(default_factory=Counter)
     rejected_by_column: Counter[str] = field(default_factory=Counter)  # rows, not problems
     counts: dict[str, Counter[str]] = field(default_factory=lambda: {k: Counter() for k in COUNTED})
 
-    def count(self, rows_of: dict[Any, tuple[Rendered, int]]) -> None:
-        """Add a chunk's scored rows, grouped by profile (one counter update per profile)."""
-        for profile, (rendered, many) in rows_of.items():
-            self.scored += many
-            self.profiles.add(hash(profile))
-            self.status[rendered.status] += many
-            for name in COUNTED:
-                counter = self.counts[name]
-                for value in set(getattr(rendered, name)):
-                    counter[value] += many
+    def count(self, rendered: Rendered, many: int) -> None:
+        """Add ``many`` scored rows that share ``rendered`` (one counter update for them all)."""
+        self.scored += many
+        self.status[rendered.status] += many
+        for name in COUNTED:
+            counter = self.counts[name]
+            for value in set(getattr(rendered, name)):
+                counter[value] += many
 
 
 class _Cache(OrderedDict):  # type: ignore[type-arg]
@@ -279,20 +279,6 @@ def score(survey: Path, out: Path | None, planner: Planner, options: Options,
         profiles.close()
 
 
-@dataclass
-class _Chunk:
-    """One chunk of rows, translated: its rejected rows, and its scored rows' profile keys."""
-
-    problems: list[tuple[int, str, list[tuple[str, str, str]]]]
-    keyed: list[tuple[int, str, Any, Any]]  # (row, id, profile, evaluation key)
-    rows_in: int
-    wanted: dict[Any, dict[str, Any]]  # evaluation key -> answers
-
-
-def _shown(value: str) -> str:
-    return value if len(value) <= VALUE_SHOWN else value[:VALUE_SHOWN] + "..."
-
-
 def _run(survey: Path, prepared: Prepared, planner: Planner, options: Options,
          profiles: _Profiles, tally: Tally, progress: Callable[[int], None] | None,
          plans: TextIO, items: TextIO | None, errors: TextIO | None, traces: TextIO | None,
@@ -302,49 +288,24 @@ def _run(survey: Path, prepared: Prepared, planner: Planner, options: Options,
         items.write(row_text(ITEM_COLUMNS))
     if errors is not None:
         errors.write(row_text(ERROR_COLUMNS))
-    fields = _profile_fields(planner)
     id_column = prepared.index[prepared.mapping.respondent_id]
-    mapped = sorted({prepared.index[c.name] for c in prepared.mapping.columns})
-    # the cells answers come from: a tuple, or one cell for one column (either serves as a key)
-    pick_mapped = itemgetter(*mapped) if mapped else (lambda cells: ())
-    translated = _Cache()
-    translator = Translator(prepared.mapping, prepared.index, planner.kb)
-    width = len(prepared.columns)
     complete = prepared.complete
-    complete_name = prepared.columns[complete[0]] if complete else ""
+    coder = Coder(Translator(prepared.mapping, prepared.index, planner.kb),
+                  Profiler(planner.rulebase, planner.kb), planner.kb, prepared.assumed,
+                  (id_column, prepared.mapping.respondent_id),
+                  key="row" if not options.dedupe else "exact" if options.traces else "class",
+                  full=options.traces,
+                  complete_cell=(complete[0], complete[1], prepared.columns[complete[0]])
+                  if complete else None)
 
-    def read(batch: list[tuple[int, tuple[str, ...]]], bad: list[Any]) -> _Chunk:
-        problems: list[tuple[int, str, list[tuple[str, str, str]]]] = [
-            (record.line, _shown(record.cells[id_column].strip())
+    def read(batch: list[tuple[int, tuple[str, ...]]], bad: list[Any]) -> Chunk:
+        problems: list[Problem] = [
+            (record.line, shown(record.cells[id_column].strip())
              if len(record.cells) > id_column else "", [("", "", f"malformed record: {record.problem}")])
             for record in bad]
-        keyed: list[tuple[int, str, Any, Any]] = []
-        wanted: dict[Any, dict[str, Any]] = {}
-        for number, cells in batch:
-            ident = cells[id_column].strip()
-            if complete is not None and cells[complete[0]].strip().lower() != complete[1]:
-                problems.append((number, ident, [(complete_name, cells[complete[0]].strip(),
-                                                  f"not a {complete[1]} response: only "
-                                                  f"{complete[1]} responses are scored")]))
-                continue
-            raw_key = pick_mapped(cells)
-            entry = translated.get(raw_key)
-            if entry is None:
-                entry = translated[raw_key] = _translate(translator, planner, cells, fields,
-                                                         options.traces, prepared.assumed)
-            profile, key, payload = entry
-            if profile is not None and not ident:
-                profile, payload = None, [(prepared.mapping.respondent_id, "", "empty respondent id")]
-            if profile is None:
-                problems.append((number, ident, payload))
-                continue
-            if not options.dedupe:  # every row evaluated on its own
-                key = (number, key)
-            wanted[key] = payload
-            keyed.append((number, ident, profile, key))
-        return _Chunk(problems, keyed, len(bad) + len(batch), wanted)
+        return coder.chunk(batch, problems, len(bad) + len(batch))
 
-    def write(chunk: _Chunk, rendered_now: dict[Any, Rendered]) -> None:
+    def write(chunk: Chunk, rendered_now: dict[Any, Rendered]) -> None:
         tally.rows_in += chunk.rows_in
         tally.rejected += len(chunk.problems)
         ordered = sorted(chunk.problems, key=lambda p: p[0])
@@ -353,40 +314,31 @@ def _run(survey: Path, prepared: Prepared, planner: Planner, options: Options,
         if errors is not None:
             for number, ident, payload in ordered:
                 for column, value, problem in payload:
-                    errors.write(row_text([number, ident, column, _shown(value), problem]))
+                    errors.write(row_text([number, ident, column, shown(value), problem]))
         elif report is not None:
             for number, ident, payload in ordered:
                 report(f"row {number} ({ident or 'no id'}): "
                        + "; ".join(f"{c or 'record'}: {problem}" for c, _, problem in payload))
-        rows_of: dict[Any, tuple[Rendered, int]] = {}
-        plan_lines, item_lines, trace_lines = [], [], []
-        for number, ident, profile, key in chunk.keyed:
-            rendered = rendered_now[key]
-            seen = rows_of.get(profile)
-            rows_of[profile] = (rendered, seen[1] + 1 if seen else 1)
-            if ident in tally.ids:
-                tally.duplicates.setdefault(ident, [tally.ids[ident]]).append(number)
-            else:
-                tally.ids[ident] = number
-            id_cell = row_text([ident])[:-1]
-            plan_lines.append(id_cell + rendered.plan_tail)
-            if items is not None:
-                item_lines.extend(id_cell + tail for tail in rendered.item_tails)
-            if traces is not None and rendered.trace is not None:
-                trace_lines.append('{"respondent":' + json.dumps(ident, ensure_ascii=False) + ","
-                                   + rendered.trace[len(ID_SLOT):])
-        tally.count(rows_of)
-        plans.write("".join(plan_lines))
+        _note_ids(tally, chunk)
+        tally.profiles |= chunk.profiles
+        done = [rendered_now[key] for key in chunk.keys]
+        for rendered, many in zip(done, np.bincount(chunk.group, minlength=len(done)).tolist()):
+            tally.count(rendered, many)
+        id_cells = cell_texts(chunk.ids)
+        plans.write("".join((id_cells + _objects([r.plan_tail for r in done])[chunk.group]).tolist()))
         if items is not None:
-            items.write("".join(item_lines))
+            items.write("".join(_item_lines(id_cells, chunk.group, done).tolist()))
         if traces is not None:
-            traces.write("".join(trace_lines))
+            traces.write("".join(
+                '{"respondent":' + json.dumps(ident, ensure_ascii=False) + "," + trace[len(ID_SLOT):]
+                for ident, trace in zip(chunk.ids.tolist(),
+                                        (done[g].trace or "" for g in chunk.group.tolist()))))
         if progress is not None:
             progress(chunk.rows_in)
 
     ahead = max(1, options.jobs * AHEAD_PER_JOB)
-    pending: deque[tuple[_Chunk, _Ticket]] = deque()
-    for batch, bad in rows(survey, prepared.layout, width, dialect=prepared.dialect):
+    pending: deque[tuple[Chunk, _Ticket]] = deque()
+    for batch, bad in rows(survey, prepared.layout, len(prepared.columns), dialect=prepared.dialect):
         chunk = read(batch, bad)
         pending.append((chunk, profiles.submit(chunk.wanted)))
         chunk.wanted = {}  # submitted: the answers are not needed again
@@ -399,31 +351,39 @@ def _run(survey: Path, prepared: Prepared, planner: Planner, options: Options,
         write(done, profiles.collect(ticket))
 
 
-def _profile_fields(planner: Planner) -> set[str]:
-    """Answer ids that can change a plan: those the rules test, and ``minutes``, the budget the
-    plan step reads itself. Other answers (age, say) never reach a plan, so respondents who
-    differ only there share a profile."""
-    return {field for rule in planner.rulebase.rules for field in rule.answers_used} | {"minutes"}
+def _note_ids(tally: Tally, chunk: Chunk) -> None:
+    """Remember each respondent id's first row, and the rows of every id seen before."""
+    ids, seen = chunk.ids.tolist(), tally.ids
+    again = pd.Series(chunk.ids, dtype=object).duplicated(keep=False).to_numpy() | \
+        np.fromiter((ident in seen for ident in ids), bool, len(ids))
+    firsts = ~again
+    tally.ids.update(zip(chunk.ids[firsts].tolist(), chunk.numbers[firsts].tolist()))
+    for ident, number in zip(chunk.ids[again].tolist(), chunk.numbers[again].tolist()):
+        if ident in tally.ids:
+            tally.duplicates.setdefault(ident, [tally.ids[ident]]).append(number)
+        else:
+            tally.ids[ident] = number
 
 
-def _translate(translator: Translator, planner: Planner, cells: tuple[str, ...],
-               fields: set[str], traces: bool, assumed: dict[str, Any]) -> tuple[Any, Any, Any]:
-    """``(profile, evaluation key, answers)`` for a good row; ``(None, None, problems)`` for a
-    bad one. The key is the profile, unless a trace (which shows every answer) is wanted."""
-    raw, problems = translator.row(cells)
-    if problems:
-        return None, None, [(column, _shown(value), problem) for column, value, problem in problems]
-    answers = complete(coverage.apply(raw, assumed, planner.kb), planner.kb)
-    relevant = {k: v for k, v in answers.items() if k in fields}
-    profile = _frozen(relevant)
-    if traces:
-        return profile, _frozen(answers), answers
-    return profile, profile, relevant
+def _objects(texts: list[str]) -> npt.NDArray[np.object_]:
+    array = np.empty(len(texts), dtype=object)
+    array[:] = texts
+    return array
 
 
-def _frozen(answers: dict[str, Any]) -> tuple:
-    """A hashable, order-free form of answers: equal answers give equal keys."""
-    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in answers.items()))
+def _item_lines(id_cells: npt.NDArray[np.object_], group: npt.NDArray[np.int64],
+                done: list[Rendered]) -> npt.NDArray[np.object_]:
+    """Every scored row's plan_items.csv records, in row order: each row's id cell in front of
+    each of its group's item records, without a Python loop over rows."""
+    counts = np.asarray([len(r.item_tails) for r in done], np.int64)
+    tails = _objects([tail for r in done for tail in r.item_tails])
+    starts = np.cumsum(counts) - counts
+    per_row = counts[group]
+    total = int(per_row.sum())
+    # the k-th item of a row is its group's start + k
+    offsets = np.arange(total) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    picked = tails[np.repeat(starts[group], per_row) + offsets] if total else tails[:0]
+    return np.repeat(id_cells, per_row) + picked
 
 
 def _summary(survey: Path, prepared: Prepared, tally: Tally) -> Summary:

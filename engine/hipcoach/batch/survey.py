@@ -48,7 +48,7 @@ COMPLETE = {"typeform": ("Response Type", "completed")}
 MONKEY_WHOLE = ("", "response", "open-ended response")
 #: A cell longer than this is a pasted document or a broken export, not an answer.
 CELL_LIMIT = 128 * 1024
-CHUNK_ROWS = 1_000
+CHUNK_ROWS = 5_000
 
 
 @dataclass(frozen=True)
