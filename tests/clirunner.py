@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import click
 from click.testing import CliRunner, Result
 
 from hipcoach.cli import cli
@@ -44,3 +45,11 @@ def failed(result: Result, code: int, *needles: str) -> str:
 def one_line(result: Result) -> None:
     """A one-line message: stderr is the single ``Error: ...`` line and nothing else."""
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def commands(group: click.Group) -> dict[str, click.Command]:
+    """A group's commands by name, as the command line finds them (the root group loads its
+    commands' modules only when asked)."""
+    ctx = click.Context(group)
+    found = {name: group.get_command(ctx, name) for name in group.list_commands(ctx)}
+    return {name: command for name, command in found.items() if command is not None}

@@ -8,6 +8,8 @@ interleaved as a terminal would show them.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Mapping
 from importlib.metadata import version
 from pathlib import Path
@@ -18,7 +20,7 @@ import pytest
 import yaml
 from click.testing import Result
 
-from clirunner import failed, invoke, ok, one_line, words
+from clirunner import commands, failed, invoke, ok, one_line, words
 from conftest import EXAMPLES
 from hipcoach.cli import cli
 from hipcoach.kb.answers import should_ask
@@ -69,17 +71,17 @@ def test_group_help_lists_every_command(flag):
     assert result.stdout.startswith("Usage: ")
     assert result.stdout.startswith("Usage: hipcoach ")
     assert words(cli.help) in words(result.stdout)
-    for name in cli.commands:
+    for name in commands(cli):
         assert f"  {name} " in result.stdout
 
 
 def test_there_are_commands():
-    assert {"plan", "ask"} <= set(cli.commands)
+    assert {"plan", "ask"} <= set(commands(cli))
 
 
-@pytest.mark.parametrize("name", sorted(cli.commands))
+@pytest.mark.parametrize("name", sorted(commands(cli)))
 def test_every_command_has_help(name):
-    command = cli.commands[name]
+    command = commands(cli)[name]
     assert (command.help or "").strip(), f"command {name!r} has no docstring/help"
     assert command.get_short_help_str().strip()
     result = ok(invoke(name, "--help"))
@@ -92,7 +94,7 @@ def _with_options(group: click.Group, prefix: str = "") -> dict[str, click.Comma
     """Every command at any depth that has options of its own (a group without options has
     nothing to check, and a test over it could not fail)."""
     found: dict[str, click.Command] = {}
-    for name, command in group.commands.items():
+    for name, command in commands(group).items():
         if isinstance(command, click.Group):
             found |= _with_options(command, f"{prefix}{name} ")
         if any(isinstance(p, click.Option) for p in command.params):
@@ -807,3 +809,17 @@ def test_a_huge_answer_value_is_shown_as_a_short_excerpt(tmp_path):
     result = invoke("plan", write(tmp_path / "a.json", '{"knee_pain": "' + "x" * 100_000 + '"}'))
     message = failed(result, 1, "'knee_pain'", "must be one of")
     assert len(message) < 300
+
+
+def test_plan_loads_only_what_planning_needs():
+    """Start-up: `hipcoach plan` must not import batch scoring, traces or the knowledge-base
+    tools (the root group loads a command's module only when it runs)."""
+    code = ("import sys; from hipcoach.cli import cli\n"
+            "try:\n    cli(['plan', sys.argv[1]], prog_name='hipcoach')\nexcept SystemExit:\n    pass\n"
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith('hipcoach.'))))")
+    result = subprocess.run([sys.executable, "-c", code, str(DESK)], capture_output=True,
+                            text=True, check=True)
+    loaded = set(result.stdout.strip().splitlines()[-1].split())
+    assert "hipcoach.cli.plan_cli" in loaded
+    assert not {m for m in loaded if m.startswith(("hipcoach.batch", "hipcoach.trace",
+                                                   "hipcoach.cli.kb_cli", "hipcoach.kb.checks"))}

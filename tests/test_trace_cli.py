@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from clirunner import failed, invoke, ok, one_line, words
+from clirunner import commands, failed, invoke, ok, one_line, words
 from conftest import EXAMPLES
 from hipcoach.cli import cli
 from hipcoach.cli.trace_cli import trace as trace_group
@@ -121,7 +121,7 @@ def test_plan_trace_is_overwritten_not_appended(tmp_path):
 
 
 def test_trace_group_is_registered_with_help():
-    assert "trace" in cli.commands
+    assert "trace" in commands(cli)
     result = ok(invoke("trace", "--help"))
     assert words(trace_group.help) in words(result.stdout)
     for name in trace_group.commands:

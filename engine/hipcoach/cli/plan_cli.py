@@ -17,7 +17,6 @@ from ..kb.answers import dumps, normalise, read_answers, should_ask
 from ..kb.knowledge import Question, split_choices
 from ..planning.planner import Planner
 from ..present.render import render
-from ..trace.tracefile import write_traces
 from .options import engine_options, load_planner, output_options
 
 
@@ -34,6 +33,8 @@ def _emit(planner: Planner, answers: dict[str, Any], fmt: str, minutes: int | No
             raise click.ClickException(f"--minutes {minutes}: {exc.problem}") from exc
         raise  # the root group turns it into the one-line message
     if trace_file is not None:
+        from ..trace.tracefile import write_traces  # here: a plain plan never loads traces
+
         try:
             write_traces(trace_file, [record])
         except OSError as exc:
