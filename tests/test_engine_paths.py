@@ -14,6 +14,7 @@ import host_reference
 from golden.make_golden import digests, value
 from hipcoach import Planner
 from hipcoach.errors import EngineError
+from hipcoach.reasoning import inference
 from hipcoach.reasoning.durable import adapter
 from host_reference import HostSession
 
@@ -30,12 +31,14 @@ def answer_sets(planner: Planner) -> list[dict]:
 def _forget(planner: Planner) -> None:
     planner.engine.ruleset.facts.clear()
     planner.engine.ruleset.matches.clear()
+    planner.engine.premises.clear()
 
 
 def test_memos_change_nothing(planner: Planner, answer_sets: list[dict], monkeypatch) -> None:
     with_memos = digests(planner, answer_sets)
     again = digests(planner, answer_sets)  # now every fact and match comes from the memos
     monkeypatch.setattr(adapter, "MEMO_LIMIT", 0)
+    monkeypatch.setattr(inference, "PREMISES_KEPT", 0)  # each firing's premises read afresh
     _forget(planner)
     without = digests(planner, answer_sets)
     monkeypatch.undo()
@@ -55,16 +58,17 @@ def test_direct_engine_matches_durable_rules_host(planner: Planner, answer_sets:
 
 def test_memos_stay_bounded(planner: Planner, answer_sets: list[dict], monkeypatch) -> None:
     monkeypatch.setattr(adapter, "MEMO_LIMIT", 50)
+    monkeypatch.setattr(inference, "PREMISES_KEPT", 50)
     _forget(planner)
     for answers in answer_sets[:60]:
         planner.plan(answers)
     assert len(planner.engine.ruleset.facts) <= 50
     assert len(planner.engine.ruleset.matches) <= 50
+    assert len(planner.engine.premises) <= 50
 
 
 def test_a_failing_action_is_an_engine_error_and_the_next_plan_works(planner: Planner,
                                                                      monkeypatch) -> None:
-    from hipcoach.reasoning import inference
 
     def fail(self, rule_id, matched):
         raise KeyError("no such thing")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import product
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..formats import DropKind, UnmetKind
 from ..kb.knowledge import Exercise, KnowledgeBase
@@ -83,6 +83,19 @@ def causes_served(candidate: Candidate) -> set[str]:
     return {p.id for s in candidate.support for p in s.premises if p.kind == "cause"}
 
 
+class _Option(NamedTuple):
+    """What the chooser reads of one eligible candidate, worked out once per plan: ranking and
+    re-checking options is the plan step's inner loop."""
+
+    candidate: Candidate
+    exercise: Exercise
+    minutes: float
+    family: str
+    serves: frozenset[str]
+    #: (certainty, causes) of each firing that proposed it
+    supports: tuple[tuple[float, frozenset[str]], ...]
+
+
 class _Chooser:
     def __init__(self, kb: KnowledgeBase, derivation: Derivation, budget: float, max_items: int) -> None:
         self.kb = kb
@@ -97,7 +110,15 @@ class _Chooser:
         self.capped = False
         cands = derivation.conclusions["candidate"]
         self.eligible = [c for c in cands.values() if c.id not in derivation.exclusions]
-        self.causes = {cause for c in self.eligible for cause in causes_served(c)}
+        self.options = {c.id: self._option(c) for c in self.eligible}
+        self.meeting: dict[Requirement, list[_Option]] = {}  # requirement -> options meeting it
+
+    def _option(self, candidate: Candidate) -> _Option:
+        ex = self.kb.exercises[candidate.id]
+        supports = tuple((s.cf, frozenset(p.id for p in s.premises if p.kind == "cause"))
+                         for s in candidate.support)
+        return _Option(candidate, ex, ex.day_minutes, self.family(ex.id),
+                       frozenset().union(*(causes for _, causes in supports)), supports)
 
     def ex(self, candidate: Candidate) -> Exercise:
         return self.kb.exercises[candidate.id]
@@ -109,38 +130,45 @@ class _Chooser:
         """The chosen exercise that rules this one out: itself, or a variant of the same move."""
         return self.families.get(self.family(candidate.id))
 
-    def gain(self, candidate: Candidate) -> float:
-        """Certainty the candidate adds for causes no chosen exercise serves yet."""
-        return combine_all(s.cf for s in candidate.support
-                           if {p.id for p in s.premises if p.kind == "cause"} - self.served)
+    def gain(self, option: _Option) -> float:
+        """Certainty the option adds for causes no chosen exercise serves yet."""
+        served = self.served
+        return combine_all(cf for cf, causes in option.supports if not causes <= served)
 
-    def rank(self, candidate: Candidate) -> tuple[float, int, float, int, float, str]:
-        ex = self.ex(candidate)
-        return (-round(self.gain(candidate), 6), self.categories.count(ex.category),
-                -round(candidate.cf, 6), -len(set(ex.targets) - self.muscles), ex.day_minutes, ex.id)
+    def rank(self, option: _Option) -> tuple[float, int, float, int, float, str]:
+        ex = option.exercise
+        return (-round(self.gain(option), 6), self.categories.count(ex.category),
+                -round(option.candidate.cf, 6), -len(set(ex.targets) - self.muscles), option.minutes,
+                ex.id)
 
-    def take(self, candidate: Candidate, rule: str | None, reason: str) -> None:
-        ex = self.ex(candidate)
+    def take(self, option: _Option, rule: str | None, reason: str) -> None:
+        ex = option.exercise
         pick = Pick(ex.id, rule, reason)
         self.chosen.append(pick)
-        self.families[self.family(ex.id)] = pick
-        self.left -= ex.day_minutes
-        self.served |= causes_served(candidate)
+        self.families[option.family] = pick
+        self.left -= option.minutes
+        self.served |= option.serves
         self.muscles |= set(ex.targets)
         self.categories.append(ex.category)
 
     def meets(self, exercise: Exercise, requirement: Requirement | None) -> bool:
         return requirement is None or requirement.met_by(exercise.category, exercise.targets)
 
-    def open_options(self, requirement: Requirement | None = None) -> list[Candidate]:
-        return [c for c in self.eligible if self.taken(c) is None and self.meets(self.ex(c), requirement)]
+    def open_options(self, requirement: Requirement | None = None) -> list[_Option]:
+        if requirement is None:
+            return [o for o in self.options.values() if o.family not in self.families]
+        meeting = self.meeting.get(requirement)
+        if meeting is None:
+            meeting = self.meeting[requirement] = [o for o in self.options.values()
+                                                   if self.meets(o.exercise, requirement)]
+        return [o for o in meeting if o.family not in self.families]
 
     def has(self, requirement: Requirement) -> bool:
         return any(self.meets(self.kb.exercises[p.exercise], requirement) for p in self.chosen)
 
     def cheapest(self, requirement: Requirement) -> float:
         """Minutes the shortest open option meeting ``requirement`` needs (0 when there is none)."""
-        return min((self.ex(c).day_minutes for c in self.open_options(requirement)), default=0)
+        return min((o.minutes for o in self.open_options(requirement)), default=0)
 
     def wanted(self, requirement: Requirement) -> str:
         """"strength exercise working the hip abductors": the requirement in a runner's words."""
@@ -165,33 +193,34 @@ class _Chooser:
                                f"and this equipment. {rule.rationale}"))
             return
         needs = [self.cheapest(r.target) for r in later if not self.has(r.target)]
-        fitting: list[Candidate] = []
+        fitting: list[_Option] = []
         for keep in product((True, False), repeat=len(needs)):
             room = self.left - sum(need for need, kept in zip(needs, keep) if kept)
-            fitting = [c for c in options if self.ex(c).day_minutes <= room]
+            fitting = [o for o in options if o.minutes <= room]
             if fitting:
                 break
         if not fitting:
             best = min(options, key=self.rank)
-            shortest = min(self.ex(c).day_minutes for c in options)
+            shortest = min(o.minutes for o in options)
             unmet.append(Unmet(rule.id, "no_time", f"no time left for a {wanted}: the shortest needs "
                                f"{_fmt(shortest)} min, and {_fmt(self.left)} of your "
                                f"{_fmt(self.budget)} min remained. {rule.rationale}"))
-            drops.setdefault(best.id, Drop(best.id, "budget", self.no_time(best), rule.id))
+            drops.setdefault(best.exercise.id, Drop(best.exercise.id, "budget",
+                                                    self.no_time(best.candidate), rule.id))
             return
         best = min(fitting, key=self.rank)
         self.take(best, rule.id, f"the plan needs a {wanted}: {rule.rationale}")
 
     def fill(self) -> None:
         while True:
-            fitting = [c for c in self.open_options() if self.ex(c).day_minutes <= self.left]
+            fitting = [o for o in self.open_options() if o.minutes <= self.left]
             if not fitting:
                 return
             if len(self.chosen) >= self.max_items:
                 self.capped = True
                 return
             best = min(fitting, key=self.rank)
-            new = sorted(self.kb.causes[c].name.lower() for c in causes_served(best) - self.served)
+            new = sorted(self.kb.causes[c].name.lower() for c in best.serves - self.served)
             reason = (f"works on {', '.join(new)}, which no chosen exercise works on yet" if new
                       else "adds work for a cause already served, in time that was left over")
             self.take(best, None, reason)

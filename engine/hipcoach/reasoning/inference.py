@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from ..kb.answers import Answers
 from ..kb.knowledge import KnowledgeBase
@@ -47,9 +47,9 @@ class Chosen(Protocol):
 Selection = TypeVar("Selection", bound=Chosen)
 
 
-@dataclass(frozen=True)
-class Premise:
-    """A fact a firing matched: an answer (id, value) or a derived fact (id, certainty)."""
+class Premise(NamedTuple):
+    """A fact a firing matched: an answer (id, value) or a derived fact (id, certainty).
+    (Named tuples, not frozen dataclasses: dozens are made for every evaluation.)"""
 
     kind: str
     id: str
@@ -60,8 +60,7 @@ class Premise:
         return float(self.value) if self.kind in DERIVED else 1.0
 
 
-@dataclass(frozen=True)
-class Support:
+class Support(NamedTuple):
     """One firing's contribution to a conclusion; ``seq`` is the firing's place in the trace."""
 
     rule: str
@@ -101,14 +100,23 @@ class Derivation:
         return bool(self.referrals)
 
 
+#: Matches whose premises are remembered at most: as many as the adapter remembers matches.
+PREMISES_KEPT = adapter.MEMO_LIMIT
+
+
 class _Collector:
     """Turns firings into evidence (the listener the adapter calls for every firing), and, when
     tracing, records every firing and every engine step as a JSON-ready event."""
 
-    def __init__(self, rules: dict[str, Rule], derivation: Derivation, trace: bool) -> None:
+    def __init__(self, rules: dict[str, Rule], derivation: Derivation, trace: bool,
+                 premises: dict[int, tuple[dict[str, Any], tuple[Premise, ...], float]]) -> None:
         self.rules = rules
         self.out = derivation
         self.trace = trace
+        #: ``id(matched)`` -> (matched, its premises, the firing's certainty): the adapter hands
+        #: the same matched facts for the same match, in every evaluation, and keeping them here
+        #: keeps their ids from being reused
+        self.premises = premises
         self.seq = 0
         self.evidence: dict[str, dict[str, list[Support]]] = {k: defaultdict(list) for k in DERIVED}
         self.running: dict[str, dict[str, float]] = {k: defaultdict(float) for k in DERIVED}
@@ -120,9 +128,16 @@ class _Collector:
     def on_fire(self, rule_id: str, matched: dict[str, dict[str, Any]]) -> None:
         rule = self.rules[rule_id]
         self.seq += 1
-        premises = tuple(_premise(fact) for fact in matched.values())
-        support = Support(rule.id, conclude(rule.cf, [p.cf for p in premises if p.kind in DERIVED]),
-                          premises, self.seq)
+        known = self.premises.get(id(matched))
+        if known is None:
+            premises = tuple(_premise(fact) for fact in matched.values())
+            cf = conclude(rule.cf, [p.cf for p in premises if p.kind in DERIVED])
+            if len(self.premises) >= PREMISES_KEPT:
+                self.premises.clear()
+            self.premises[id(matched)] = (matched, premises, cf)
+        else:
+            _, premises, cf = known
+        support = Support(rule.id, cf, premises, self.seq)
         concludes: list[dict[str, Any]] = []
         trace = self.trace  # what each firing concluded is built only for the trace
         if rule.conclusion == "refer":
@@ -166,7 +181,8 @@ class _Collector:
             if trace:
                 concludes.append({"kind": "schedule", "id": item.id, "slot": rule.target})
         if trace:
-            self.record({"event": "fire", "rule": rule.id, "layer": rule.layer, "matched": matched,
+            self.record({"event": "fire", "rule": rule.id, "layer": rule.layer,
+                         "matched": {alias: dict(fact) for alias, fact in matched.items()},
                          "concludes": concludes})
 
     def settle(self, kind: str, layer: str, threshold: float) -> list[Conclusion]:
@@ -222,6 +238,7 @@ class Engine:
         self.rules = rulebase.by_id()
         self.ruleset = adapter.register(compile_ruleset(rulebase))
         self.knowledge_facts = knowledge_facts(kb)  # the same for every runner
+        self.premises: dict[int, tuple[dict[str, Any], tuple[Premise, ...], float]] = {}
 
     def derive(self, answers: Answers, choose: Callable[[Derivation], Selection],
                trace: bool = False) -> tuple[Derivation, Selection | None]:
@@ -229,7 +246,7 @@ class Engine:
         candidates (see :mod:`hipcoach.assemble`) and its result is returned alongside. With
         ``trace``, ``Derivation.events`` records every firing and engine step in order."""
         out = Derivation(answers)
-        collector = _Collector(self.rules, out, trace)
+        collector = _Collector(self.rules, out, trace, self.premises)
         thresholds = self.rulebase.thresholds
         chosen = None
         with adapter.Session(self.ruleset, collector.on_fire) as session:

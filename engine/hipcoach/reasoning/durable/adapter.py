@@ -64,6 +64,8 @@ from ...errors import EngineError
 
 Fact = dict[str, Any]
 #: Called for every firing with the rule id and the facts it matched, by pattern alias.
+#: Told each firing's rule id and matched facts by alias. The matched facts are shared with
+#: later firings of the same match: a listener reads them and copies what it keeps.
 Listener = Callable[[str, dict[str, Fact]], None]
 #: A parsed match: rule id, the matched facts by alias (without session fields), their ids.
 _Match = tuple[str, dict[str, Fact], tuple[str, ...]]
@@ -311,7 +313,7 @@ class Session:
             raise EngineError(f"durable_rules failed: {exc}") from exc
         firings.sort(key=itemgetter(0))  # stable: the C engine's order within each fact stays
         for _, (rule_id, matched, _ids) in firings:
-            try:  # fresh dicts: the parsed match is shared with later evaluations
-                self.listener(rule_id, {alias: dict(fact) for alias, fact in matched.items()})
+            try:
+                self.listener(rule_id, matched)
             except Exception as exc:
                 raise EngineError(f"rule {rule_id} failed: {type(exc).__name__}: {exc}") from exc
