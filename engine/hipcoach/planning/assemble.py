@@ -94,6 +94,8 @@ class _Option(NamedTuple):
     serves: frozenset[str]
     #: (certainty, causes) of each firing that proposed it
     supports: tuple[tuple[float, frozenset[str]], ...]
+    targets: frozenset[str]
+    rounded_cf: float  # the candidate's certainty as ranking compares it
 
 
 class _Chooser:
@@ -118,7 +120,8 @@ class _Chooser:
         supports = tuple((s.cf, frozenset(p.id for p in s.premises if p.kind == "cause"))
                          for s in candidate.support)
         return _Option(candidate, ex, ex.day_minutes, self.family(ex.id),
-                       frozenset().union(*(causes for _, causes in supports)), supports)
+                       frozenset().union(*(causes for _, causes in supports)), supports,
+                       frozenset(ex.targets), round(candidate.cf, 6))
 
     def ex(self, candidate: Candidate) -> Exercise:
         return self.kb.exercises[candidate.id]
@@ -137,9 +140,8 @@ class _Chooser:
 
     def rank(self, option: _Option) -> tuple[float, int, float, int, float, str]:
         ex = option.exercise
-        return (-round(self.gain(option), 6), self.categories.count(ex.category),
-                -round(option.candidate.cf, 6), -len(set(ex.targets) - self.muscles), option.minutes,
-                ex.id)
+        return (-round(self.gain(option), 6), self.categories.count(ex.category), -option.rounded_cf,
+                -len(option.targets - self.muscles), option.minutes, ex.id)
 
     def take(self, option: _Option, rule: str | None, reason: str) -> None:
         ex = option.exercise
@@ -148,7 +150,7 @@ class _Chooser:
         self.families[option.family] = pick
         self.left -= option.minutes
         self.served |= option.serves
-        self.muscles |= set(ex.targets)
+        self.muscles |= option.targets
         self.categories.append(ex.category)
 
     def meets(self, exercise: Exercise, requirement: Requirement | None) -> bool:

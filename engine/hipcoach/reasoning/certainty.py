@@ -16,9 +16,9 @@ PRECISION = 3
 
 def combine(first: float, second: float) -> float:
     """Combine two positive certainty factors for the same conclusion."""
-    for cf in (first, second):
-        if not 0.0 <= cf <= 1.0:
-            raise ValueError(f"certainty factor {cf!r} is outside [0, 1]")
+    if not (0.0 <= first <= 1.0 and 0.0 <= second <= 1.0):
+        bad = first if not 0.0 <= first <= 1.0 else second
+        raise ValueError(f"certainty factor {bad!r} is outside [0, 1]")
     # max(): floating point can put 1 + b - b a hair below 1; evidence must never lower certainty
     return max(first, second, first + second - first * second)
 

@@ -186,26 +186,29 @@ class _Collector:
                          "concludes": concludes})
 
     def settle(self, kind: str, layer: str, threshold: float) -> list[Conclusion]:
-        """Combine a layer's evidence; return (in first-evidence order) what clears ``threshold``."""
+        """Combine a layer's evidence; return (in first-evidence order) what clears ``threshold``.
+        The combined certainty is the running one :meth:`on_fire` kept, folded in the same order."""
         passed = []
+        running = self.running[kind]
         for ident, supports in self.evidence[kind].items():
             if ident in self.out.conclusions[kind]:
                 continue
-            conclusion = Conclusion(kind, ident)
-            for support in supports:
-                conclusion.cf = combine(conclusion.cf, support.cf)
-                conclusion.support.append(support)
+            conclusion = Conclusion(kind, ident, running[ident], list(supports))
             self.seq += 1
-            fact = {"kind": kind, "id": ident, "cf": rounded(conclusion.cf)}
-            evidence = [s.seq for s in supports]
-            if conclusion.cf >= threshold:
+            cleared = conclusion.cf >= threshold
+            if cleared:
                 self.out.conclusions[kind][ident] = conclusion
                 passed.append(conclusion)
-                self.record({"event": "assert", "layer": layer, "fact": fact, "from": evidence})
             else:
                 self.out.below_threshold[kind][ident] = conclusion
-                self.record({"event": "withhold", "layer": layer, "fact": fact,
-                             "threshold": threshold, "from": evidence})
+            if self.trace:
+                fact = {"kind": kind, "id": ident, "cf": rounded(conclusion.cf)}
+                evidence = [s.seq for s in supports]
+                if cleared:
+                    self.record({"event": "assert", "layer": layer, "fact": fact, "from": evidence})
+                else:
+                    self.record({"event": "withhold", "layer": layer, "fact": fact,
+                                 "threshold": threshold, "from": evidence})
         return passed
 
     def chosen(self, selection: Chosen) -> None:
