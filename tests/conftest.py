@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from hipcoach import Planner
 from hipcoach.kb.bundled import knowledge_dir, rules_dir
+
+# every run of the suite (and each command it starts) keeps its cached bases to itself
+CACHE = os.environ["HIPCOACH_CACHE_DIR"] = tempfile.mkdtemp(prefix="hipcoach-test-cache-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(CACHE, ignore_errors=True)
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

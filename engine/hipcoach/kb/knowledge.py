@@ -7,7 +7,6 @@ exercise or cause.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -247,6 +246,8 @@ def _check_variants(entry: Entry, exercises: dict[str, Exercise]) -> None:
 
 def _digest(directory: Path) -> str:
     """A hash of the files' bytes: the engine registers one compiled ruleset per distinct content."""
+    import hashlib  # only when loading: a cached base skips this (and the import's cost)
+
     sha = hashlib.sha256()
     for name in FILES:
         sha.update(name.encode())

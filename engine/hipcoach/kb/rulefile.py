@@ -7,7 +7,6 @@ file and the rule id, before any runner is evaluated.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,6 +155,8 @@ class RuleBase:
 
 def load_rules(directory: Path, kb: KnowledgeBase) -> RuleBase:
     """Load every layer file from ``directory`` and check it against ``kb``."""
+    import hashlib  # only when loading: a cached base skips this (and the import's cost)
+
     directory = Path(directory)
     rules: list[Rule] = []
     thresholds: dict[str, float] = {}

@@ -14,19 +14,22 @@ from .. import formats
 from ..formats import Plan
 from ..kb.answers import normalise
 from ..kb.bundled import knowledge_dir, rules_dir
-from ..kb.knowledge import KnowledgeBase, load_knowledge
-from ..kb.rulefile import RuleBase, load_rules
+from ..kb.cache import load_bases
+from ..kb.knowledge import KnowledgeBase
+from ..kb.rulefile import RuleBase
 from ..reasoning.certainty import rounded
 from ..reasoning.inference import Derivation, Engine, Premise, Support
 from .assemble import Selection, causes_served, choose
 
 
 class Planner:
-    """Loads (and checks) a knowledge base and rule base once, then plans for any answers."""
+    """Loads (and checks) a knowledge base and rule base once, then plans for any answers.
+    What was checked is kept between runs for exactly the same files (:mod:`..kb.cache`)."""
 
     def __init__(self, knowledge: Path | None = None, rules: Path | None = None) -> None:
-        self.kb: KnowledgeBase = load_knowledge(knowledge or knowledge_dir())
-        self.rulebase: RuleBase = load_rules(rules or rules_dir(), self.kb)
+        bases = load_bases(knowledge or knowledge_dir(), rules or rules_dir())
+        self.kb: KnowledgeBase = bases[0]
+        self.rulebase: RuleBase = bases[1]
         self.engine = Engine(self.kb, self.rulebase)
         self.requirements = [r for r in self.rulebase.layer("plan") if r.conclusion == "require"]
 

@@ -33,7 +33,7 @@ The known traps, and how they stay handled:
   listener runs outside the C engine; its failure becomes :class:`~hipcoach.errors.EngineError`
   naming the rule, as do refusals by the C engine.
 * Rulesets live in a global registry and can't be redefined: one registration per distinct
-  compiled content per process, under a name derived from that content.
+  compiled content per process (the registry of this module is keyed by that content).
 * At most 1024 open sessions per ruleset: one sid per evaluation, its state deleted when the
   evaluation ends. Evaluations run one at a time, so the sid string is the same every time; if a
   delete ever fails, that sid is abandoned. A session that never received a fact has no state
@@ -47,9 +47,6 @@ The known traps, and how they stay handled:
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import hashlib
 import itertools
 import json
 import threading
@@ -90,6 +87,7 @@ _NOT_HANDLED, _OBSERVED = 1, 2
 _lock = threading.RLock()
 _registered: dict[str, Ruleset] = {}
 _open = False
+_sessions = 0  # opened so far in this process
 _sid = "1"
 _spare_sids = itertools.count(2)
 #: fact ids are unique in the process, so an id never stands for two facts in one session
@@ -102,13 +100,13 @@ def _steady_malloc() -> None:
     Each durable_rules session allocates large blocks and frees them when its state is deleted;
     glibc serves blocks above its mmap threshold with a fresh mapping each time. A fixed high
     threshold and trim threshold keep those blocks in the heap for the next session: measured,
-    the C engine's share of a plan dropped from about 0.4 ms to 0.15 ms.
+    the C engine's share of a plan dropped from about 0.4 ms to 0.15 ms. Done when a second
+    session opens, so a process that evaluates once (``hipcoach plan``) never loads ctypes.
     """
-    libc_name = ctypes.util.find_library("c")
-    if not libc_name:
-        return
+    import ctypes  # here, not at the top: see above
+
     try:
-        mallopt = ctypes.CDLL(libc_name).mallopt
+        mallopt = ctypes.CDLL(None).mallopt  # the C library's symbols are the process's own
     except (OSError, AttributeError):  # not glibc
         return
     m_trim_threshold, m_mmap_threshold = -1, -3
@@ -116,12 +114,9 @@ def _steady_malloc() -> None:
     mallopt(m_trim_threshold, 64 * 1024 * 1024)
 
 
-_steady_malloc()
-
-
 @dataclass(frozen=True, eq=False)
 class Ruleset:
-    """A ruleset registered with durable_rules' C engine under a content-derived name."""
+    """A ruleset registered with durable_rules' C engine, once per distinct compiled content."""
 
     name: str
     rule_ids: tuple[str, ...]
@@ -142,10 +137,10 @@ def register(definitions: Mapping[str, Mapping[str, Any]]) -> Ruleset:
     rule's action is "tell the session's listener what matched".
     """
     payload = json.dumps(definitions, sort_keys=True, ensure_ascii=False)
-    name = "hipcoach_" + hashlib.sha256(payload.encode()).hexdigest()[:16]
     with _lock:
-        if name in _registered:
-            return _registered[name]
+        if payload in _registered:
+            return _registered[payload]
+        name = f"hipcoach_{len(_registered) + 1}"
         # the text durable_rules' host would hand over: the rules in their order, as given
         rules = {rule_id: dict(rule) for rule_id, rule in definitions.items()}
         definition = json.dumps(rules, ensure_ascii=False)
@@ -159,7 +154,7 @@ def register(definitions: Mapping[str, Mapping[str, Any]]) -> Ruleset:
         except _engine.error as exc:
             raise EngineError(f"durable_rules refused the compiled rules: {exc}") from exc
         ruleset = Ruleset(name, tuple(definitions), definition, handle)
-        _registered[name] = ruleset
+        _registered[payload] = ruleset
         return ruleset
 
 
@@ -229,12 +224,15 @@ class Session:
         self._started = False  # an action was started in the C engine (see _release)
 
     def __enter__(self) -> Session:
-        global _open
+        global _open, _sessions
         _lock.acquire()
         if _open:
             _lock.release()
             raise EngineError("durable_rules sessions do not nest: finish one evaluation first")
         _open = True
+        _sessions += 1
+        if _sessions == 2:
+            _steady_malloc()
         _trim(self.ruleset)
         return self
 
