@@ -160,7 +160,7 @@ def rate(rows: int, seconds: float, floor: float) -> str:
     return f"{seconds:7.2f} s {rows / seconds:9.0f} rows/s ({seconds / floor:6.1f}x the I/O floor)"
 
 
-def bench_scoring() -> None:
+def bench_scoring(goals: dict[str, float]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         base = Path(folder)
         varied, half, club = base / "varied_100k.csv", base / "varied_50k.csv", base / "club_100k.csv"
@@ -179,6 +179,8 @@ def bench_scoring() -> None:
                   f"peak {peak:.0f} MiB")
             print(f"  --jobs 1  {rate(100_000, one, floor)}")
             print(f"  --jobs 2  {rate(100_000, two, floor)}   ({one / two:.2f}x --jobs 1)")
+            goals[f"{name} rows/s --jobs 2"] = 100_000 / two
+            goals[f"{name} --jobs 2 speed-up"] = one / two
             if name == "varied":
                 print(f"  --jobs 2 against {VARIED_BEFORE:.0f} rows/s before scoring by codes: "
                       f"{100_000 / two / VARIED_BEFORE:.1f}x")
@@ -240,6 +242,7 @@ def main() -> None:
     print("start-up, from a normal install:")
     print(f"python -c pass            {python * 1000:8.1f} ms")
     print(f"hipcoach plan demo        {cli * 1000:8.1f} ms   ({cli / python:.1f}x python)")
+    goals = {"start-up": cli / python}
 
     start = time.perf_counter()
     planner = Planner()
@@ -259,7 +262,26 @@ def main() -> None:
               f"via the host now {host[key]:6.1f}: {now[key] / host[key]:.2f}x")
     print(f"tracing costs {now['mixed'] / now['traced']:.2f}x the time")
     print(f"pandas imported on the plan path: {'pandas' in sys.modules}")
-    bench_scoring()
+    goals.update({f"in process, {key}": now[key] / BEFORE[key] for key in BEFORE})
+    bench_scoring(goals)
+    print_goals(goals)
+
+
+#: The goals, each as (figure, at least or at most, target).
+GOALS = [("in process, demo", ">=", 3.0), ("in process, mixed", ">=", 3.0),
+         ("in process, traced", ">=", 3.0), ("varied rows/s --jobs 2", ">=", 5 * VARIED_BEFORE),
+         ("varied --jobs 2 speed-up", ">=", 1.7), ("club-like rows/s --jobs 2", ">=", 20_000),
+         ("start-up", "<=", 8.0)]
+
+
+def print_goals(goals: dict[str, float]) -> None:
+    """Each goal next to this run's figure, and by how much it is met or missed."""
+    print("goals:")
+    for name, sense, target in GOALS:
+        figure = goals[name]
+        met = figure >= target if sense == ">=" else figure <= target
+        print(f"  {name:28s} {figure:10.2f}  goal {sense} {target:g}: "
+              f"{'met' if met else 'MISSED'} ({figure / target:.2f} of the goal)")
 
 
 if __name__ == "__main__":

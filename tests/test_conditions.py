@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -126,7 +125,7 @@ def test_pri_orders_layers_triage_first_plan_last():
 
 def test_rule_priority_field_does_not_change_pri():
     low = make_rule(answer("a", "minutes", "gte", 5), layer="plan")
-    high = replace(low, priority=-7)
+    high = low._replace(priority=-7)
     assert compile_rule(low)["pri"] == compile_rule(high)["pri"] == 5
 
 

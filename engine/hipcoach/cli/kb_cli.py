@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from collections.abc import Callable
@@ -127,9 +126,9 @@ def _unknown(ident: str, kind: str | None, catalogue: dict[str, dict[str, Any]])
 # ------------------------------------------------------------------------------ entries as data
 
 def _entry(kind: str, item: Any) -> dict[str, Any]:
-    """An entry as JSON-ready data: its dataclass fields; a rule in the shape of its file."""
+    """An entry as JSON-ready data: its fields; a rule in the shape of its file."""
     if kind != "rule":
-        return _plain(dataclasses.asdict(item))
+        return _plain(item)
     return {"id": item.id, "layer": item.layer, "file": Path(item.file).name,
             "when": [_pattern(p) for p in item.patterns],
             "then": {item.conclusion: _plain(item.target)}, "cf": item.cf,
@@ -147,6 +146,8 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Requirement):
         plain = list(value.categories)
         return {"category": plain, "targets": list(value.targets)} if value.targets else plain
+    if hasattr(value, "_asdict"):  # an entry (a named tuple): its fields by name
+        return {k: _plain(v) for k, v in value._asdict().items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):

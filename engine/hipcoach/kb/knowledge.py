@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import AnswersError, KnowledgeError, excerpt
 from .ops import COMPARISONS
@@ -28,8 +27,7 @@ QUESTION_TYPES = ("int", "number", "bool", "choice", "multi")
 WHY_NOT_WORDS = ("yours", "never", "lower")
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     id: str
     title: str
     publisher: str
@@ -39,8 +37,7 @@ class Source:
         return f"{self.title} ({self.publisher})"
 
 
-@dataclass(frozen=True)
-class Vocabulary:
+class Vocabulary(NamedTuple):
     categories: tuple[str, ...]
     muscles: tuple[str, ...]
     when: tuple[str, ...]
@@ -60,8 +57,7 @@ class Vocabulary:
         return next(word for low, word in self.certainty_words if cf >= low)
 
 
-@dataclass(frozen=True)
-class Exercise:
+class Exercise(NamedTuple):
     id: str
     name: str
     category: str
@@ -84,8 +80,7 @@ class Exercise:
         return self.minutes * self.per_day
 
 
-@dataclass(frozen=True)
-class Concept:
+class Concept(NamedTuple):
     """A cause or a symptom: named, described, sourced."""
 
     id: str
@@ -94,14 +89,12 @@ class Concept:
     source: str
 
 
-@dataclass(frozen=True)
-class Choice:
+class Choice(NamedTuple):
     value: str
     label: str
 
 
-@dataclass(frozen=True)
-class SkipCondition:
+class SkipCondition(NamedTuple):
     """``{answer: ID, OP: VALUE}``: part of a question's skip logic."""
 
     answer: str
@@ -109,8 +102,7 @@ class SkipCondition:
     value: Any
 
 
-@dataclass(frozen=True)
-class Question:
+class Question(NamedTuple):
     id: str
     prompt: str
     type: str
@@ -157,8 +149,7 @@ class Question:
         return [choice for choice in self.values if choice in items]
 
 
-@dataclass(frozen=True)
-class Advice:
+class Advice(NamedTuple):
     """A piece of advice a plan can give; rules in ``rules/advice.yaml`` decide who gets it."""
 
     id: str
@@ -166,8 +157,7 @@ class Advice:
     source: str
 
 
-@dataclass(frozen=True)
-class KnowledgeBase:
+class KnowledgeBase(NamedTuple):
     sources: dict[str, Source]
     vocabulary: Vocabulary
     exercises: dict[str, Exercise]
@@ -175,7 +165,7 @@ class KnowledgeBase:
     symptoms: dict[str, Concept]
     questions: dict[str, Question]
     advice: dict[str, Advice]
-    digest: str = field(compare=False)
+    digest: str
 
     def citation(self, source_id: str) -> str:
         return self.sources[source_id].citation
@@ -467,11 +457,11 @@ def _question(entry: Entry, ids: list[str]) -> Question:
             why_not = tuple(question.coerce(value) for value in why_not)
         except AnswersError as exc:
             entry.fail(f"bad 'why_not' value: {exc.problem}")
-    question = replace(question, why_not=why_not)
+    question = question._replace(why_not=why_not)
     if "default" not in entry.data:
         entry.fail("missing required key 'default'")
     try:
         default = question.coerce(entry.data["default"])
     except AnswersError as exc:
         entry.fail(f"bad 'default': {exc.problem}")
-    return replace(question, default=default)
+    return question._replace(default=default)

@@ -8,9 +8,8 @@ file and the rule id, before any runner is evaluated.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from ..errors import RuleError, excerpt
 from .knowledge import KnowledgeBase
@@ -55,16 +54,27 @@ USED = {"symptom": 1, "cause": 2, "propose": 3, "exclude": 4, "require": 4, "sch
 SHORTHANDS = ("answer", "no_answer", "symptom", "cause", "candidate", "item")
 
 
-@dataclass(frozen=True)
 class Ref:
-    """A field of the fact an earlier pattern matched: ``{ref: ALIAS.FIELD}`` in a rule file."""
+    """A field of the fact an earlier pattern matched: ``{ref: ALIAS.FIELD}`` in a rule file.
+    (A class of its own, not a named tuple: a rule's target is a tuple of ids or one of these.)"""
 
-    alias: str
-    field: str
+    __slots__ = ("alias", "field")
+
+    def __init__(self, alias: str, field: str) -> None:
+        self.alias = alias
+        self.field = field
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Ref) and (self.alias, self.field) == (other.alias, other.field)
+
+    def __hash__(self) -> int:
+        return hash((Ref, self.alias, self.field))
+
+    def __repr__(self) -> str:
+        return f"Ref(alias={self.alias!r}, field={self.field!r})"
 
 
-@dataclass(frozen=True)
-class Test:
+class Test(NamedTuple):
     """One field test inside a pattern: ``field OP value``; for ``ref``, value is a :class:`Ref`."""
 
     field: str
@@ -72,8 +82,7 @@ class Test:
     value: Any
 
 
-@dataclass(frozen=True)
-class Pattern:
+class Pattern(NamedTuple):
     """One fact the rule needs (or, negated, must not find)."""
 
     fact: str
@@ -82,20 +91,32 @@ class Pattern:
     negated: bool = False
 
 
-@dataclass(frozen=True)
 class Requirement:
     """What a ``require`` rule asks of the plan: an exercise of one of ``categories`` that, when
-    ``targets`` is not empty, also works at least one of those muscle groups."""
+    ``targets`` is not empty, also works at least one of those muscle groups. (Not a named
+    tuple, for the reason :class:`Ref` is not.)"""
 
-    categories: tuple[str, ...]
-    targets: tuple[str, ...] = ()
+    __slots__ = ("categories", "targets")
+
+    def __init__(self, categories: tuple[str, ...], targets: tuple[str, ...] = ()) -> None:
+        self.categories = categories
+        self.targets = targets
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Requirement)
+                and (self.categories, self.targets) == (other.categories, other.targets))
+
+    def __hash__(self) -> int:
+        return hash((Requirement, self.categories, self.targets))
+
+    def __repr__(self) -> str:
+        return f"Requirement(categories={self.categories!r}, targets={self.targets!r})"
 
     def met_by(self, category: str, muscles: tuple[str, ...]) -> bool:
         return category in self.categories and (not self.targets or bool(set(muscles) & set(self.targets)))
 
 
-@dataclass(frozen=True)
-class Urgency:
+class Urgency(NamedTuple):
     """How soon a referred runner must be seen; ``heading`` leads the referral and ``advice``
     closes it."""
 
@@ -104,8 +125,7 @@ class Urgency:
     advice: str
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     id: str
     layer: str
     file: str
@@ -130,15 +150,13 @@ class Rule:
         return tuple(t.field for p in self.patterns if p.fact == "answer" for t in p.tests)
 
 
-@dataclass(frozen=True)
-class Slot:
+class Slot(NamedTuple):
     id: str
     label: str
     frequency: str
 
 
-@dataclass(frozen=True)
-class RuleBase:
+class RuleBase(NamedTuple):
     rules: tuple[Rule, ...]
     thresholds: dict[str, float]
     slots: tuple[Slot, ...]
@@ -199,8 +217,7 @@ def load_rules(directory: Path, kb: KnowledgeBase) -> RuleBase:
     return RuleBase(tuple(rules), thresholds, slots, max_items, sha.hexdigest(), urgencies)
 
 
-@dataclass(frozen=True)
-class _Context:
+class _Context(NamedTuple):
     """What a rule is checked against besides the knowledge base: the plan's slots and the
     triage urgencies."""
 

@@ -13,7 +13,6 @@ parser.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn, TextIO
 
@@ -80,13 +79,15 @@ class _LimitError(ValueError):
     """A document over one of the limits."""
 
 
-@dataclass
 class _Open:
     """A list or mapping whose end the event walk has not reached yet."""
 
-    anchor: str | None
-    start: int  # values counted before it
-    height: int = 1  # levels of nesting inside it, itself included
+    __slots__ = ("anchor", "height", "start")
+
+    def __init__(self, anchor: str | None, start: int) -> None:
+        self.anchor = anchor
+        self.start = start  # values counted before it
+        self.height = 1  # levels of nesting inside it, itself included
 
 
 def _check_size(text: str) -> None:

@@ -20,7 +20,6 @@ per day: an exercise done several times a day takes its minutes each time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from itertools import product
 from typing import Any, NamedTuple
 
@@ -33,23 +32,20 @@ from ..reasoning.inference import Conclusion, Derivation, Support
 Candidate = Conclusion
 
 
-@dataclass(frozen=True)
-class Pick:
+class Pick(NamedTuple):
     exercise: str
     rule: str | None  # the requirement it meets, or None when it fills spare time
     reason: str
 
 
-@dataclass(frozen=True)
-class Drop:
+class Drop(NamedTuple):
     exercise: str
     kind: DropKind
     reason: str
     rule: str | None = None
 
 
-@dataclass(frozen=True)
-class Unmet:
+class Unmet(NamedTuple):
     """A requirement the plan could not meet: ``impossible`` (no exercise can meet it with these
     answers and this equipment) or ``no_time``."""
 
@@ -58,8 +54,7 @@ class Unmet:
     reason: str
 
 
-@dataclass(frozen=True)
-class Selection:
+class Selection(NamedTuple):
     picks: tuple[Pick, ...]
     dropped: tuple[Drop, ...]
     unmet: tuple[Unmet, ...]

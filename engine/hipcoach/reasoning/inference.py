@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 from ..kb.answers import Answers
@@ -48,8 +47,7 @@ Selection = TypeVar("Selection", bound=Chosen)
 
 
 class Premise(NamedTuple):
-    """A fact a firing matched: an answer (id, value) or a derived fact (id, certainty).
-    (Named tuples, not frozen dataclasses: dozens are made for every evaluation.)"""
+    """A fact a firing matched: an answer (id, value) or a derived fact (id, certainty)."""
 
     kind: str
     id: str
@@ -69,31 +67,30 @@ class Support(NamedTuple):
     seq: int = 0
 
 
-@dataclass
-class Conclusion:
+class Conclusion(NamedTuple):
+    """A combined conclusion: its certainty and every firing that lent it some."""
+
     kind: str
     id: str
-    cf: float = 0.0
-    support: list[Support] = field(default_factory=list)
+    cf: float
+    support: list[Support]
 
 
-@dataclass
 class Derivation:
     """Everything the rules concluded for one runner, with the evidence behind each conclusion."""
 
-    answers: Answers
-    referrals: list[Support] = field(default_factory=list)
-    referral_reasons: list[str] = field(default_factory=list)
-    conclusions: dict[str, dict[str, Conclusion]] = field(
-        default_factory=lambda: {kind: {} for kind in DERIVED})
-    below_threshold: dict[str, dict[str, Conclusion]] = field(
-        default_factory=lambda: {kind: {} for kind in DERIVED})
-    exclusions: dict[str, list[Support]] = field(default_factory=dict)
-    requirements: list[tuple[Rule, Support]] = field(default_factory=list)
-    advice: dict[str, list[Support]] = field(default_factory=dict)  # in first-firing order
-    slots: dict[str, list[tuple[str, Support]]] = field(default_factory=dict)
-    events: list[dict[str, Any]] = field(default_factory=list)  # only when tracing
-    unconsumed: list[dict[str, Any]] = field(default_factory=list)
+    def __init__(self, answers: Answers) -> None:
+        self.answers = answers
+        self.referrals: list[Support] = []
+        self.referral_reasons: list[str] = []
+        self.conclusions: dict[str, dict[str, Conclusion]] = {kind: {} for kind in DERIVED}
+        self.below_threshold: dict[str, dict[str, Conclusion]] = {kind: {} for kind in DERIVED}
+        self.exclusions: dict[str, list[Support]] = {}
+        self.requirements: list[tuple[Rule, Support]] = []
+        self.advice: dict[str, list[Support]] = {}  # in first-firing order
+        self.slots: dict[str, list[tuple[str, Support]]] = {}
+        self.events: list[dict[str, Any]] = []  # only when tracing
+        self.unconsumed: list[dict[str, Any]] = []
 
     @property
     def refer(self) -> bool:

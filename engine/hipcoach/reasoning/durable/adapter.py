@@ -51,7 +51,6 @@ import itertools
 import json
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
@@ -114,20 +113,22 @@ def _steady_malloc() -> None:
     mallopt(m_trim_threshold, 64 * 1024 * 1024)
 
 
-@dataclass(frozen=True, eq=False)
 class Ruleset:
     """A ruleset registered with durable_rules' C engine, once per distinct compiled content."""
 
-    name: str
-    rule_ids: tuple[str, ...]
-    #: the JSON text durable_rules compiled
-    definition: str
-    #: durable_rules' handle for it
-    handle: int
-    #: repr of a fact (exact: tells 1 from 1.0 from True) -> what is known of it
-    facts: dict[str, _Known] = field(default_factory=dict, repr=False)
-    #: a match message as durable_rules wrote it -> its parsed form
-    matches: dict[str, _Match] = field(default_factory=dict, repr=False)
+    __slots__ = ("definition", "facts", "handle", "matches", "name", "rule_ids")
+
+    def __init__(self, name: str, rule_ids: tuple[str, ...], definition: str, handle: int) -> None:
+        self.name = name
+        self.rule_ids = rule_ids
+        #: the JSON text durable_rules compiled
+        self.definition = definition
+        #: durable_rules' handle for it
+        self.handle = handle
+        #: repr of a fact (exact: tells 1 from 1.0 from True) -> what is known of it
+        self.facts: dict[str, _Known] = {}
+        #: a match message as durable_rules wrote it -> its parsed form
+        self.matches: dict[str, _Match] = {}
 
 
 def register(definitions: Mapping[str, Mapping[str, Any]]) -> Ruleset:
