@@ -159,29 +159,38 @@ def register(definitions: Mapping[str, Mapping[str, Any]]) -> Ruleset:
         return ruleset
 
 
-def _learn(ruleset: Ruleset, fact: Fact, exact: str) -> _Known:
-    """What is known of a new fact (``exact`` is its repr).
+def _learn(ruleset: Ruleset, new: dict[str, Fact]) -> dict[str, _Known]:
+    """What is known of each new fact (``new`` maps its repr to it).
 
-    Whether a rule accepts it is asked of durable_rules itself, once per distinct fact (the
-    answer depends on the fact's content only): the fact alone goes into a scratch session,
-    which is released straight away.
+    Whether a rule accepts a fact is asked of durable_rules itself, once per distinct fact (the
+    answer depends on the fact's content only, never on other facts): the new facts go one by
+    one, each with an id of its own, into one scratch session, released when all are asked.
     """
-    probe = json.dumps({**fact, "id": "probe", "sid": _PROBE_SID}, ensure_ascii=False)
+    learned: dict[str, _Known] = {}
     try:
-        code, _ = _engine.assert_fact(ruleset.handle, probe)
-        _release(ruleset, _PROBE_SID)
-    except _engine.error as exc:
-        raise EngineError(f"durable_rules refused the fact {fact}: {exc}") from exc
-    # the key the host-based adapter de-duplicated by: key order, and 1, 1.0 and True, alike
-    key = tuple(sorted(fact.items()))  # facts hold scalars only
-    entry: _Known = (key, None, None)
-    if code != _NOT_HANDLED:
-        fact_id = f"f{next(_ids)}"
-        entry = (key, fact_id,
-                 json.dumps({**fact, "id": fact_id, "sid": _sid}, ensure_ascii=False))
-    if len(ruleset.facts) < MEMO_LIMIT:
-        ruleset.facts[exact] = entry
-    return entry
+        for number, (exact, fact) in enumerate(new.items()):
+            probe = json.dumps({**fact, "id": f"probe{number}", "sid": _PROBE_SID}, ensure_ascii=False)
+            try:
+                code, _ = _engine.assert_fact(ruleset.handle, probe)
+            except _engine.error as exc:
+                raise EngineError(f"durable_rules refused the fact {fact}: {exc}") from exc
+            # the key the host-based adapter de-duplicated by: key order, and 1, 1.0 and True, alike
+            key = tuple(sorted(fact.items()))  # facts hold scalars only
+            entry: _Known = (key, None, None)
+            if code != _NOT_HANDLED:
+                fact_id = f"f{next(_ids)}"
+                entry = (key, fact_id,
+                         json.dumps({**fact, "id": fact_id, "sid": _sid}, ensure_ascii=False))
+            learned[exact] = entry
+            if len(ruleset.facts) < MEMO_LIMIT:
+                ruleset.facts[exact] = entry
+    finally:
+        if new:
+            try:
+                _release(ruleset, _PROBE_SID)
+            except _engine.error as exc:
+                raise EngineError(f"durable_rules could not release its scratch session: {exc}") from exc
+    return learned
 
 
 def _release(ruleset: Ruleset, sid: str) -> None:
@@ -264,12 +273,12 @@ class Session:
         seen = self._seen
         position = self._position
         batch: list[str] = []
-        for fact in facts:
-            exact = repr(fact)
-            entry = known.get(exact)
-            if entry is None:
-                entry = _learn(self.ruleset, fact, exact)
-            key, fact_id, text = entry
+        facts = list(facts)
+        exacts = [repr(fact) for fact in facts]
+        new = {exact: fact for exact, fact in zip(exacts, facts) if exact not in known}
+        learned = _learn(self.ruleset, new) if new else {}
+        for fact, exact in zip(facts, exacts):
+            key, fact_id, text = known.get(exact) or learned[exact]
             if key in seen:
                 continue
             seen.add(key)
