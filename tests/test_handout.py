@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, ROOT
 from hipcoach.present.handout import plan_html, programme_html
 from hipcoach.present.labels import slot_label
 from journals import CHECKINS, describe_from, journal_from
@@ -223,6 +224,13 @@ def test_jinja2_loads_only_for_a_handout(tmp_path):
     assert result.stderr.split() == ["False", "False", "False", "True"]
 
 
+def test_the_wheel_carries_every_template():
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert data["hipcoach.present"] == ["templates/*.html.j2"]
+    names = [p.name for p in (ROOT / "engine" / "hipcoach" / "present" / "templates").iterdir()]
+    assert names and all(name.endswith(".html.j2") for name in names), names
+
+
 # ------------------------------------------------------------------------------- the programme
 
 
@@ -264,6 +272,14 @@ def test_the_programme_log_has_the_actual_dated_sessions(journal, describe):
     sessions = sum(len(d["items"]) for d in journal["programme"][0]["days"])
     assert week_1.count('class="box"') == sessions
     assert '<td class="tick off">' in week_1  # a strength exercise has no box on a run day
+
+
+def test_a_programme_week_without_sessions_says_so(journal, describe):
+    resting = copy.deepcopy(journal)
+    resting["programme"][1]["days"] = []
+    text = _Page(programme_html(resting, describe)).text
+    assert "Week 2: Settle in No sessions are planned this week." in text
+    assert "Week 3: Build Exercise" in text
 
 
 def test_the_programme_shows_the_check_ins_so_far(journal, describe):

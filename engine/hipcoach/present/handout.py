@@ -19,12 +19,24 @@ from typing import Any
 import jinja2
 
 from .journal import Day, Describe, days
-from .labels import WEEKDAYS, category_label, column_date, day, long_date, short_date, slot_label, slot_order
+from .labels import (
+    DAYS,
+    WEEKDAYS,
+    category_label,
+    column_date,
+    day,
+    long_date,
+    short_date,
+    slot_label,
+    slot_order,
+)
 from .render import NOT_A_DIAGNOSIS, Plan, amount, lower_first, serves_text, worded
 
 #: Printed log weeks on one sheet of A4 or Letter: two fit with room to write.
 WEEKS_PER_SHEET = 2
-DAY_COLUMNS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+#: The pain-monitoring model every plan's advice carries, next to the log's pain rows.
+PAIN_GUIDE = ("Rate the worst pain (0–10) during and the next morning: up to 3 is fine, 4–5 only "
+              "if it has settled by the next morning.")
 
 
 @functools.cache
@@ -59,10 +71,10 @@ def plan_html(plan: Plan, weeks: int = 6) -> str:
                "minutes": block["minutes"],
                "exercises": [items[e] for e in block["exercises"]]} for block in plan["schedule"]]
     state = "balanced" if plan["balanced"] else "not fully balanced"
-    log = [{"title": f"Week {number}", "subtitle": "", "columns": [(d, "") for d in DAY_COLUMNS],
+    log = [{"title": f"Week {number}", "subtitle": "", "columns": [(d, "") for d in DAYS],
             "groups": [{"label": block["label"],
                         "rows": [{"name": item["name"], "dose": item["dose"],
-                                  "cells": [item.get("per_day", 1)] * len(DAY_COLUMNS)}
+                                  "cells": [item.get("per_day", 1)] * len(DAYS)}
                                  for item in block["exercises"]]}
                        for block in blocks]}
            for number in range(1, weeks + 1)]
@@ -77,10 +89,8 @@ def plan_html(plan: Plan, weeks: int = 6) -> str:
         notes=plan["notes"],
         left_out=[f"{d['name']}: {d['reason']}" for d in plan["dropped"]
                   if d["kind"] in ("equipment", "caution", "budget")],
-        sheets=_sheets(log), log_help="The log on the following pages: tick a box each time "
-        "you do the exercise; on a day "
-        "with two boxes, the dose is done twice. Rate the worst pain (0–10) during and the next "
-        "morning: up to 3 is fine, 4–5 only if it has settled by the next morning.")
+        sheets=_sheets(log), log_help="The log on the following pages: tick a box each time you "
+        "do the exercise; on a day with two boxes, the dose is done twice. " + PAIN_GUIDE)
 
 
 def _plan_card(item: Mapping[str, Any], causes: dict[str, str]) -> dict[str, Any]:
@@ -130,9 +140,8 @@ def programme_html(journal: Mapping[str, Any], describe: Describe) -> str:
         checkins=[{key: _cell(checkin.get(key)) if key != "date" else short_date(day(checkin[key]))
                    for key in ("date", "pain_during", "next_morning", "sessions", "red_flags",
                                "decision", "because")} for checkin in journal.get("checkins", [])],
-        log_help="Tick a box for each session you do; grey cells are not planned that day. Rate "
-        "the worst pain (0–10) during and the next morning: up to 3 is fine, 4–5 only if it has "
-        "settled by the next morning.")
+        log_help="Tick a box for each session you do; grey cells are not planned that day. "
+        + PAIN_GUIDE)
 
 
 def _dose_rows(weeks: dict[int, dict[str, Any]]) -> list[dict[str, str]]:
