@@ -148,7 +148,7 @@ def test_escape_follows_rfc_5545():
     assert escape("tab\tstays, bell\x07 goes") == "tab\tstays\\, bell goes"
 
 
-@given(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=400))
+@given(st.text(alphabet=st.characters(exclude_categories=("Cs", "Cc")), max_size=400))
 def test_folding_keeps_every_line_within_75_octets_and_every_character_whole(text):
     line = "DESCRIPTION:" + text
     folded = fold(line)

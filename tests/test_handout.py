@@ -374,6 +374,14 @@ def _log_pages(pages: list[str]) -> list[list[int]]:
             for page in pages if "Next morning (0–10)" in page]
 
 
+def test_ci_installs_the_browser_before_the_tests():
+    """Where a browser can be installed, CI must not quietly skip the printed checks."""
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    install = script.index("apt-get install -y chromium")
+    assert script.index("command -v chromium") < install < script.rindex("make test")
+    assert script.rstrip().endswith("make test")
+
+
 @needs_browser
 def test_the_detector_sees_a_page_that_calls_out(tmp_path):
     """Guards the network check below: a page that asks for remote files is caught."""

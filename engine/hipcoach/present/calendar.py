@@ -46,7 +46,7 @@ def programme_ics(journal: Mapping[str, Any], describe: Describe) -> str:
         return names[exercise, step]
 
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN",
-             "METHOD:PUBLISH", f"X-WR-CALNAME:{escape('Hip programme')}"]
+             "METHOD:PUBLISH", "X-WR-CALNAME:Hip programme"]
     for entry in days(journal):
         lines += [
             "BEGIN:VEVENT",
