@@ -197,6 +197,33 @@ def test_explain_names_the_answers_behind_the_plan():
     assert "<- symptom.runners_knee.front_knee_pain" in out
 
 
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
+def test_plan_html_is_the_printable_handout(path, planner):
+    from hipcoach.present.handout import plan_html
+
+    result = ok(invoke("plan", path, "--format", "html"))
+    assert result.stdout.startswith("<!DOCTYPE html>\n") and result.stdout.endswith("</html>\n")
+    assert result.stdout == plan_html(planner.plan(example(path)))
+    data = plan_json(path)
+    for item in data["items"]:
+        assert f"<h3>{item['name']}</h3>" in result.stdout
+    if data["status"] == "refer":
+        assert data["referral"]["heading"] in result.stdout and 'class="box"' not in result.stdout
+    else:
+        assert result.stdout.count('<section class="week">') == 6
+
+
+def test_plan_html_ignores_brief_and_explain():
+    whole = ok(invoke("plan", DESK, "--format", "html")).stdout
+    assert ok(invoke("plan", DESK, "--format", "html", "--brief", "--explain")).stdout == whole
+    assert "<- answer" not in whole
+
+
+def test_plan_help_offers_the_html_handout():
+    out = words(ok(invoke("plan", "--help")).stdout)
+    assert "[text|json|markdown|html]" in out and "html is a printable handout" in out
+
+
 def test_explain_with_json_is_still_plain_json():
     result = ok(invoke("plan", DESK, "--format", "json", "--explain"))
     assert json.loads(result.stdout) == plan_json(DESK)
@@ -469,7 +496,7 @@ def test_errors_go_to_stderr_not_stdout(tmp_path):
 # ---------------------------------------------------------------------------------- determinism
 
 
-@pytest.mark.parametrize("fmt", ["json", "text", "markdown"])
+@pytest.mark.parametrize("fmt", ["json", "text", "markdown", "html"])
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
 def test_same_answers_give_byte_identical_output(path, fmt):
     first = ok(invoke("plan", path, "--format", fmt, "--explain")).stdout_bytes

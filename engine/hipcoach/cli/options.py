@@ -75,7 +75,9 @@ def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """How the plan is shown, and the minutes-a-day override."""
 
     @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-                  help="text and markdown are for runners; json is for other tools.")
+                  help="text and markdown are for runners, html is a printable handout for them "
+                       "(with steps and a tick-box log; it ignores --brief and --explain); json "
+                       "is for other tools.")
     @click.option("--minutes", type=int, default=None,
                   help="The most a day's hip work may take, in minutes (5-90); overrides the "
                        "'minutes' answer.")

@@ -1,7 +1,9 @@
-"""Plans as a runner reads them (text, Markdown) and as tools read them (JSON).
+"""Plans as a runner reads them (text, Markdown, a printable HTML handout) and as tools read them
+(JSON).
 
-Text and Markdown are written for the runner: plain words, certainty as "likely" or "possible",
-no rule ids and no engine words. Those stay in the JSON, in ``--explain`` and in traces.
+Text, Markdown and the handout are written for the runner: plain words, certainty as "likely" or
+"possible", no rule ids and no engine words. Those stay in the JSON, in ``--explain`` and in
+traces.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 from .explain import explain_plan
 
 Plan = Mapping[str, Any]  # a plan as built (formats.Plan) or read back from JSON
-FORMATS = ("text", "json", "markdown")
+FORMATS = ("text", "json", "markdown", "html")
 SIDES = {"each": "each side", "both": "both sides together", "alternate": "alternating sides"}
 NOT_A_DIAGNOSIS = ("This is general guidance from your answers, not a diagnosis. Stop any "
                    "exercise that causes sharp pain.")
@@ -23,9 +25,14 @@ SHOWN_DROPS = ("equipment", "caution", "budget")
 
 def render(plan: Plan, fmt: str = "text", explain: bool = False, brief: bool = False) -> str:
     """``plan`` in ``fmt``; ``explain`` adds every derivation chain (text and Markdown), and
-    ``brief`` gives each exercise one line instead of its steps and cautions."""
+    ``brief`` gives each exercise one line instead of its steps and cautions. JSON and the HTML
+    handout are whole by design and ignore both: a printed handout always carries the steps."""
     if fmt == "json":
         return to_json(plan)
+    if fmt == "html":
+        from .handout import plan_html  # here: jinja2 loads only when a handout is asked for
+
+        return plan_html(plan)
     page = _Page(fmt == "markdown")
     if plan["status"] == "refer":
         _referral(plan, page)
@@ -87,7 +94,7 @@ def _referral(plan: Plan, page: _Page) -> None:
                                      "starting any self-treatment."))
 
 
-def _dose(item: dict[str, Any]) -> str:
+def dose_text(item: dict[str, Any]) -> str:
     """Dose and sides, without saying "each side" twice when the dose already says it."""
     sides = SIDES.get(item["sides"], item["sides"])
     if any(word in item["dose"].lower() for word in ("side", "leg", "alternat", "both")):
@@ -95,7 +102,7 @@ def _dose(item: dict[str, Any]) -> str:
     return f"{item['dose']}, {sides}"
 
 
-def _worded(entries: list[dict[str, Any]]) -> str:
+def worded(entries: list[dict[str, Any]]) -> str:
     """"likely runner's knee; possible tight hip flexors": certainty in words, not numbers."""
     return "; ".join(f"{e['certainty']} {e['name'][0].lower()}{e['name'][1:]}"
                      for e in entries) or "nothing in particular"
@@ -106,8 +113,8 @@ def _plan(plan: Plan, page: _Page, brief: bool) -> None:
     page.title(f"Your hip plan: {plan['total_minutes']} of your {plan['budget_minutes']} minutes "
                f"a day, {state}")
     page.para(NOT_A_DIAGNOSIS)
-    page.para(f"What your answers point to: {_worded(plan['symptoms'])}.")
-    page.para(f"What may be behind it: {_worded(plan['causes'])}.")
+    page.para(f"What your answers point to: {worded(plan['symptoms'])}.")
+    page.para(f"What may be behind it: {worded(plan['causes'])}.")
     if plan["advice"]:
         page.heading("Advice")
         for advice in plan["advice"]:
@@ -123,21 +130,31 @@ def _plan(plan: Plan, page: _Page, brief: bool) -> None:
     _notes(plan, page)
 
 
-def _exercise(page: _Page, item: dict[str, Any], causes: dict[str, str], brief: bool) -> None:
-    serves = ", ".join(causes.get(c, c).lower() for c in item["serves"]) or "general hip maintenance"
+def amount(item: dict[str, Any]) -> str:
+    """"2 x 15, each side, about 3 min": what an exercise asks for, and its time in a day."""
     a_day = " a day" if item.get("per_day", 1) > 1 else ""
-    head = f"{item['name']}: {_dose(item)}, about {item['minutes']} min{a_day}"
+    return f"{dose_text(item)}, about {item['minutes']} min{a_day}"
+
+
+def serves_text(item: dict[str, Any], causes: dict[str, str]) -> str:
+    """The causes an item is for, in words (``causes`` maps cause ids to names)."""
+    return ", ".join(causes.get(c, c).lower() for c in item["serves"]) or "general hip maintenance"
+
+
+def _exercise(page: _Page, item: dict[str, Any], causes: dict[str, str], brief: bool) -> None:
+    serves = serves_text(item, causes)
+    head = f"{item['name']}: {amount(item)}"
     page.bullet(f"**{head}**" if page.markdown else head)
     if not brief:
         for number, step in enumerate(item["steps"], start=1):
             page.detail(f"{number}. {step}")
         for caution in item["cautions"]:
-            page.detail(f"Take care: {_lower_first(caution)}")
+            page.detail(f"Take care: {lower_first(caution)}")
     page.detail(f"Cue: {item['cue']}")
     page.detail(f"Why: for {serves}")
 
 
-def _lower_first(text: str) -> str:
+def lower_first(text: str) -> str:
     """"Keep the back tall" -> "keep the back tall", but "IT band" stays as it is."""
     return text[0].lower() + text[1:] if text[1:2].islower() else text
 

@@ -1,0 +1,55 @@
+"""The programme journal as both programme renderers walk it: day by day, slot by slot.
+
+The journal (written by ``hipcoach programme``) is a plain JSON dict::
+
+    {version, answers, start, weeks, run_days,
+     programme: [{week, phase, days: [{date, slot, items: [{exercise, dose, step}]}]}],
+     checkins: [{date, pain_during, next_morning, sessions, red_flags, decision, because}]}
+
+It lists one entry per (date, slot). The handout's log and the calendar both need a date's
+slots together and in the order of a day, so that grouping lives here once.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .labels import day, slot_order
+
+#: ``describe(exercise_id, step)`` -> ``{"name", "steps", "cautions", "category"}``: what an
+#: exercise is at one rung of its ladder, supplied by the programme code.
+Describe = Callable[[str, int], Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Session:
+    """One slot's exercises on one date: ``items`` are the journal's ``{exercise, dose, step}``."""
+
+    slot: str
+    items: tuple[Mapping[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class Day:
+    date: datetime.date
+    week: int
+    phase: str
+    sessions: tuple[Session, ...]
+
+
+def days(journal: Mapping[str, Any]) -> list[Day]:
+    """Every date with hip work, in date order, with its slots in the order of a day. A date or a
+    slot the journal lists twice is merged, so a day is one calendar event and one log column."""
+    found: dict[datetime.date, tuple[int, str, dict[str, list[Mapping[str, Any]]]]] = {}
+    for week in journal["programme"]:
+        for entry in week["days"]:
+            date = day(entry["date"])
+            _, _, slots = found.setdefault(date, (week["week"], str(week["phase"]), {}))
+            slots.setdefault(entry["slot"], []).extend(entry["items"])
+    return [Day(date, number, phase,
+                tuple(Session(slot, tuple(items))
+                      for slot, items in sorted(slots.items(), key=lambda s: slot_order(s[0]))))
+            for date, (number, phase, slots) in sorted(found.items())]
