@@ -9,6 +9,7 @@ import click
 
 from ..errors import HipcoachError
 from ..kb.answers import normalise
+from ..kb.rulefile import ALL_LAYERS
 from ..present.explain import how as how_tree
 from ..present.graph import FORMATS as GRAPH_FORMATS
 from ..present.graph import render_graph
@@ -36,7 +37,7 @@ def trace() -> None:
 @RESPONDENT
 @click.option("--rule", help="Only events of rules matching this glob or prefix (e.g. 'cause.*'): "
                               "their firings, and the plan step's picks and drops for them.")
-@click.option("--layer", type=click.Choice(["triage", "symptoms", "causes", "candidates", "plan"]),
+@click.option("--layer", type=click.Choice(ALL_LAYERS),
               help="Only events of this layer.")
 @click.option("--fact", help="Only events whose facts mention this text (e.g. 'runners_knee').")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
