@@ -227,3 +227,21 @@ def test_describe_names_an_item_at_its_rung(programme):
     assert programme.describe("side_plank", -1)["name"] == "Side plank from the knees"
     with pytest.raises(ProgrammeError, match="no step 5"):
         programme.describe("glute_bridge", 5)
+
+
+@pytest.mark.parametrize(("edit", "problem"), [
+    (lambda j: j["answers"].update(minutes=500), "answer 'minutes' = 500"),
+    (lambda j: j["programme"][0]["days"][0].update(date="2026-02-31"), "is not a date"),
+    (lambda j: j["programme"][0]["days"][0]["items"][0].update(step=9), "has no step 9"),
+    (lambda j: j["programme"][0]["days"][0]["items"][0].update(exercise="moonwalk"), "'moonwalk'"),
+    (lambda j: j["programme"][0]["days"][0].update(slot="lunch"), "unknown slot 'lunch'"),
+    (lambda j: j.update(run_days=["someday"]), "run_days"),
+    (lambda j: j.update(weeks=7), "weeks 1 to 7"),
+])
+def test_a_journal_edited_into_nonsense_is_one_error(programme, journal, tmp_path, edit, problem):
+    path = tmp_path / "j.json"
+    edit(journal)
+    path.write_text(json.dumps(journal), encoding="utf-8")
+    with pytest.raises(ProgrammeError, match="not a journal this programme can use") as caught:
+        programme.load(path)
+    assert problem in str(caught.value)

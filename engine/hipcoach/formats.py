@@ -379,7 +379,12 @@ def problem(value: Any, kind: Any, where: str = "") -> str | None:
             f"{here} must be one of {', '.join(map(str, args))}"
     if origin in (Union, types.UnionType):
         problems = [problem(value, arg, where) for arg in args]
-        return None if None in problems else next(p for p in problems if p)
+        if None in problems:
+            return None
+        # an object is told what is wrong with it as the alternative with its keys
+        keyed = [p for arg, p in zip(args, problems) if typing.is_typeddict(arg)
+                 and isinstance(value, dict) and set(value) == set(typing.get_type_hints(arg))]
+        return (keyed or problems)[0]
     if origin is list:
         if not isinstance(value, list):
             return f"{here} must be a list"

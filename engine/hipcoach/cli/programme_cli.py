@@ -18,7 +18,7 @@ from ..present.programme import (
     render_weeks,
 )
 from ..present.render import render
-from ..programme.journal import read_journal, write_journal
+from ..programme.journal import write_journal
 from ..programme.layout import parse_run_days
 from ..programme.programme import MAX_WEEKS, Checkin, Programme
 from .options import engine_options, input_file, unwritable
@@ -88,10 +88,10 @@ def start(answers: str, journal_file: Path, weeks: int, start_date: str | None, 
 @engine_options
 def show(journal_file: Path, week: int | None, fmt: str, kb: Path | None, rules: Path | None) -> None:
     """Print the programme in JOURNAL_FILE, every week or one."""
-    journal = read_journal(journal_file)
+    prog = Programme(kb, rules)
+    journal = prog.load(journal_file)
     if week is not None and not 1 <= week <= journal["weeks"]:
         raise click.ClickException(f"--week {week}: the programme has weeks 1 to {journal['weeks']}")
-    prog = Programme(kb, rules)
     click.echo(render_weeks(journal, prog.describe, _wording(prog), fmt, week), nl=False)
 
 
@@ -125,8 +125,8 @@ def checkin(journal_file: Path, pain_during: int, next_morning: str, sessions: i
     three check-ins ends in advice to see a clinician. A check-in that contradicts the journal
     changes nothing.
     """
-    journal = read_journal(journal_file)
     prog = Programme(kb, rules)
+    journal = prog.load(journal_file)
     report = Checkin(date or dt.date.today().isoformat(), pain_during, next_morning, sessions,
                      tuple(red_flags))
     updated, result, verdict = prog.checkin(journal, report)
@@ -149,6 +149,6 @@ def checkin(journal_file: Path, pain_during: int, next_morning: str, sessions: i
 @engine_options
 def history(journal_file: Path, fmt: str, kb: Path | None, rules: Path | None) -> None:
     """Every check-in in JOURNAL_FILE with its decision, and the pain trend as a chart."""
-    journal = read_journal(journal_file)
     prog = Programme(kb, rules)
+    journal = prog.load(journal_file)
     click.echo(render_history(journal, _wording(prog), fmt), nl=False)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from .. import formats
-from ..errors import ProgrammeError
+from ..errors import AnswersError, ProgrammeError
 from ..formats import CheckinResult, Journal, JournalCheckin, JournalWeek, Plan, ProgressSupport
 from ..kb.answers import normalise
 from ..kb.bundled import knowledge_dir, rules_dir
@@ -28,8 +28,8 @@ from ..kb.rulefile import NEXT_MORNING, load_progress_rules
 from ..planning.planner import Planner
 from ..reasoning.facts import kind_of
 from ..reasoning.progress import HISTORY, Firing, ProgressEngine, Verdict
-from .journal import VERSION
-from .layout import RUN_SLOTS, day_slots, parse_date, strength_dates
+from .journal import VERSION, read_journal
+from .layout import RUN_SLOTS, WEEKDAYS, day_slots, parse_date, strength_dates
 from .rungs import Description, Rungs
 
 #: The longest programme, in weeks.
@@ -60,6 +60,31 @@ class Programme:
         self.engine = ProgressEngine(self.rules)
         self.rungs = Rungs(kb, self.knowledge)
         self.slots = [slot.id for slot in self.planner.rulebase.slots]
+
+    def load(self, path: Path) -> Journal:
+        """The journal in ``path``, checked against its format and against this knowledge base
+        (its answers, dates, run days, slots, and each item's exercise and step), so a journal
+        edited by hand is one clear error, never a crash half-way through a command."""
+        journal = read_journal(path)
+        try:
+            normalise(journal["answers"], self.planner.kb)
+            dates = [journal["start"]] + [c["date"] for c in journal["checkins"]]
+            for week in journal["programme"]:
+                for day in week["days"]:
+                    dates.append(day["date"])
+                    if day["slot"] not in self.slots:
+                        raise ProgrammeError(f"unknown slot {day['slot'][:40]!r}")
+                    for item in day["items"]:
+                        self.rungs.rung(item["exercise"], item["step"])
+            for date in dates:
+                parse_date(date, "date")
+            if [w["week"] for w in journal["programme"]] != list(range(1, journal["weeks"] + 1)):
+                raise ProgrammeError(f"'programme' must hold weeks 1 to {journal['weeks']} in order")
+            if not set(journal["run_days"]) <= set(WEEKDAYS):
+                raise ProgrammeError("run_days must be weekday ids such as mon")
+        except (AnswersError, ProgrammeError) as exc:
+            raise ProgrammeError(f"{path}: not a journal this programme can use: {exc}") from None
+        return journal
 
     def describe(self, exercise: str, step: int) -> Description:
         """``{name, steps, cautions, category}`` of an item at a step, for any renderer."""
