@@ -4,6 +4,7 @@ run where the week allows; dates and run days read strictly."""
 from __future__ import annotations
 
 import datetime as dt
+from itertools import pairwise
 
 import pytest
 
@@ -33,7 +34,7 @@ def test_a_day_that_is_no_day_is_one_error(text):
 
 @pytest.mark.parametrize("text", ["2026-02-30", "2026-3-2", "tomorrow", "", "2026-03-02T10:00"])
 def test_a_date_must_be_a_real_yyyy_mm_dd(text):
-    with pytest.raises(ProgrammeError, match="--start .* is not a date"):
+    with pytest.raises(ProgrammeError, match=r"--start .* is not a date"):
         parse_date(text, "--start")
 
 
@@ -49,7 +50,7 @@ def test_the_hard_run_is_the_last_run_day_of_the_week():
 def test_strength_days_are_never_two_days_running(start, run_days, per_week):
     dates = strength_dates(start, 6, lambda w: per_week[w - 1], run_days)
     assert len(dates) == sum(per_week)
-    assert all((b - a).days >= 2 for a, b in zip(dates, dates[1:]))
+    assert all((b - a).days >= 2 for a, b in pairwise(dates))
     for week in range(6):
         first = start + dt.timedelta(days=7 * week)
         inside = [d for d in dates if first <= d < first + dt.timedelta(days=7)]

@@ -214,7 +214,7 @@ def test_no_day_ever_holds_more_than_the_minutes(programme):
     j = programme.start(tight, "2026-03-02", 6, ())[1]
     for week in range(1, 6):
         date = (dt.date(2026, 3, 2) + dt.timedelta(days=7 * week - 1)).isoformat()
-        j, result, _ = checkin(programme, j, date)
+        j, _, _ = checkin(programme, j, date)
         assert max(programme.day_minutes(days(j)).values()) <= 10
     assert any(b["rule"] == "progress.item.no_time" for c in j["checkins"] for b in c["because"])
 

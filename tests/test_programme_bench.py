@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
-import programme_bench  # noqa: E402  (the benchmarks folder is no package)
+import programme_bench
 
 
 def test_checkin_seconds_returns_a_wall_time():

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from clirunner import commands, failed, invoke, ok
 from conftest import EXAMPLES
-
 from hipcoach.cli import cli
 
 DESK = EXAMPLES / "desk_runner.yaml"

@@ -5,6 +5,7 @@ always ends in a referral that ends the programme."""
 from __future__ import annotations
 
 import datetime as dt
+from itertools import pairwise
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -59,7 +60,7 @@ def test_any_valid_checkins_keep_the_programme_sound(programme, runner, run_days
         now = _strength_dates(journal)
         assert now == [d for d in strength if d in now]  # a check-in never adds a strength day
         assert all((dt.date.fromisoformat(b) - dt.date.fromisoformat(a)).days >= 2
-                   for a, b in zip(now, now[1:]))
+                   for a, b in pairwise(now))
         if flags:
             assert result["decision"] == "refer"
             assert all(day["date"] <= date.isoformat() for day in days)
