@@ -190,3 +190,13 @@ def test_the_journal_and_checkin_schemas_are_printed(journal):
     for name in ("journal", "checkin"):
         schema = json.loads(ok(invoke("schema", name)).stdout)
         assert schema["title"] == f"hipcoach {name}"
+
+
+def test_coverage_of_checkin_traces_counts_the_progress_rules(journal, tmp_path):
+    trace = tmp_path / "t.jsonl"
+    ok(invoke("programme", "checkin", journal, "--pain-during", "1", "--next-morning", "better",
+              "--sessions", "5", "--date", "2026-03-08", "--trace", trace))
+    report = json.loads(ok(invoke("trace", "coverage", trace, "--format", "json")).stdout)
+    fired = {row["rule"]: row["fired"] for row in report["rules"]}
+    assert fired["progress.progress.comfortable"] == 1 and fired["progress.regress.pain"] == 0
+    assert report["unknown_rules"] == []
