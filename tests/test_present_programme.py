@@ -61,3 +61,10 @@ def test_history_charts_two_characters_a_point(programme, journal):
     assert "  2026-03-12  10 |####################\n" in text
     assert text.rstrip().endswith("0     3   5         10")
     assert render_history(journal, WORDING, "text") == "No check-ins yet since the start on 2026-03-02.\n"
+
+
+def test_a_referral_names_the_warning_sign_and_lists_no_moves(programme, journal):
+    result = programme.checkin(journal, Checkin("2026-03-08", 1, "better", 5, ("swelling",)))[1]
+    text = render_checkin(result, describe, WORDING, "text")
+    assert "(from the warning sign swelling)" in text
+    assert "From the next session" not in text and "Stop the programme" in text

@@ -245,3 +245,12 @@ def test_a_journal_edited_into_nonsense_is_one_error(programme, journal, tmp_pat
     with pytest.raises(ProgrammeError, match="not a journal this programme can use") as caught:
         programme.load(path)
     assert problem in str(caught.value)
+
+
+def test_answers_left_out_of_a_journal_take_their_defaults(programme, journal, tmp_path):
+    path = tmp_path / "j.json"
+    del journal["answers"]["minutes"]
+    path.write_text(json.dumps(journal), encoding="utf-8")
+    loaded = programme.load(path)
+    assert loaded["answers"]["minutes"] == programme.planner.kb.questions["minutes"].default
+    assert programme.checkin(loaded, Checkin("2026-03-08", 2, "same", 1))[1]["decision"] == "hold"

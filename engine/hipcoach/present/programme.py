@@ -86,7 +86,7 @@ def render_checkin(result: CheckinResult, describe: Describe, wording: Wording, 
         who = f"{describe(support['exercise'], _step_of(support))['name']}: " \
             if support["exercise"] else ""
         lines.append(f"  * {who}{support['rationale']}")
-        readings = [_reading(p) for p in support["from"] if "checkin" in p]
+        readings = [_reading(p) for p in support["from"] if "checkin" in p or "red_flag" in p]
         if readings:
             lines.append(f"      (from {'; '.join(readings)})")
     moves = result["items"]
@@ -112,6 +112,9 @@ def _step_of(support: Mapping[str, Any]) -> int:
 
 
 def _reading(premise: Mapping[str, Any]) -> str:
+    """A check-in or a warning sign a decision rests on, in words."""
+    if "red_flag" in premise:
+        return f"the warning sign {premise['red_flag']}"
     sessions = {0: "under a third", 1: "a third or more", 2: "two thirds or more", 3: "all"}
     return (f"check-in of {premise['date']}: pain {premise['pain_during']}/10, "
             f"{premise['next_morning']} the next morning, "

@@ -67,7 +67,8 @@ class Programme:
         edited by hand is one clear error, never a crash half-way through a command."""
         journal = read_journal(path)
         try:
-            normalise(journal["answers"], self.planner.kb)
+            # answers left out take their defaults, as in an answers file
+            journal["answers"] = dict(normalise(journal["answers"], self.planner.kb))
             dates = [journal["start"]] + [c["date"] for c in journal["checkins"]]
             for week in journal["programme"]:
                 for day in week["days"]:
