@@ -4,7 +4,9 @@ The loaders already reject what breaks the schema (unknown ids, missing sources,
 a load error is reported as the single finding. The checks here find what loads but can never
 work: entries no answers can reach, rules no answers can fire, causes answered by one kind of
 exercise only, requirements a runner without equipment can never meet, questions no rule reads,
-sources nobody cites.
+sources nobody cites. The programme's ladders, phases and progress rules are checked by loading
+them (a ladder that goes round in a circle, changes category, names a missing variant or a rung
+without its equipment fails to load, and that is the finding).
 Nothing here runs the engine: it reasons over the rules and the answer vocabulary alone.
 """
 

@@ -2,7 +2,9 @@
 
 A rule file holds the rules of one layer. Rules are checked on load against the knowledge base,
 so a rule that names an unknown answer, value, symptom, cause, exercise or category fails with the
-file and the rule id, before any runner is evaluated.
+file and the rule id, before any runner is evaluated. The progress layer (a programme's
+check-ins) is written the same way but loaded as a rule base of its own
+(:func:`load_progress_rules`): its facts are check-ins, never a runner's answers.
 """
 
 from __future__ import annotations
