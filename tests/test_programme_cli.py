@@ -200,3 +200,22 @@ def test_coverage_of_checkin_traces_counts_the_progress_rules(journal, tmp_path)
     fired = {row["rule"]: row["fired"] for row in report["rules"]}
     assert fired["progress.progress.comfortable"] == 1 and fired["progress.regress.pain"] == 0
     assert report["unknown_rules"] == []
+
+
+def test_a_folder_as_journal_is_bad_input(tmp_path):
+    for command in (["show"], ["history"]):
+        failed(invoke("programme", *command, tmp_path), 1, "is a folder")
+
+
+def test_a_start_at_the_end_of_time_is_one_error(tmp_path):
+    failed(invoke("programme", "start", DESK, "--journal", tmp_path / "j.json", "--start", "9999-12-25"),
+           1, "would end after the last date there is")
+
+
+def test_start_reads_answers_from_stdin_and_a_repeated_red_flag_counts_once(tmp_path):
+    path = tmp_path / "j.json"
+    ok(invoke("programme", "start", "-", "--journal", path, "--start", "2026-03-02",
+              input=DESK.read_text(encoding="utf-8")))
+    ok(invoke("programme", "checkin", path, "--pain-during", "1", "--next-morning", "same",
+              "--sessions", "1", "--date", "2026-03-03", "--red-flag", "swelling", "--red-flag", "swelling"))
+    assert json.loads(path.read_text(encoding="utf-8"))["checkins"][0]["red_flags"] == ["swelling"]

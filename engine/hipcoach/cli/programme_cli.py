@@ -23,7 +23,8 @@ from ..programme.layout import parse_run_days
 from ..programme.programme import MAX_WEEKS, Checkin, Programme
 from .options import engine_options, input_file, unwritable
 
-JOURNAL = click.Path(dir_okay=False, path_type=Path)
+#: A journal to read: a missing file or a folder is bad input (exit 1), not a usage error.
+JOURNAL = click.Path(path_type=Path)
 
 
 def _wording(programme: Programme) -> Wording:
@@ -45,7 +46,8 @@ def programme() -> None:
 
 @programme.command()
 @click.argument("answers", type=click.Path(allow_dash=True, path_type=str))
-@click.option("--journal", "journal_file", type=JOURNAL, required=True,
+@click.option("--journal", "journal_file", type=click.Path(dir_okay=False, path_type=Path),
+              required=True,
               help="The journal file to write (JSON); later commands read it.")
 @click.option("--weeks", type=click.IntRange(1, MAX_WEEKS), default=6, show_default=True,
               help="How many weeks the programme runs.")
@@ -128,7 +130,7 @@ def checkin(journal_file: Path, pain_during: int, next_morning: str, sessions: i
     prog = Programme(kb, rules)
     journal = prog.load(journal_file)
     report = Checkin(date or dt.date.today().isoformat(), pain_during, next_morning, sessions,
-                     tuple(red_flags))
+                     tuple(dict.fromkeys(red_flags)))
     updated, result, verdict = prog.checkin(journal, report)
     if trace_file is not None:
         from ..trace.tracefile import write_traces  # here: a plain check-in never loads traces

@@ -99,6 +99,9 @@ class Programme:
         if not 1 <= weeks <= MAX_WEEKS:
             raise ProgrammeError(f"--weeks {weeks}: a programme runs 1 to {MAX_WEEKS} weeks")
         first = parse_date(start, "--start")
+        if first > dt.date.max - dt.timedelta(weeks=weeks):
+            raise ProgrammeError(f"--start {first}: a programme of {weeks} weeks would end after "
+                                 "the last date there is")
         answers = normalise(raw_answers, self.planner.kb)
         plan = self.planner.plan(answers)
         if plan["status"] == "refer":
