@@ -46,3 +46,11 @@ def data_copy(tmp_path: Path) -> tuple[Path, Path]:
     shutil.copytree(knowledge_dir(), knowledge)
     shutil.copytree(rules_dir(), rules)
     return knowledge, rules
+
+
+@pytest.fixture(scope="session")
+def programme():
+    """The bundled programme knowledge and progress rules, loaded once."""
+    from hipcoach.programme.programme import Programme
+
+    return Programme()

@@ -1,6 +1,7 @@
 """The package's import contracts, checked on the source itself: durable_rules only in the
 durable backend, click only in the command line, pandas in batch scoring at most, jinja2 in the
-HTML handout alone, and every layer importing only from layers below it (answers → facts → engine → conclusions → plan → renderers;
+HTML handout alone, and every layer importing only from layers below it (answers → facts → engine →
+conclusions → plan → programme → renderers;
 survey → mapping → profiles → scores; trace → how/why-not/graph)."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "engine" / "hipcoach"
 #: Bottom to top. A module may import from its own layer and the layers before it.
-LAYERS = ("errors", "formats", "atomic", "kb", "reasoning", "planning", "present", "trace",
+LAYERS = ("errors", "formats", "atomic", "kb", "reasoning", "planning", "programme", "present", "trace",
           "batch", "cli")
 #: Third-party packages only one part of the package may import.
 CONFINED = {"durable": "reasoning.durable", "durable_rules_engine": "reasoning.durable",

@@ -206,3 +206,16 @@ def test_ne_written_in_a_rule_file_compiles_with_existence_test(data_copy, bundl
     assert compile_rule(rule) == {"all": [
         {"back": {"$and": [{"t": "answer"}, {"$ex": {"low_back": 1}}, {"$neq": {"low_back": "none"}}]}},
     ], "pri": 2}
+
+
+def test_an_ordering_test_against_an_earlier_fact_compiles_to_a_durable_join():
+    earlier = Pattern("checkin", "before", (FieldTest("back", "eq", 1),))
+    now = Pattern("checkin", "now", (FieldTest("back", "eq", 0),
+                                     FieldTest("pain_during", "gt", Ref("before", "pain_during")),
+                                     FieldTest("pain_during", "gte", 6)))
+    compiled = compile_rule(make_rule(earlier, now, layer="progress", conclusion="decide",
+                                      target="refer"))
+    terms = compiled["all"][1]["now"]["$and"]
+    assert {"$gt": {"pain_during": {"before": "pain_during"}}} in terms
+    assert {"$gte": {"pain_during": 6}} in terms
+    assert compiled["pri"] == len(LAYERS) + 1  # after every plan layer, in a ruleset of its own

@@ -15,7 +15,7 @@ from hypothesis import given
 
 from clirunner import invoke, ok
 from conftest import EXAMPLES
-from hipcoach.formats import FORMATS, json_schema
+from hipcoach.formats import FORMATS, Journal, json_schema, problem
 from test_properties import _PLANNER, SETTINGS, answers
 
 PERSONAS = Path(__file__).resolve().parent / "personas"
@@ -87,3 +87,33 @@ def test_every_example_survey_summary_matches_its_schema(tmp_path, survey):
     validator("summary").validate(json.loads((tmp_path / "summary.json").read_text(encoding="utf-8")))
     for line in (tmp_path / "traces.jsonl").read_text(encoding="utf-8").splitlines():
         validator("trace").validate(json.loads(line))
+
+
+def test_a_journal_and_a_checkin_match_their_schemas(programme):
+    from hipcoach.programme.programme import Checkin
+
+    journal = programme.start({"knee_pain": "front", "equipment": ["mat"]}, "2026-03-02", 6,
+                              ("mon", "wed", "sat"))[1]
+    journal, result, _ = programme.checkin(journal, Checkin("2026-03-08", 2, "same", 5, ("swelling",)))
+    validator("journal").validate(json.loads(json.dumps(journal)))
+    validator("checkin").validate(json.loads(json.dumps(result)))
+    assert problem(journal, Journal) is None
+
+
+@pytest.mark.parametrize(("value", "found"), [
+    ({"checkin": 0}, "missing date, pain_during, next_morning, thirds_done"),
+    ({"red_flag": 3}, "red_flag must be string"),
+    ({"decision": "maybe"}, "must be one of refer, regress, hold, progress"),
+])
+def test_problem_says_where_a_value_breaks_its_format(value, found):
+    from hipcoach.formats import ProgressPremise
+
+    assert found in (problem(value, ProgressPremise) or "")
+
+
+def test_problem_tells_integers_from_booleans_and_refuses_unknown_keys():
+    from hipcoach.formats import JournalItem
+
+    assert problem({"exercise": "x", "dose": "d", "step": 1}, JournalItem) is None
+    assert problem({"exercise": "x", "dose": "d", "step": True}, JournalItem) == "step must be integer"
+    assert "unknown extra" in problem({"exercise": "x", "dose": "d", "step": 1, "extra": 0}, JournalItem)

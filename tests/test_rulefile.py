@@ -622,8 +622,8 @@ def test_an_unknown_file_in_the_rules_folder_is_refused(data_copy, bundled_kb, n
         load_rules(rules, bundled_kb)
     assert info.value.file == str(rules / name) and info.value.entry is None
     assert info.value.problem == ("unknown file in the rules folder, so never read; the files are "
-                                  "advice.yaml, candidates.yaml, causes.yaml, plan.yaml, symptoms.yaml, "
-                                  "triage.yaml")
+                                  "advice.yaml, candidates.yaml, causes.yaml, plan.yaml, progress.yaml, "
+                                  "symptoms.yaml, triage.yaml")
 
 
 def test_hidden_and_packaging_files_in_the_rules_folder_are_not_data(data_copy, bundled_kb):

@@ -82,3 +82,7 @@ class SurveyError(HipcoachError):
 
 class MappingError(DataFileError):
     """A survey mapping file is invalid."""
+
+
+class ProgrammeError(HipcoachError):
+    """A programme cannot start, or a check-in or journal contradicts what the programme holds."""

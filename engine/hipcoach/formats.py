@@ -1,4 +1,5 @@
-"""The public JSON formats, typed once: the plan, the trace line and a scoring run's summary.
+"""The public JSON formats, typed once: the plan, the trace line, a scoring run's summary, and a
+programme's journal and check-in.
 
 These TypedDicts are the one definition of each format. The code that builds a plan or a trace is
 typed against them, and :func:`json_schema` turns them into the JSON Schema that
@@ -224,7 +225,90 @@ class Summary(TypedDict):
     categories: dict[str, int]
 
 
-FORMATS: dict[str, Any] = {"plan": Plan, "trace": TraceLine, "summary": Summary}
+# ---------------------------------------------------------------------------- the programme
+
+NextMorning = Literal["better", "same", "worse"]
+Decision = Literal["refer", "regress", "hold", "progress"]
+
+
+class CheckinPremise(TypedDict):
+    """A check-in a progress rule matched: ``checkin`` is how many check-ins before the latest
+    it is (0: the latest)."""
+
+    checkin: int
+    date: str
+    pain_during: int
+    next_morning: NextMorning
+    thirds_done: int  # sessions done since the check-in before, in whole thirds of those planned
+class RedFlagPremise(TypedDict):
+    red_flag: str
+class DecisionPremise(TypedDict):
+    decision: Decision
+class StepPremise(TypedDict):
+    exercise: str
+    step: int
+    next: str  # ok, end, equipment or time
+    prev: str
+ProgressPremise = CheckinPremise | RedFlagPremise | DecisionPremise | StepPremise
+
+#: One progress rule firing behind a decision; ``exercise`` names the item it decided for alone,
+#: or is None for the whole programme.
+ProgressSupport = TypedDict("ProgressSupport", {
+    "rule": str, "decision": Decision, "exercise": str | None, "rationale": str, "source": str,
+    "from": list[ProgressPremise]})
+
+
+class JournalItem(TypedDict):
+    exercise: str  # the exercise of the plan, whose ladder the item climbs
+    dose: str  # the dose of the rung in the week's phase
+    step: int  # the rung: 0 the plan's own exercise, 1 one harder, -1 one easier
+
+
+class JournalDay(TypedDict):
+    date: str
+    slot: str
+    items: list[JournalItem]
+
+
+class JournalWeek(TypedDict):
+    week: int
+    phase: str
+    days: list[JournalDay]
+
+
+class JournalCheckin(TypedDict):
+    date: str
+    pain_during: int
+    next_morning: NextMorning
+    sessions: int
+    red_flags: list[str]
+    decision: Decision
+    because: list[ProgressSupport]
+
+
+class Journal(TypedDict):
+    version: int
+    answers: dict[str, Any]
+    start: str
+    weeks: int
+    run_days: list[str]
+    programme: list[JournalWeek]
+    checkins: list[JournalCheckin]
+
+
+#: One item's rung before and after a check-in.
+Move = TypedDict("Move", {"exercise": str, "from": int, "to": int})
+
+
+class CheckinResult(TypedDict):
+    decision: Decision
+    items: list[Move]
+    because: list[ProgressSupport]
+    advice: list[str]
+
+
+FORMATS: dict[str, Any] = {"plan": Plan, "trace": TraceLine, "summary": Summary,
+                           "journal": Journal, "checkin": CheckinResult}
 
 
 # ------------------------------------------------------------------------------- JSON Schema
@@ -263,3 +347,58 @@ def _schema(kind: Any, definitions: dict[str, Any]) -> dict[str, Any]:
         return {"type": "object", "additionalProperties": _schema(args[1], definitions)}
     simple = {str: "string", bool: "boolean", int: "integer", float: "number", type(None): "null"}
     return {"type": simple[kind]}
+
+
+# ------------------------------------------------------------------------- checking a value
+
+def problem(value: Any, kind: Any, where: str = "") -> str | None:
+    """What in ``value`` (read from JSON) breaks the format ``kind``, or None: the same rules as
+    :func:`json_schema` (every key required, no other keys), so a file a tool or a person edited
+    is checked before any of it is used."""
+    here = where or "the top level"
+    if kind is Any:
+        return None
+    if typing.is_typeddict(kind):
+        if not isinstance(value, dict):
+            return f"{here} must be an object"
+        hints = typing.get_type_hints(kind)
+        missing = [key for key in hints if key not in value]
+        extra = sorted(str(key) for key in value if key not in hints)
+        if missing or extra:
+            return f"{here}: " + "; ".join(
+                ([f"missing {', '.join(missing)}"] if missing else []) +
+                ([f"unknown {', '.join(extra[:5])}"] if extra else []))
+        for key, hint in hints.items():
+            found = problem(value[key], hint, f"{where}.{key}" if where else key)
+            if found:
+                return found
+        return None
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin is Literal:
+        return None if value in args and type(value) is type(args[0]) else \
+            f"{here} must be one of {', '.join(map(str, args))}"
+    if origin in (Union, types.UnionType):
+        problems = [problem(value, arg, where) for arg in args]
+        if None in problems:
+            return None
+        # an object is told what is wrong with it as the alternative with its keys
+        keyed = [p for arg, p in zip(args, problems) if typing.is_typeddict(arg)
+                 and isinstance(value, dict) and set(value) == set(typing.get_type_hints(arg))]
+        return (keyed or problems)[0]
+    if origin is list:
+        if not isinstance(value, list):
+            return f"{here} must be a list"
+        return next((p for index, item in enumerate(value)
+                     if (p := problem(item, args[0], f"{where}[{index}]"))), None)
+    if origin is dict:
+        if not isinstance(value, dict):
+            return f"{here} must be an object"
+        return next((p for key, item in value.items()
+                     if (p := problem(item, args[1], f"{where}.{key}"))), None)
+    if kind is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    elif kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, kind)
+    return None if ok else f"{here} must be {_schema(kind, {})['type']}"

@@ -13,8 +13,8 @@ from ..errors import HipcoachError
 #: module is imported only when the command runs (or a help page lists it): `hipcoach plan`
 #: never pays for batch scoring, traces or the knowledge-base tools.
 COMMANDS = {"ask": "plan_cli", "kb": "kb_cli", "mapping": "score_cli", "plan": "plan_cli",
-            "questionnaire": "questionnaire_cli", "schema": "plan_cli", "score": "score_cli",
-            "trace": "trace_cli"}
+            "programme": "programme_cli", "questionnaire": "questionnaire_cli", "schema": "plan_cli",
+            "score": "score_cli", "trace": "trace_cli"}
 
 
 class _Commands(click.Group):

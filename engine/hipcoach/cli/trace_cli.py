@@ -9,6 +9,8 @@ import click
 
 from ..errors import HipcoachError
 from ..kb.answers import normalise
+from ..kb.bundled import rules_dir
+from ..kb.rulefile import ALL_LAYERS, PROGRESS, load_progress_rules
 from ..present.explain import how as how_tree
 from ..present.graph import FORMATS as GRAPH_FORMATS
 from ..present.graph import render_graph
@@ -36,7 +38,7 @@ def trace() -> None:
 @RESPONDENT
 @click.option("--rule", help="Only events of rules matching this glob or prefix (e.g. 'cause.*'): "
                               "their firings, and the plan step's picks and drops for them.")
-@click.option("--layer", type=click.Choice(["triage", "symptoms", "causes", "candidates", "plan"]),
+@click.option("--layer", type=click.Choice(ALL_LAYERS),
               help="Only events of this layer.")
 @click.option("--fact", help="Only events whose facts mention this text (e.g. 'runners_knee').")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
@@ -140,7 +142,9 @@ def coverage(traces: Path, fmt: str, kb: Path | None, rules: Path | None) -> Non
     """Over a batch of traces: how often each rule fired, which rules never fired, and which
     exercises were never chosen."""
     planner = load_planner(kb, rules)
-    report = coverage_report(read_traces(traces), planner.rulebase, planner.kb)
+    folder = rules or rules_dir()
+    progress = load_progress_rules(folder, planner.kb) if (folder / f"{PROGRESS}.yaml").exists() else None
+    report = coverage_report(read_traces(traces), planner.rulebase, planner.kb, progress)
     if fmt == "json":
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
         return

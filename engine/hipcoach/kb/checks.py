@@ -4,7 +4,9 @@ The loaders already reject what breaks the schema (unknown ids, missing sources,
 a load error is reported as the single finding. The checks here find what loads but can never
 work: entries no answers can reach, rules no answers can fire, causes answered by one kind of
 exercise only, requirements a runner without equipment can never meet, questions no rule reads,
-sources nobody cites.
+sources nobody cites. The programme's ladders, phases and progress rules are checked by loading
+them (a ladder that goes round in a circle, changes category, names a missing variant or a rung
+without its equipment fails to load, and that is the finding).
 Nothing here runs the engine: it reasons over the rules and the answer vocabulary alone.
 """
 
@@ -17,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataFileError
-from .knowledge import KnowledgeBase, Question, load_knowledge
+from .knowledge import PROGRAMME_FILES, KnowledgeBase, Question, load_knowledge
+from .ladders import load_programme_knowledge
 from .ops import holds
-from .rulefile import Pattern, Requirement, Rule, RuleBase, Test, load_rules
+from .rulefile import PROGRESS, Pattern, Requirement, Rule, RuleBase, Test, load_progress_rules, load_rules
 
 #: What each kind of conclusion asserts, as the fact type later patterns match.
 ASSERTS = {"symptom": "symptom", "cause": "cause", "propose": "candidate"}
@@ -50,6 +53,7 @@ class _Context:
     knowledge: Path
     reach: dict[str, set[str]]
     blocked: dict[str, str]  # rule id -> why it can never fire
+    programme_sources: frozenset[str]  # cited by the ladders, phases and progress rules
 
     def file(self, name: str) -> str:
         return str(self.knowledge / name)
@@ -63,17 +67,30 @@ def check(knowledge: Path, rules: Path) -> list[Finding]:
     try:
         kb = load_knowledge(knowledge)
         rulebase = load_rules(rules, kb)
+        programme_sources = _programme_sources(Path(knowledge), Path(rules), kb)
     except DataFileError as exc:
         return [Finding("load", exc.file, exc.entry, exc.problem)]
     reach = reachable(kb, rulebase)
     blocked = {rule.id: reason for rule in rulebase.rules
                if (reason := blocker(rule, kb, rulebase, reach)) is not None}
-    ctx = _Context(kb, rulebase, Path(knowledge), reach, blocked)
+    ctx = _Context(kb, rulebase, Path(knowledge), reach, blocked, programme_sources)
     findings = [finding for run in (_unreachable, _never_fires, _category_coverage,
                                     _no_equipment_requirements, _unread_questions,
                                     _uncited_sources)
                 for finding in run(ctx)]
     return sorted(findings, key=lambda f: (f.file, f.entry or ""))  # stable: check order kept
+
+
+def _programme_sources(knowledge: Path, rules: Path, kb: KnowledgeBase) -> frozenset[str]:
+    """Load the programme's files, which check the ladders (no circles, one category, variants
+    that exist, equipment stated), the phases and the progress rules; the sources they cite.
+    A folder for plans only, without them, has none."""
+    cited: set[str] = set()
+    if any((knowledge / name).exists() for name in PROGRAMME_FILES):
+        cited |= load_programme_knowledge(knowledge, kb).sources
+    if (rules / f"{PROGRESS}.yaml").exists():
+        cited |= {rule.source for rule in load_progress_rules(rules, kb).rules}
+    return frozenset(cited)
 
 
 # ------------------------------------------------------------------------------ reachability
@@ -289,7 +306,7 @@ def _uncited_sources(ctx: _Context) -> Iterator[Finding]:
     kb = ctx.kb
     cited = {entry.source for group in (kb.exercises, kb.causes, kb.symptoms, kb.advice)
              for entry in group.values()}
-    cited |= {rule.source for rule in ctx.rulebase.rules}
+    cited |= {rule.source for rule in ctx.rulebase.rules} | ctx.programme_sources
     for ident in kb.sources:
         if ident not in cited:
             yield Finding("sources", ctx.file("sources.yaml"), ident,

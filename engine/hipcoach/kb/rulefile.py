@@ -2,7 +2,9 @@
 
 A rule file holds the rules of one layer. Rules are checked on load against the knowledge base,
 so a rule that names an unknown answer, value, symptom, cause, exercise or category fails with the
-file and the rule id, before any runner is evaluated.
+file and the rule id, before any runner is evaluated. The progress layer (a programme's
+check-ins) is written the same way but loaded as a rule base of its own
+(:func:`load_progress_rules`): its facts are check-ins, never a runner's answers.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ from .schema import Entry, entries, load_yaml, unknown_files
 
 #: Layers in firing order; each is one file ``rules/<layer>.yaml``.
 LAYERS = ("triage", "symptoms", "causes", "candidates", "plan", "advice")
+#: The layer a programme's check-ins run through, in ``rules/progress.yaml``: a rule base of its
+#: own (:func:`load_progress_rules`), so plans, their traces and their digests never change.
+PROGRESS = "progress"
+ALL_LAYERS = LAYERS + (PROGRESS,)
 #: What a rule of each layer may conclude.
 CONCLUSIONS = {
     "triage": ("refer",),
@@ -26,7 +32,15 @@ CONCLUSIONS = {
     "candidates": ("propose", "exclude"),
     "plan": ("require", "schedule"),
     "advice": ("advise",),
+    PROGRESS: ("decide",),
 }
+#: What a progress rule may decide, strongest first: when several fire, the strongest wins.
+DECISIONS = ("refer", "regress", "hold", "progress")
+#: How the runner felt the morning after exercise, as a check-in reports it.
+NEXT_MORNING = ("better", "same", "worse")
+#: Whether an item can move one rung: ``ok``, or why not (the ladder ends there, the rung needs
+#: equipment the runner lacks, or it would take a day past the runner's minutes).
+STEP_ENDS = ("ok", "end", "equipment", "time")
 #: Fact types a pattern can match, and the fields each carries. (Not `id`: durable_rules takes a
 #: fact's `id` as its identity.)
 FACT_FIELDS = {
@@ -36,7 +50,16 @@ FACT_FIELDS = {
     "candidate": ("exercise", "category", "cf"),
     "requires": ("exercise", "item"),
     "item": ("exercise", "category", "when"),
+    # the progress layer's facts (see reasoning.facts): a check-in `back` check-ins before the
+    # latest (0 is the latest), a red flag reported with the latest, the programme's decision,
+    # and one item's place on its ladder
+    "checkin": ("back", "pain_during", "next_morning", "thirds_done"),
+    "red_flag": ("flag",),
+    "decision": ("kind",),
+    "step": ("exercise", "step", "next", "prev"),
 }
+#: The fact types only progress rules match, and progress rules match no others.
+PROGRESS_FACTS = ("checkin", "red_flag", "decision", "step")
 T = TypeVar("T")
 #: The layer whose conclusions each kind of derived fact is.
 FACT_LAYER = {"symptom": "symptoms", "cause": "causes", "candidate": "candidates", "item": "plan"}
@@ -156,6 +179,28 @@ class Slot(NamedTuple):
     frequency: str
 
 
+class Decision(NamedTuple):
+    """One kind of check-in decision: what the runner reads as its heading, and what to do."""
+
+    id: str
+    label: str
+    advice: str
+
+
+class ProgressRules(NamedTuple):
+    """The progress layer: its rules and its decisions, strongest first."""
+
+    rules: tuple[Rule, ...]
+    decisions: tuple[Decision, ...]
+    digest: str
+
+    def by_id(self) -> dict[str, Rule]:
+        return {rule.id: rule for rule in self.rules}
+
+    def decision(self, ident: str) -> Decision:
+        return next(d for d in self.decisions if d.id == ident)
+
+
 class RuleBase(NamedTuple):
     rules: tuple[Rule, ...]
     thresholds: dict[str, float]
@@ -183,7 +228,7 @@ def load_rules(directory: Path, kb: KnowledgeBase) -> RuleBase:
     max_items = 0
     sha = hashlib.sha256()
     seen: dict[str, str] = {}
-    unknown_files(directory, [f"{layer}.yaml" for layer in LAYERS], RuleError, "rules")
+    unknown_files(directory, [f"{layer}.yaml" for layer in ALL_LAYERS], RuleError, "rules")
     for layer in LAYERS:
         path = directory / f"{layer}.yaml"
         data = load_yaml(path, RuleError)
@@ -215,6 +260,26 @@ def load_rules(directory: Path, kb: KnowledgeBase) -> RuleBase:
             seen[rule.id] = str(path)
             rules.append(rule)
     return RuleBase(tuple(rules), thresholds, slots, max_items, sha.hexdigest(), urgencies)
+
+
+def load_progress_rules(directory: Path, kb: KnowledgeBase) -> ProgressRules:
+    """Load and check ``progress.yaml`` in ``directory`` against ``kb``."""
+    path = Path(directory) / f"{PROGRESS}.yaml"
+    data = load_yaml(path, RuleError)
+    head = Entry(data, str(path), "file", RuleError)
+    head.only({"layer", "decisions", "rules"})
+    if head.text("layer") != PROGRESS:
+        head.fail(f"'layer' must be {PROGRESS!r} in {path.name}")
+    decisions = _named_texts(head, "decisions", Decision, ("label", "advice"),
+                             f"every decision, strongest first: {', '.join(DECISIONS)}")
+    if tuple(d.id for d in decisions) != DECISIONS:
+        head.fail(f"'decisions' must list {', '.join(DECISIONS)}, in that order (strongest first)")
+    context = _Context(kb, set(), set())
+    rules = tuple(_rule(entry, PROGRESS, context, order)
+                  for order, entry in enumerate(entries(data, "rules", str(path), RuleError)))
+    import hashlib  # only when loading, as in load_rules
+
+    return ProgressRules(rules, decisions, hashlib.sha256(path.read_bytes()).hexdigest())
 
 
 class _Context(NamedTuple):
@@ -267,7 +332,7 @@ def _rule(entry: Entry, layer: str, context: _Context, order: int) -> Rule:
     patterns: list[Pattern] = []
     places: list[str] = []  # each pattern's `when[N]`, for errors found once the conclusion is known
     for index, raw in enumerate(raw_when):
-        found = _patterns(entry, raw, index, kb, patterns)
+        found = _patterns(entry, raw, index, kb, patterns, layer)
         patterns.extend(found)
         places.extend([f"when[{index + 1}]"] * len(found))
     if all(p.negated for p in patterns):
@@ -279,7 +344,10 @@ def _rule(entry: Entry, layer: str, context: _Context, order: int) -> Rule:
     if conclusion not in CONCLUSIONS[layer]:
         entry.fail(f"a {layer} rule concludes one of {', '.join(CONCLUSIONS[layer])}, "
                    f"not {excerpt(conclusion)}")
-    _check_timing(entry, layer, conclusion, patterns, places)
+    if layer == PROGRESS:
+        _check_progress_timing(entry, patterns, places)
+    else:
+        _check_timing(entry, layer, conclusion, patterns, places)
     target = _target(entry, conclusion, target, kb, context.slots, patterns)
     priority = entry.get("priority", int, 0, "a whole number")
     return Rule(entry.data["id"], layer, entry.file, tuple(patterns), conclusion, target, float(cf),
@@ -299,14 +367,33 @@ def _check_timing(entry: Entry, layer: str, conclusion: str, patterns: list[Patt
                    f"conclusions are used, so this rule would fire too late and be ignored")
 
 
+def _check_progress_timing(entry: Entry, patterns: list[Pattern], places: list[str]) -> None:
+    """The programme's decision is made on the check-ins and red flags; only then are the
+    decision and each item's step asserted, for rules that decide one item differently. A rule
+    on the decision that matches no step would fire after the decision was used."""
+    matches = {p.fact for p in patterns if not p.negated}
+    if "step" in matches:
+        return
+    for pattern, where in zip(patterns, places):
+        if pattern.fact in ("decision", "step"):
+            entry.fail(f"{where}: {pattern.fact} facts are asserted only after the programme's "
+                       "decision is made, so a rule matching one must also match a step (and "
+                       "decides for that item)")
+
+
 def _target(entry: Entry, conclusion: str, target: Any, kb: KnowledgeBase, slots: set[str],
             patterns: list[Pattern]) -> Any:
     known: Mapping[str, Any]
-    if conclusion in ("refer", "symptom", "cause", "schedule", "advise") and not isinstance(target, str):
+    single = ("refer", "symptom", "cause", "schedule", "advise", "decide")
+    if conclusion in single and not isinstance(target, str):
         entry.fail(f"'{conclusion}' takes a single id, got {excerpt(target)}")
     if conclusion == "refer":
         if not isinstance(target, str) or not target.strip():
             entry.fail("'refer' must be a short reason id")
+        return target
+    if conclusion == "decide":
+        if target not in DECISIONS:
+            entry.fail(f"'decide' takes one of {', '.join(DECISIONS)}, not {excerpt(target)}")
         return target
     if conclusion in ("symptom", "cause"):
         known = kb.symptoms if conclusion == "symptom" else kb.causes
@@ -361,7 +448,7 @@ def _requirement(entry: Entry, target: Any, kb: KnowledgeBase) -> Requirement:
 
 
 def _patterns(entry: Entry, raw: Any, index: int, kb: KnowledgeBase,
-              earlier: list[Pattern]) -> list[Pattern]:
+              earlier: list[Pattern], layer: str) -> list[Pattern]:
     """Expand one ``when`` item: shorthands become the general form, and a multi-key answer
     shorthand becomes one pattern per answer (each answer is its own fact)."""
     where = f"when[{index + 1}]"
@@ -382,6 +469,9 @@ def _patterns(entry: Entry, raw: Any, index: int, kb: KnowledgeBase,
         entry.fail(f"{where} must be one of {', '.join(SHORTHANDS)} or {{fact: ..., where: ...}}")
     if fact not in FACT_FIELDS:
         entry.fail(f"{where}: unknown fact type {excerpt(fact)}; known: {', '.join(FACT_FIELDS)}")
+    if (fact in PROGRESS_FACTS) != (layer == PROGRESS):
+        owner = "the progress layer's" if layer == PROGRESS else f"the {layer} layer's"
+        entry.fail(f"{where}: {excerpt(fact)} facts are never asserted for {owner} rules")
     if not isinstance(tests, Mapping):
         entry.fail(f"{where}: the tests must be a mapping of field to value or {{op: value}}")
     alias = raw.get("as")
@@ -397,8 +487,8 @@ def _patterns(entry: Entry, raw: Any, index: int, kb: KnowledgeBase,
     for number, item in enumerate(items):
         name = alias or f"{fact}_{index}_{number}"
         _check_alias(entry, where, name, earlier + result)
-        parsed = tuple(_test(entry, where, fact, key, value, kb, earlier + result)
-                       for key, value in item.items())
+        parsed = tuple(test for key, value in item.items()
+                       for test in _tests(entry, where, fact, key, value, kb, earlier + result))
         result.append(Pattern(fact, name, parsed, negated))
     return result
 
@@ -410,6 +500,17 @@ def _check_alias(entry: Entry, where: str, alias: Any, earlier: list[Pattern]) -
                    f"not starting with '_'")
     if any(p.alias == alias for p in earlier):
         entry.fail(f"{where}: alias {excerpt(alias)} is used twice")
+
+
+def _tests(entry: Entry, where: str, fact: str, key: Any, value: Any, kb: KnowledgeBase,
+           earlier: list[Pattern]) -> list[Test]:
+    """A field's tests: one, or several ordering tests that must all hold, such as
+    ``{gt: {ref: before.pain_during}, gte: 6}`` (durable_rules matches each fact to one pattern
+    only, so two tests on one field of one fact must share a pattern)."""
+    if isinstance(value, Mapping) and len(value) > 1 and set(value) <= set(ORDERING):
+        return [_test(entry, where, fact, key, {op: operand}, kb, earlier)
+                for op, operand in value.items()]
+    return [_test(entry, where, fact, key, value, kb, earlier)]
 
 
 def _test(entry: Entry, where: str, fact: str, key: Any, value: Any, kb: KnowledgeBase,
@@ -428,6 +529,9 @@ def _test(entry: Entry, where: str, fact: str, key: Any, value: Any, kb: Knowled
         op, operand = "eq", value
     if op == "ref":
         return Test(key, op, _ref(entry, operand, earlier))
+    if op in ORDERING and isinstance(operand, Mapping) and set(operand) == {"ref"}:
+        # a comparison with a field of an earlier pattern: {gt: {ref: ALIAS.FIELD}}
+        return Test(key, op, _ref(entry, operand["ref"], earlier))
     if op == "in":
         if not isinstance(operand, list) or not operand:
             entry.fail(f"{where}: {key}: 'in' takes a non-empty list")
@@ -460,12 +564,20 @@ def _value(entry: Entry, where: str, fact: str, key: str, value: Any, kb: Knowle
         ("candidate", "category"): kb.vocabulary.categories, ("item", "category"): kb.vocabulary.categories,
         ("item", "when"): kb.vocabulary.when,
         ("requires", "item"): kb.questions["equipment"].values,
+        ("checkin", "next_morning"): NEXT_MORNING, ("red_flag", "flag"): _values(kb, "red_flags"),
+        ("decision", "kind"): DECISIONS, ("step", "exercise"): kb.exercises,
+        ("step", "next"): STEP_ENDS, ("step", "prev"): STEP_ENDS,
     }
     vocab = vocabularies.get((fact, key))
     if vocab is not None and value not in vocab:
         entry.fail(f"{where}: {fact} {key} {excerpt(value)} is unknown")
     if key == "cf" and not (_is_number(value) and 0 <= value <= 1):
         entry.fail(f"{where}: cf is compared with numbers in [0, 1], not {excerpt(value)}")
+
+
+def _values(kb: KnowledgeBase, question: str) -> tuple[str, ...]:
+    """A choice question's values, or none when the questionnaire does not ask it."""
+    return kb.questions[question].values if question in kb.questions else ()
 
 
 def _ref(entry: Entry, operand: Any, earlier: list[Pattern]) -> Ref:

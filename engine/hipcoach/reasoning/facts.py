@@ -4,7 +4,7 @@ pattern may test are declared with the rule files (``kb.rulefile.FACT_FIELDS``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..kb.answers import Answers
@@ -60,3 +60,31 @@ def item_facts(exercises: Iterable[Exercise]) -> list[Fact]:
     """The exercises the plan step chose, for the schedule and advice rules."""
     return [{TYPE_FIELD: "item", "exercise": ex.id, "category": ex.category, "when": ex.when}
             for ex in exercises]
+
+
+# ------------------------------------------------------------------- a programme's check-ins
+
+def checkin_facts(readings: Sequence[tuple[int, str, int]]) -> list[Fact]:
+    """The latest check-ins, oldest first, each ``(pain_during, next_morning, thirds_done)``:
+    the last is ``back`` 0, the one before it 1, and so on."""
+    last = len(readings) - 1
+    return [{TYPE_FIELD: "checkin", "back": last - index, "pain_during": pain,
+             "next_morning": morning, "thirds_done": thirds}
+            for index, (pain, morning, thirds) in enumerate(readings)]
+
+
+def red_flag_facts(flags: Iterable[str]) -> list[Fact]:
+    """The red flags reported with the latest check-in (triage's ids)."""
+    return [{TYPE_FIELD: "red_flag", "flag": flag} for flag in flags]
+
+
+def decision_fact(kind: str) -> Fact:
+    """The programme's decision, for rules that decide one item differently."""
+    return {TYPE_FIELD: "decision", "kind": kind}
+
+
+def step_facts(steps: Iterable[tuple[str, int, str, str]]) -> list[Fact]:
+    """Each item's ``(exercise, step, next, prev)``: its rung, and whether it can move up or down
+    (``ok``) or why not."""
+    return [{TYPE_FIELD: "step", "exercise": exercise, "step": step, "next": up, "prev": down}
+            for exercise, step, up, down in steps]

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 from ..atomic import write_atomic
 from ..errors import TraceError
 from ..kb.knowledge import KnowledgeBase
-from ..kb.rulefile import RuleBase
+from ..kb.rulefile import ProgressRules, RuleBase
 from ..kb.schema import unreadable
 from ..reasoning.facts import TYPE_FIELD, answer_of, fields_of, kind_of
 
@@ -323,9 +323,12 @@ def _conclusion_text(conclusion: dict[str, Any]) -> str:
     return f"{kind} {conclusion['id']}"
 
 
-def coverage(records: Iterable[Record], rulebase: RuleBase, kb: KnowledgeBase) -> dict[str, Any]:
+def coverage(records: Iterable[Record], rulebase: RuleBase, kb: KnowledgeBase,
+             progress: ProgressRules | None = None) -> dict[str, Any]:
     """Over a batch: how often each rule fired, which never fired, which exercises were never
-    chosen. Rules and exercises are listed in file order, so reports diff cleanly."""
+    chosen. Rules and exercises are listed in file order, so reports diff cleanly. The
+    ``progress`` rules are listed too when the batch holds check-in traces (a progress rule
+    fired), and left out of a batch of plans, where they cannot fire."""
     fired: Counter[str] = Counter()
     traces_with: Counter[str] = Counter()
     chosen: Counter[str] = Counter()
@@ -339,6 +342,8 @@ def coverage(records: Iterable[Record], rulebase: RuleBase, kb: KnowledgeBase) -
         traces_with.update(set(rules_fired))
         chosen.update(item["exercise"] for item in record["plan"]["items"])
     rules = [rule.id for rule in rulebase.rules]
+    if progress is not None and any(rule.id in fired for rule in progress.rules):
+        rules += [rule.id for rule in progress.rules]
     return {
         "traces": count,
         "status": dict(sorted(statuses.items())),

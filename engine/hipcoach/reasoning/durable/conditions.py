@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...kb.ops import ORDERING
-from ...kb.rulefile import LAYERS, Pattern, Rule, RuleBase, Test
+from ...kb.rulefile import ALL_LAYERS, Pattern, ProgressRules, Ref, Rule, RuleBase, Test
 from ..facts import TYPE_FIELD
 
 #: durable_rules' name for each operator that is not plain equality (``in`` becomes ``$or``).
@@ -24,10 +24,10 @@ def compile_rule(rule: Rule) -> dict[str, Any]:
         key = f"{pattern.alias}$not" if pattern.negated else pattern.alias
         patterns.append({key: compile_pattern(pattern)})
     # durable_rules fires lower `pri` first: layers fire in order within one assertion.
-    return {"all": patterns, "pri": LAYERS.index(rule.layer) + 1}
+    return {"all": patterns, "pri": ALL_LAYERS.index(rule.layer) + 1}
 
 
-def compile_ruleset(rulebase: RuleBase) -> dict[str, dict[str, Any]]:
+def compile_ruleset(rulebase: RuleBase | ProgressRules) -> dict[str, dict[str, Any]]:
     """Every rule, keyed by rule id, in file order."""
     return {rule.id: compile_rule(rule) for rule in rulebase.rules}
 
@@ -49,4 +49,6 @@ def _term(test: Test) -> dict[str, Any]:
         return {"$or": [{test.field: value} for value in test.value]}
     if test.op == "eq":
         return {test.field: test.value}
+    if isinstance(test.value, Ref):  # compared with a field of an earlier pattern's fact
+        return {_OPS[test.op]: {test.field: {test.value.alias: test.value.field}}}
     return {_OPS[test.op]: {test.field: test.value}}

@@ -1,0 +1,156 @@
+"""``hipcoach programme``: start a six-week programme from the answers, check in, and look back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+
+from ..kb.answers import read_answers
+from ..present.programme import (
+    CHECKIN_FORMATS,
+    SHOW_FORMATS,
+    Wording,
+    render_checkin,
+    render_history,
+    render_weeks,
+)
+from ..present.render import render
+from ..programme.journal import write_journal
+from ..programme.layout import parse_run_days
+from ..programme.programme import MAX_WEEKS, Checkin, Programme
+from .options import engine_options, input_file, unwritable
+
+#: A journal to read: a missing file or a folder is bad input (exit 1), not a usage error.
+JOURNAL = click.Path(path_type=Path)
+
+
+def _wording(programme: Programme) -> Wording:
+    return Wording(
+        slots={slot.id: slot.label for slot in programme.planner.rulebase.slots},
+        phases={p.id: (p.name, p.focus) for p in programme.knowledge.phases},
+        decisions={d.id: d.label for d in programme.rules.decisions})
+
+
+@click.group()
+def programme() -> None:
+    """A six-week programme that adapts: start it, check in every week or so, look back.
+
+    `start` lays your plan on a calendar and writes a journal file; `checkin` reports how the
+    last sessions went, and the rules move each exercise one step up or down its ladder, keep
+    it, or tell you to see a clinician; `show` and `history` read the journal.
+    """
+
+
+@programme.command()
+@click.argument("answers", type=click.Path(allow_dash=True, path_type=str))
+@click.option("--journal", "journal_file", type=click.Path(dir_okay=False, path_type=Path),
+              required=True,
+              help="The journal file to write (JSON); later commands read it.")
+@click.option("--weeks", type=click.IntRange(1, MAX_WEEKS), default=6, show_default=True,
+              help="How many weeks the programme runs.")
+@click.option("--start", "start_date", default=None, metavar="YYYY-MM-DD",
+              help="The first day of week 1 (default: today).")
+@click.option("--run-days", default="mon,wed,sat", show_default=True,
+              help="The days you run, such as mon,wed,sat. The last run day of the week is taken "
+                   "as the hard (long or fast) run: strength days avoid the day before it.")
+@click.option("--force", is_flag=True, help="Replace an existing journal.")
+@engine_options
+def start(answers: str, journal_file: Path, weeks: int, start_date: str | None, run_days: str,
+          force: bool, kb: Path | None, rules: Path | None) -> None:
+    """Plan from ANSWERS (a JSON or YAML file, or - for stdin), lay the plan on a calendar and
+    write the journal; print week 1.
+
+    Strength days are never two days running, and avoid the day before the hard run where the
+    week allows. A warning sign in the answers prints the referral instead, exits with 1 and
+    writes no journal.
+    """
+    if journal_file.exists() and not force:
+        raise click.ClickException(f"{journal_file} exists: use --force to replace it, or "
+                                   "another --journal")
+    days = parse_run_days(run_days)
+    prog = Programme(kb, rules)
+    raw = read_answers(sys.stdin.buffer, "<stdin>") if answers == "-" else read_answers(Path(answers))
+    plan, journal = prog.start(dict(raw), start_date or dt.date.today().isoformat(), weeks, days)
+    if journal is None:
+        click.echo(render(plan, "text"), nl=False)
+        raise click.ClickException("no programme started: see a clinician first")
+    write_journal(journal_file, journal)
+    click.echo(f"Journal written to {journal_file}", err=True)
+    click.echo(render_weeks(journal, prog.describe, _wording(prog), "text", 1), nl=False)
+
+
+@programme.command()
+@click.argument("journal_file", type=JOURNAL, callback=input_file)
+@click.option("--week", type=int, default=None, help="Only this week.")
+@click.option("--format", "fmt", type=click.Choice(SHOW_FORMATS), default="text",
+              show_default=True, help="text and markdown are for runners; json is the journal.")
+@engine_options
+def show(journal_file: Path, week: int | None, fmt: str, kb: Path | None, rules: Path | None) -> None:
+    """Print the programme in JOURNAL_FILE, every week or one."""
+    prog = Programme(kb, rules)
+    journal = prog.load(journal_file)
+    if week is not None and not 1 <= week <= journal["weeks"]:
+        raise click.ClickException(f"--week {week}: the programme has weeks 1 to {journal['weeks']}")
+    click.echo(render_weeks(journal, prog.describe, _wording(prog), fmt, week), nl=False)
+
+
+@programme.command()
+@click.argument("journal_file", type=JOURNAL, callback=input_file)
+@click.option("--pain-during", type=int, required=True,
+              help="The worst pain during the exercises since the last check-in, 0 to 10.")
+@click.option("--next-morning", type=click.Choice(["better", "same", "worse"]), required=True,
+              help="How you felt the morning after exercising, compared with before.")
+@click.option("--sessions", type=int, required=True,
+              help="Days of hip work done since the last check-in (or the start).")
+@click.option("--red-flag", "red_flags", multiple=True, metavar="ID",
+              help="A warning sign you have now (repeat for several), as the questionnaire "
+                   "names them, such as swelling.")
+@click.option("--date", "date", default=None, metavar="YYYY-MM-DD",
+              help="The day of the check-in (default: today).")
+@click.option("--format", "fmt", type=click.Choice(CHECKIN_FORMATS), default="text",
+              show_default=True, help="text is for runners; json is for other tools.")
+@click.option("--trace", "trace_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the rule trace as JSON Lines, for `hipcoach trace ...`.")
+@engine_options
+def checkin(journal_file: Path, pain_during: int, next_morning: str, sessions: int,
+            red_flags: tuple[str, ...], date: str | None, fmt: str, trace_file: Path | None,
+            kb: Path | None, rules: Path | None) -> None:
+    """Report how the sessions since the last check-in went; print the decision and why, and
+    move the remaining weeks' exercises up or down their ladders in JOURNAL_FILE.
+
+    Pain up to 3/10, no worse the next morning and at least two thirds of the sessions done
+    moves up a step; 4-5/10 or too few sessions holds; more than 5/10 or worse the next
+    morning eases off a step; a red flag, pain rising to above 5/10, or no improvement over
+    three check-ins ends in advice to see a clinician. A check-in that contradicts the journal
+    changes nothing.
+    """
+    prog = Programme(kb, rules)
+    journal = prog.load(journal_file)
+    report = Checkin(date or dt.date.today().isoformat(), pain_during, next_morning, sessions,
+                     tuple(dict.fromkeys(red_flags)))
+    updated, result, verdict = prog.checkin(journal, report)
+    if trace_file is not None:
+        from ..trace.tracefile import write_traces  # here: a plain check-in never loads traces
+
+        try:
+            write_traces(trace_file, [prog.trace(updated, verdict, updated["checkins"][-1]["date"])])
+        except OSError as exc:
+            raise click.ClickException(f"cannot write the trace to {trace_file}: "
+                                       f"{unwritable(exc, trace_file)}") from exc
+    write_journal(journal_file, updated)
+    click.echo(render_checkin(result, prog.describe, _wording(prog), fmt), nl=False)
+
+
+@programme.command()
+@click.argument("journal_file", type=JOURNAL, callback=input_file)
+@click.option("--format", "fmt", type=click.Choice(CHECKIN_FORMATS), default="text",
+              show_default=True, help="text is for runners, with a chart; json is for other tools.")
+@engine_options
+def history(journal_file: Path, fmt: str, kb: Path | None, rules: Path | None) -> None:
+    """Every check-in in JOURNAL_FILE with its decision, and the pain trend as a chart."""
+    prog = Programme(kb, rules)
+    journal = prog.load(journal_file)
+    click.echo(render_history(journal, _wording(prog), fmt), nl=False)

@@ -1,0 +1,152 @@
+"""A programme as a runner reads it (text, Markdown) and as tools read it (JSON): its weeks, a
+check-in's decision, and the history of check-ins with the pain trend.
+
+As with plans, text and Markdown speak to the runner: names, doses and reasons in words, no rule
+ids (those are in the JSON and the journal). ``describe(exercise, step)`` names an item at its
+rung, so these functions need nothing of the knowledge base beyond it and a few labels.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..formats import CheckinResult, Journal, JournalWeek
+
+#: The formats each command offers; a new one (such as a handout) is one more entry.
+SHOW_FORMATS = ("text", "markdown", "json")
+CHECKIN_FORMATS = ("text", "json")
+#: Width of the pain chart's bar for 10/10.
+CHART_WIDTH = 20
+
+Describe = Callable[[str, int], Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Wording:
+    """The labels a runner reads: of the plan's slots, the phases (name, focus) and decisions."""
+
+    slots: Mapping[str, str]
+    phases: Mapping[str, tuple[str, str]]
+    decisions: Mapping[str, str]
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_weeks(journal: Journal, describe: Describe, wording: Wording, fmt: str,
+                 week: int | None = None) -> str:
+    """The programme's weeks (or only ``week``) in ``fmt``."""
+    weeks = [w for w in journal["programme"] if week is None or w["week"] == week]
+    if fmt == "json":
+        return to_json(weeks[0] if week is not None else journal)
+    markdown = fmt == "markdown"
+    lines: list[str] = []
+    for entry in weeks:
+        lines += _week(entry, journal["weeks"], describe, wording, markdown)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _week(week: JournalWeek, total: int, describe: Describe, wording: Wording,
+          markdown: bool) -> list[str]:
+    name, focus = wording.phases.get(week["phase"], (week["phase"], ""))
+    title = f"Week {week['week']} of {total}: {name}"
+    lines = [f"## {title}" if markdown else title.upper(), ""]
+    if focus:
+        lines += [focus, ""]
+    if not week["days"]:
+        return lines + ["Nothing planned: the programme has ended.", ""]
+    last_date = None
+    for day in week["days"]:
+        if day["date"] != last_date:
+            last_date = day["date"]
+            when = dt.date.fromisoformat(day["date"]).strftime("%a %d %b %Y")
+            lines += [f"### {when}" if markdown else when, ""] if markdown else [when]
+        label = wording.slots.get(day["slot"], day["slot"])
+        lines.append(f"**{label}**" if markdown else f"  {label}")
+        for item in day["items"]:
+            named = describe(item["exercise"], item["step"])["name"]
+            lines.append(f"- {named}: {item['dose']}" if markdown else f"    * {named}: {item['dose']}")
+        if markdown:
+            lines.append("")
+    return lines + [""]
+
+
+def render_checkin(result: CheckinResult, describe: Describe, wording: Wording, fmt: str) -> str:
+    """A check-in's decision, why, what changes and what to do."""
+    if fmt == "json":
+        return to_json(result)
+    decision = result["decision"]
+    lines = [f"Decision: {wording.decisions.get(decision, decision)}", "", "Why:"]
+    for support in result["because"]:
+        who = f"{describe(support['exercise'], _step_of(support))['name']}: " \
+            if support["exercise"] else ""
+        lines.append(f"  * {who}{support['rationale']}")
+        readings = [_reading(p) for p in support["from"] if "checkin" in p or "red_flag" in p]
+        if readings:
+            lines.append(f"      (from {'; '.join(readings)})")
+    moves = result["items"]
+    if moves and decision != "refer":
+        lines += ["", "From the next session:"]
+        for move in moves:
+            before, after = move["from"], move["to"]
+            old = describe(move["exercise"], before)["name"]
+            new = describe(move["exercise"], after)["name"]
+            way = "harder" if after > before else "easier"
+            if before == after:
+                lines.append(f"  * {old}: stays")
+            elif new == old:  # a step of a dose ladder
+                lines.append(f"  * {old}: one step {way} (the dose)")
+            else:
+                lines.append(f"  * {old} -> {new} (one step {way})")
+    lines += ["", *result["advice"]]
+    return "\n".join(lines) + "\n"
+
+
+def _step_of(support: Mapping[str, Any]) -> int:
+    return next(p["step"] for p in support["from"] if "step" in p)
+
+
+def _reading(premise: Mapping[str, Any]) -> str:
+    """A check-in or a warning sign a decision rests on, in words."""
+    if "red_flag" in premise:
+        return f"the warning sign {premise['red_flag']}"
+    sessions = {0: "under a third", 1: "a third or more", 2: "two thirds or more", 3: "all"}
+    return (f"check-in of {premise['date']}: pain {premise['pain_during']}/10, "
+            f"{premise['next_morning']} the next morning, "
+            f"{sessions.get(premise['thirds_done'], '?')} of the sessions done")
+
+
+def render_history(journal: Journal, wording: Wording, fmt: str) -> str:
+    """Every check-in with its decision, and the pain trend as a chart of bars."""
+    checkins = journal["checkins"]
+    if fmt == "json":
+        return to_json({"start": journal["start"], "checkins": checkins,
+                        "pain": [{"date": c["date"], "pain_during": c["pain_during"]}
+                                 for c in checkins]})
+    if not checkins:
+        return f"No check-ins yet since the start on {journal['start']}.\n"
+    lines = ["CHECK-INS", ""]
+    for c in checkins:
+        flags = f", red flags: {', '.join(c['red_flags'])}" if c["red_flags"] else ""
+        lines.append(f"  {c['date']}  pain {c['pain_during']:>2}/10, {c['next_morning']} the next "
+                     f"morning, {c['sessions']} sessions{flags}: "
+                     f"{wording.decisions.get(c['decision'], c['decision'])}")
+    lines += ["", "PAIN DURING EXERCISE (0-10; up to 3 is fine, above 5 means ease off)", ""]
+    lines += _chart([(c["date"], c["pain_during"]) for c in checkins])
+    return "\n".join(lines) + "\n"
+
+
+def _chart(points: Sequence[tuple[str, int]]) -> list[str]:
+    """One bar per check-in, two characters a point, over a scale marking 3 and 5."""
+    step = CHART_WIDTH // 10
+    rows = [f"  {date}  {pain:>2} |{'#' * (pain * step)}" for date, pain in points]
+    scale = [" "] * (CHART_WIDTH + 2)
+    for mark in (0, 3, 5, 10):
+        for offset, char in enumerate(str(mark)):
+            scale[mark * step + offset] = char
+    return rows + [f"  {'':10}     +{'-' * CHART_WIDTH}", f"  {'':10}     {''.join(scale).rstrip()}"]

@@ -1,0 +1,256 @@
+"""Starting a programme and checking in: the calendar, each decision moving items along their
+ladders, contradictory check-ins refused, and the same inputs giving the same journal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from hipcoach.errors import ProgrammeError
+from hipcoach.programme.journal import dumps
+from hipcoach.programme.programme import Checkin, current_steps
+
+#: Kneecap pain with a band and a mat: strength work with ladders (clamshell -> banded).
+RUNNER = {"knee_pain": "front", "low_back": "tight", "pain_level": 3, "squat_difficulty": True,
+          "equipment": ["mat", "resistance_band"], "minutes": 25}
+RUN_DAYS = ("mon", "wed", "sat")
+
+
+@pytest.fixture
+def journal(programme):
+    return programme.start(RUNNER, "2026-03-02", 6, RUN_DAYS)[1]
+
+
+def checkin(programme, journal, date, pain=2, morning="same", sessions=None, flags=()):
+    """Check in on ``date``; sessions default to every planned one."""
+    if sessions is None:
+        last = journal["checkins"][-1]["date"] if journal["checkins"] else None
+        sessions = len(programme.planned_dates(journal, last, date))
+    return programme.checkin(journal, Checkin(date, pain, morning, sessions, tuple(flags)))
+
+
+def days(journal):
+    return [day for week in journal["programme"] for day in week["days"]]
+
+
+def test_start_lays_the_plan_on_the_calendar_at_step_zero(programme, planner, journal):
+    plan = planner.plan(RUNNER)
+    assert [w["week"] for w in journal["programme"]] == [1, 2, 3, 4, 5, 6]
+    assert [w["phase"] for w in journal["programme"]] == ["control"] * 2 + ["load"] * 2 + ["single_leg"] * 2
+    planned = {item["exercise"] for item in plan["items"]}
+    assert set(programme.exercises(journal)) == planned
+    assert all(item["step"] == 0 for day in days(journal) for item in day["items"])
+    assert journal["start"] == "2026-03-02" and journal["run_days"] == list(RUN_DAYS)
+    assert journal["checkins"] == []
+
+
+def test_each_item_stays_in_its_plan_slot(planner, journal):
+    slot_of = {item["exercise"]: item["when"] for item in planner.plan(RUNNER)["items"]}
+    for day in days(journal):
+        assert all(slot_of[item["exercise"]] == day["slot"] for item in day["items"])
+        if day["slot"] in ("before_run", "after_run"):
+            assert dt.date.fromisoformat(day["date"]).strftime("%a").lower() in RUN_DAYS
+
+
+def test_strength_days_follow_the_phases(journal):
+    per_week = [len({d["date"] for d in w["days"] if d["slot"] == "strength_days"})
+                for w in journal["programme"]]
+    assert per_week == [2, 2, 3, 3, 3, 3]
+
+
+def test_a_strength_dose_carries_the_phase_note(journal):
+    first = next(d for d in journal["programme"][0]["days"] if d["slot"] == "strength_days")
+    late = next(d for d in journal["programme"][5]["days"] if d["slot"] == "strength_days")
+    assert "weeks 1-2" in first["items"][0]["dose"]
+    assert "weeks 5-6" in late["items"][0]["dose"]
+
+
+def test_a_referral_starts_no_programme(programme):
+    plan, journal = programme.start({"red_flags": ["swelling"]}, "2026-03-02", 6, RUN_DAYS)
+    assert plan["status"] == "refer" and journal is None
+
+
+@pytest.mark.parametrize(("kwargs", "problem"), [
+    ({"start": "2026-02-30"}, "--start '2026-02-30' is not a date"),
+    ({"weeks": 0}, "--weeks 0"),
+    ({"weeks": 13}, "--weeks 13"),
+    ({"run_days": ()}, "name your run days"),
+])
+def test_a_programme_that_cannot_start_is_one_error(programme, kwargs, problem):
+    args = {"start": "2026-03-02", "weeks": 6, "run_days": RUN_DAYS, **kwargs}
+    with pytest.raises(ProgrammeError, match=problem):
+        programme.start(RUNNER, **args)
+
+
+def test_a_runner_who_is_not_running_needs_no_run_days(programme):
+    journal = programme.start({**RUNNER, "weekly_km": 0}, "2026-03-02", 2, ())[1]
+    assert {d["slot"] for d in days(journal)} <= {"strength_days", "daily"}
+
+
+def test_progress_moves_the_remaining_days_one_step_up(programme, journal):
+    updated, result, _ = checkin(programme, journal, "2026-03-08")
+    assert result["decision"] == "progress"
+    moves = {m["exercise"]: (m["from"], m["to"]) for m in result["items"]}
+    assert moves["clamshell"] == (0, 1)  # the band is there
+    for day in days(updated):
+        for item in day["items"]:
+            if item["exercise"] == "clamshell":
+                assert item["step"] == (0 if day["date"] <= "2026-03-08" else 1)
+    banded = next(i for d in days(updated) if d["date"] > "2026-03-08" for i in d["items"]
+                  if i["exercise"] == "clamshell")
+    assert banded["dose"].startswith("2 × 12 each side")
+    assert updated["checkins"][-1]["decision"] == "progress"
+    assert journal["checkins"] == []  # the journal handed in is left as it was
+
+
+def test_an_item_at_the_top_or_without_equipment_is_held_by_its_own_rule(programme):
+    journal = programme.start({**RUNNER, "equipment": ["mat"]}, "2026-03-02", 6, RUN_DAYS)[1]
+    _, result, _ = checkin(programme, journal, "2026-03-08")
+    moves = {m["exercise"]: (m["from"], m["to"]) for m in result["items"]}
+    assert moves["clamshell"] == (0, 0)
+    held = [b for b in result["because"] if b["exercise"] == "clamshell"]
+    assert [b["rule"] for b in held] == ["progress.item.needs_equipment"]
+    assert held[0]["from"][-1] == {"exercise": "clamshell", "step": 0, "next": "equipment", "prev": "end"}
+
+
+def test_hold_changes_nothing_and_regress_moves_down(programme, journal):
+    held, result, _ = checkin(programme, journal, "2026-03-08", pain=4)
+    assert result["decision"] == "hold"
+    assert all(m["from"] == m["to"] for m in result["items"])
+    assert held["programme"] == journal["programme"]
+    up = checkin(programme, journal, "2026-03-08")[0]
+    down, result, _ = checkin(programme, up, "2026-03-15", morning="worse")
+    assert result["decision"] == "regress"
+    assert current_steps(down)["clamshell"] == 0
+
+
+def test_too_few_sessions_hold(programme, journal):
+    _, result, _ = checkin(programme, journal, "2026-03-08", sessions=1)
+    assert result["decision"] == "hold"
+    assert [b["rule"] for b in result["because"]] == ["progress.hold.too_few_sessions"]
+    assert result["because"][0]["from"][0]["thirds_done"] == 0
+
+
+def test_pain_rising_twice_to_above_five_refers_and_ends_the_programme(programme, journal):
+    j, _, _ = checkin(programme, journal, "2026-03-08", pain=2)
+    j, _, _ = checkin(programme, j, "2026-03-15", pain=4)
+    j, result, _ = checkin(programme, j, "2026-03-22", pain=6)
+    assert result["decision"] == "refer"
+    assert [b["rule"] for b in result["because"]] == ["progress.refer.pain_rising"]
+    assert [p["date"] for p in result["because"][0]["from"]] == ["2026-03-08", "2026-03-15", "2026-03-22"]
+    assert max(d["date"] for d in days(j)) <= "2026-03-22"
+    with pytest.raises(ProgrammeError, match="ended with a referral on 2026-03-22"):
+        checkin(programme, j, "2026-03-29")
+
+
+def test_no_improvement_after_three_check_ins_refers(programme, journal):
+    j = journal
+    for date, pain in (("2026-03-08", 5), ("2026-03-15", 4), ("2026-03-22", 5)):
+        j, result, _ = checkin(programme, j, date, pain=pain)
+    assert result["decision"] == "refer"
+    assert [b["rule"] for b in result["because"]] == ["progress.refer.no_improvement"]
+
+
+def test_a_red_flag_refers(programme, journal):
+    _, result, _ = checkin(programme, journal, "2026-03-08", pain=0, flags=["night_or_rest_pain"])
+    assert result["decision"] == "refer"
+    assert result["because"][0]["from"] == [{"red_flag": "night_or_rest_pain"}]
+    assert "Stop the programme" in result["advice"][0]
+
+
+def test_each_reason_carries_rule_rationale_source_and_values(programme, journal):
+    _, result, _ = checkin(programme, journal, "2026-03-08", pain=3, morning="better")
+    reason = result["because"][0]
+    assert reason["rule"] == "progress.progress.comfortable" and reason["exercise"] is None
+    assert reason["rationale"] and "2009" in reason["source"]
+    assert reason["from"] == [{"checkin": 0, "date": "2026-03-08", "pain_during": 3,
+                               "next_morning": "better", "thirds_done": 3}]
+
+
+@pytest.mark.parametrize(("report", "problem"), [
+    (Checkin("2026-03-01", 2, "same", 0), "the programme starts on 2026-03-02"),
+    (Checkin("2026-03-08", 11, "same", 1), "--pain-during 11: pain is rated 0 to 10"),
+    (Checkin("2026-03-08", -1, "same", 1), "--pain-during -1"),
+    (Checkin("2026-03-08", 2, "same", 99), "--sessions 99"),
+    (Checkin("2026-03-08", 2, "same", -1), "--sessions -1"),
+    (Checkin("2026-03-08", 2, "same", 1, ("headache",)), "--red-flag 'headache' is not a red flag"),
+    (Checkin("2026-03-08", 2, "meh", 1), "--next-morning 'meh'"),
+    (Checkin("8 March", 2, "same", 1), "--date '8 March' is not a date"),
+])
+def test_a_check_in_that_contradicts_the_journal_is_refused(programme, journal, report, problem):
+    before = dumps(journal)
+    with pytest.raises(ProgrammeError, match=problem.replace("(", r"\(").replace("'", "'")):
+        programme.checkin(journal, report)
+    assert dumps(journal) == before
+
+
+def test_a_check_in_before_or_on_the_last_one_is_refused(programme, journal):
+    j = checkin(programme, journal, "2026-03-08")[0]
+    for date in ("2026-03-08", "2026-03-05"):
+        with pytest.raises(ProgrammeError, match="the last check-in was on 2026-03-08"):
+            checkin(programme, j, date, sessions=0)
+
+
+def test_sessions_count_the_days_with_hip_work_since_the_last_check_in(programme, journal):
+    dated = {d["date"] for d in days(journal) if "2026-03-02" <= d["date"] <= "2026-03-08"}
+    assert len(programme.planned_dates(journal, None, "2026-03-08")) == len(dated)
+    with pytest.raises(ProgrammeError, match=f"{len(dated)} sessions were planned from the start"):
+        programme.checkin(journal, Checkin("2026-03-08", 2, "same", len(dated) + 1))
+
+
+def test_the_same_inputs_give_byte_identical_journals_and_results(programme):
+    def run():
+        j = programme.start(RUNNER, "2026-03-02", 6, RUN_DAYS)[1]
+        j, result, _ = checkin(programme, j, "2026-03-08")
+        return dumps(j), json.dumps(result)
+
+    assert run() == run()
+
+
+def test_no_day_ever_holds_more_than_the_minutes(programme):
+    tight = {**RUNNER, "minutes": 10, "weekly_km": 0}  # one daily block, strength on top
+    j = programme.start(tight, "2026-03-02", 6, ())[1]
+    for week in range(1, 6):
+        date = (dt.date(2026, 3, 2) + dt.timedelta(days=7 * week - 1)).isoformat()
+        j, _, _ = checkin(programme, j, date)
+        assert max(programme.day_minutes(days(j)).values()) <= 10
+    assert any(b["rule"] == "progress.item.no_time" for c in j["checkins"] for b in c["because"])
+
+
+def test_describe_names_an_item_at_its_rung(programme):
+    assert programme.describe("glute_bridge", 0)["name"] == "Glute bridge"
+    bridge = programme.describe("glute_bridge", 1)
+    assert set(bridge) == {"name", "steps", "cautions", "category"}
+    assert bridge["name"] == "Single-leg glute bridge" and bridge["category"] == "strength"
+    assert programme.describe("side_plank", -1)["name"] == "Side plank from the knees"
+    with pytest.raises(ProgrammeError, match="no step 5"):
+        programme.describe("glute_bridge", 5)
+
+
+@pytest.mark.parametrize(("edit", "problem"), [
+    (lambda j: j["answers"].update(minutes=500), "answer 'minutes' = 500"),
+    (lambda j: j["programme"][0]["days"][0].update(date="2026-02-31"), "is not a date"),
+    (lambda j: j["programme"][0]["days"][0]["items"][0].update(step=9), "has no step 9"),
+    (lambda j: j["programme"][0]["days"][0]["items"][0].update(exercise="moonwalk"), "'moonwalk'"),
+    (lambda j: j["programme"][0]["days"][0].update(slot="lunch"), "unknown slot 'lunch'"),
+    (lambda j: j.update(run_days=["someday"]), "run_days"),
+    (lambda j: j.update(weeks=7), "weeks 1 to 7"),
+])
+def test_a_journal_edited_into_nonsense_is_one_error(programme, journal, tmp_path, edit, problem):
+    path = tmp_path / "j.json"
+    edit(journal)
+    path.write_text(json.dumps(journal), encoding="utf-8")
+    with pytest.raises(ProgrammeError, match="not a journal this programme can use") as caught:
+        programme.load(path)
+    assert problem in str(caught.value)
+
+
+def test_answers_left_out_of_a_journal_take_their_defaults(programme, journal, tmp_path):
+    path = tmp_path / "j.json"
+    del journal["answers"]["minutes"]
+    path.write_text(json.dumps(journal), encoding="utf-8")
+    loaded = programme.load(path)
+    assert loaded["answers"]["minutes"] == programme.planner.kb.questions["minutes"].default
+    assert programme.checkin(loaded, Checkin("2026-03-08", 2, "same", 1))[1]["decision"] == "hold"

@@ -1,0 +1,221 @@
+"""`hipcoach programme`: start, show, checkin and history as a runner uses them, and the errors a
+runner can make, each one line with the journal untouched."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from clirunner import commands, failed, invoke, ok
+from conftest import EXAMPLES
+from hipcoach.cli import cli
+
+DESK = EXAMPLES / "desk_runner.yaml"
+
+
+@pytest.fixture
+def journal(tmp_path):
+    path = tmp_path / "j.json"
+    ok(invoke("programme", "start", DESK, "--journal", path, "--start", "2026-03-02"))
+    return path
+
+
+def test_every_programme_command_has_help():
+    group = commands(cli)["programme"]
+    names = set(commands(group))
+    assert names == {"start", "show", "checkin", "history"}
+    for name in names:
+        result = ok(invoke("programme", name, "--help"))
+        assert result.stdout.startswith(f"Usage: hipcoach programme {name} ")
+    assert "hard" in ok(invoke("programme", "start", "--help")).stdout  # which run is the hard one
+
+
+def test_start_writes_the_journal_and_prints_week_one(tmp_path):
+    path = tmp_path / "j.json"
+    result = ok(invoke("programme", "start", DESK, "--journal", path, "--start", "2026-03-02"))
+    assert result.stdout.startswith("WEEK 1 OF 6: LOW LOAD AND CONTROL")
+    assert "WEEK 2" not in result.stdout
+    assert "Mon 02 Mar 2026" in result.stdout and "Clamshell" in result.stdout
+    assert "Journal written to" in result.stderr
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert list(data) == ["version", "answers", "start", "weeks", "run_days", "programme", "checkins"]
+
+
+def test_start_options_shape_the_calendar(tmp_path):
+    path = tmp_path / "j.json"
+    ok(invoke("programme", "start", DESK, "--journal", path, "--start", "2026-03-04", "--weeks", "3",
+              "--run-days", "tue,sun"))
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["weeks"] == 3 and data["run_days"] == ["tue", "sun"] and data["start"] == "2026-03-04"
+    assert len(data["programme"]) == 3
+
+
+def test_a_red_flag_prints_the_referral_exits_1_and_writes_nothing(tmp_path):
+    path = tmp_path / "j.json"
+    result = invoke("programme", "start", EXAMPLES / "red_flag.yaml", "--journal", path,
+                    "--start", "2026-03-02")
+    assert result.exit_code == 1
+    assert "See a physiotherapist or doctor" in result.stdout
+    assert "Error: no programme started" in result.stderr
+    assert not path.exists()
+
+
+def test_start_refuses_an_existing_journal_unless_forced(journal):
+    before = journal.read_bytes()
+    failed(invoke("programme", "start", DESK, "--journal", journal, "--start", "2026-03-09"), 1,
+           "exists", "--force")
+    assert journal.read_bytes() == before
+    ok(invoke("programme", "start", DESK, "--journal", journal, "--start", "2026-03-09", "--force"))
+    assert json.loads(journal.read_text(encoding="utf-8"))["start"] == "2026-03-09"
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["--start", "2026-02-30"], "is not a date"),
+    (["--start", "yesterday"], "is not a date"),
+    (["--run-days", "mon,someday"], "is not a day"),
+])
+def test_start_with_bad_values_is_one_error_and_no_journal(tmp_path, args, needle):
+    path = tmp_path / "j.json"
+    failed(invoke("programme", "start", DESK, "--journal", path, *args), 1, needle)
+    assert not path.exists()
+
+
+def test_start_with_missing_answers_is_bad_input(tmp_path):
+    failed(invoke("programme", "start", tmp_path / "none.yaml", "--journal", tmp_path / "j.json",
+                  "--start", "2026-03-02"), 1, "file not found")
+
+
+def test_weeks_out_of_range_is_a_usage_error(tmp_path):
+    result = invoke("programme", "start", DESK, "--journal", tmp_path / "j.json", "--weeks", "40")
+    assert result.exit_code == 2
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+def test_show_prints_every_week_or_one(journal, fmt):
+    everything = ok(invoke("programme", "show", journal, "--format", fmt)).stdout
+    third = ok(invoke("programme", "show", journal, "--week", "3", "--format", fmt)).stdout
+    if fmt == "json":
+        assert json.loads(everything) == json.loads(journal.read_text(encoding="utf-8"))
+        assert json.loads(third)["week"] == 3
+    else:
+        heading = "## Week 3 of 6" if fmt == "markdown" else "WEEK 3 OF 6"
+        assert heading in everything and heading in third
+        assert ("Week 1 of 6" in third) is False and ("WEEK 1 OF 6" in third) is False
+
+
+def test_show_a_week_beyond_the_programme_is_one_error(journal):
+    failed(invoke("programme", "show", journal, "--week", "7"), 1, "weeks 1 to 6")
+
+
+def test_checkin_prints_the_decision_and_updates_the_journal(journal):
+    result = ok(invoke("programme", "checkin", journal, "--pain-during", "2", "--next-morning", "same",
+                       "--sessions", "5", "--date", "2026-03-08"))
+    assert result.stdout.startswith("Decision: Move up one step")
+    assert "Why:" in result.stdout and "progress.progress" not in result.stdout  # no rule ids
+    data = json.loads(journal.read_text(encoding="utf-8"))
+    assert [c["decision"] for c in data["checkins"]] == ["progress"]
+
+
+def test_checkin_json_has_the_public_shape(journal):
+    result = ok(invoke("programme", "checkin", journal, "--pain-during", "7", "--next-morning", "worse",
+                       "--sessions", "5", "--date", "2026-03-08", "--format", "json"))
+    data = json.loads(result.stdout)
+    assert list(data) == ["decision", "items", "because", "advice"]
+    assert data["decision"] == "regress"
+    assert all(set(m) == {"exercise", "from", "to"} for m in data["items"])
+    assert {b["rule"] for b in data["because"]} >= {"progress.regress.pain",
+                                                     "progress.regress.worse_next_morning"}
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["--pain-during", "11"], "pain is rated 0 to 10"),
+    (["--sessions", "40"], "sessions were planned"),
+    (["--red-flag", "toothache"], "is not a red flag"),
+    (["--date", "2026-02-01"], "the programme starts on 2026-03-02"),
+    (["--date", "March"], "is not a date"),
+])
+def test_a_contradictory_checkin_is_one_error_and_leaves_the_journal(journal, args, needle):
+    before = journal.read_bytes()
+    base = {"--pain-during": "2", "--sessions": "3", "--date": "2026-03-08"}
+    for flag, value in zip(args[::2], args[1::2]):
+        base[flag] = value
+    flat = [part for pair in base.items() for part in pair]
+    failed(invoke("programme", "checkin", journal, "--next-morning", "same", *flat), 1, needle)
+    assert journal.read_bytes() == before
+
+
+def test_a_checkin_before_the_last_is_refused(journal):
+    ok(invoke("programme", "checkin", journal, "--pain-during", "2", "--next-morning", "same",
+              "--sessions", "5", "--date", "2026-03-08"))
+    before = journal.read_bytes()
+    failed(invoke("programme", "checkin", journal, "--pain-during", "2", "--next-morning", "same",
+                  "--sessions", "1", "--date", "2026-03-07"), 1, "the last check-in was on 2026-03-08")
+    assert journal.read_bytes() == before
+
+
+def test_a_missing_or_broken_journal_is_one_error(tmp_path):
+    failed(invoke("programme", "show", tmp_path / "none.json"), 1, "file not found")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"version": 1}', encoding="utf-8")
+    for command in (["show", bad], ["history", bad],
+                    ["checkin", bad, "--pain-during", "1", "--next-morning", "same", "--sessions", "0"]):
+        failed(invoke("programme", *command), 1, "not a hipcoach journal")
+
+
+def test_history_lists_every_checkin_and_charts_the_pain(journal):
+    assert "No check-ins yet" in ok(invoke("programme", "history", journal)).stdout
+    for date, pain in (("2026-03-08", 2), ("2026-03-15", 4)):
+        ok(invoke("programme", "checkin", journal, "--pain-during", pain, "--next-morning", "same",
+                  "--sessions", "4", "--date", date))
+    text = ok(invoke("programme", "history", journal)).stdout
+    assert "2026-03-08  pain  2/10" in text and "Keep going as you are" in text
+    assert "2026-03-15   4 |########" in text
+    data = json.loads(ok(invoke("programme", "history", journal, "--format", "json")).stdout)
+    assert data["pain"] == [{"date": "2026-03-08", "pain_during": 2}, {"date": "2026-03-15", "pain_during": 4}]
+    assert [c["decision"] for c in data["checkins"]] == ["progress", "hold"]
+
+
+def test_a_checkin_trace_works_with_the_trace_commands(journal, tmp_path):
+    trace = tmp_path / "t.jsonl"
+    ok(invoke("programme", "checkin", journal, "--pain-during", "1", "--next-morning", "better",
+              "--sessions", "5", "--date", "2026-03-08", "--trace", trace))
+    shown = ok(invoke("trace", "show", trace)).stdout
+    assert "progress.progress.comfortable" in shown and "decide progress" in shown
+    assert "progress.item.needs_equipment" in ok(invoke("trace", "show", trace, "--layer", "progress")).stdout
+    assert ok(invoke("trace", "coverage", trace)).stdout
+
+
+def test_the_journal_and_checkin_schemas_are_printed(journal):
+    for name in ("journal", "checkin"):
+        schema = json.loads(ok(invoke("schema", name)).stdout)
+        assert schema["title"] == f"hipcoach {name}"
+
+
+def test_coverage_of_checkin_traces_counts_the_progress_rules(journal, tmp_path):
+    trace = tmp_path / "t.jsonl"
+    ok(invoke("programme", "checkin", journal, "--pain-during", "1", "--next-morning", "better",
+              "--sessions", "5", "--date", "2026-03-08", "--trace", trace))
+    report = json.loads(ok(invoke("trace", "coverage", trace, "--format", "json")).stdout)
+    fired = {row["rule"]: row["fired"] for row in report["rules"]}
+    assert fired["progress.progress.comfortable"] == 1 and fired["progress.regress.pain"] == 0
+    assert report["unknown_rules"] == []
+
+
+def test_a_folder_as_journal_is_bad_input(tmp_path):
+    for command in (["show"], ["history"]):
+        failed(invoke("programme", *command, tmp_path), 1, "is a folder")
+
+
+def test_a_start_at_the_end_of_time_is_one_error(tmp_path):
+    failed(invoke("programme", "start", DESK, "--journal", tmp_path / "j.json", "--start", "9999-12-25"),
+           1, "would end after the last date there is")
+
+
+def test_start_reads_answers_from_stdin_and_a_repeated_red_flag_counts_once(tmp_path):
+    path = tmp_path / "j.json"
+    ok(invoke("programme", "start", "-", "--journal", path, "--start", "2026-03-02",
+              input=DESK.read_text(encoding="utf-8")))
+    ok(invoke("programme", "checkin", path, "--pain-during", "1", "--next-morning", "same",
+              "--sessions", "1", "--date", "2026-03-03", "--red-flag", "swelling", "--red-flag", "swelling"))
+    assert json.loads(path.read_text(encoding="utf-8"))["checkins"][0]["red_flags"] == ["swelling"]
