@@ -104,6 +104,35 @@ def test_show_prints_every_week_or_one(journal, fmt):
         assert ("Week 1 of 6" in third) is False and ("WEEK 1 OF 6" in third) is False
 
 
+def test_show_as_a_calendar_file_has_an_event_per_day_of_hip_work(journal):
+    icalendar = pytest.importorskip("icalendar")
+    data = json.loads(journal.read_text(encoding="utf-8"))
+    dated = {day["date"] for week in data["programme"] for day in week["days"]}
+    text = ok(invoke("programme", "show", journal, "--format", "ics")).stdout
+    events = icalendar.Calendar.from_ical(text).walk("VEVENT")
+    assert sorted(e.decoded("DTSTART").isoformat() for e in events) == sorted(dated)
+    week_two = {day["date"] for day in data["programme"][1]["days"]}
+    text = ok(invoke("programme", "show", journal, "--week", "2", "--format", "ics")).stdout
+    assert {e.decoded("DTSTART").isoformat() for e in icalendar.Calendar.from_ical(text)
+            .walk("VEVENT")} == week_two
+
+
+def test_show_as_a_handout_names_every_exercise_and_week(journal):
+    data = json.loads(journal.read_text(encoding="utf-8"))
+    page = ok(invoke("programme", "show", journal, "--format", "html")).stdout
+    assert page.startswith("<!DOCTYPE html>") and "<script" not in page
+    names = {item["exercise"] for week in data["programme"] for day in week["days"]
+             for item in day["items"]}
+    from hipcoach.kb.bundled import knowledge_dir
+    from hipcoach.kb.knowledge import load_knowledge
+
+    kb = load_knowledge(knowledge_dir())
+    for exercise in names:
+        assert kb.exercises[exercise].name.replace("'", "&#39;") in page
+    one = ok(invoke("programme", "show", journal, "--week", "4", "--format", "html")).stdout
+    assert "Week 4" in one and "Week 5" not in one
+
+
 def test_show_a_week_beyond_the_programme_is_one_error(journal):
     failed(invoke("programme", "show", journal, "--week", "7"), 1, "weeks 1 to 6")
 

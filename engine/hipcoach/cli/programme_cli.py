@@ -86,10 +86,17 @@ def start(answers: str, journal_file: Path, weeks: int, start_date: str | None, 
 @click.argument("journal_file", type=JOURNAL, callback=input_file)
 @click.option("--week", type=int, default=None, help="Only this week.")
 @click.option("--format", "fmt", type=click.Choice(SHOW_FORMATS), default="text",
-              show_default=True, help="text and markdown are for runners; json is the journal.")
+              show_default=True,
+              help="text and markdown are for runners; html is a handout to print (dose by week, "
+                   "a tick-box log); ics is a calendar file with a day's session per event, for a "
+                   "phone or calendar app; json is the journal.")
 @engine_options
 def show(journal_file: Path, week: int | None, fmt: str, kb: Path | None, rules: Path | None) -> None:
-    """Print the programme in JOURNAL_FILE, every week or one."""
+    """Print the programme in JOURNAL_FILE, every week or one.
+
+    Save a handout or calendar with a redirect: `hipcoach programme show me.json --format ics >
+    hips.ics`, then open the file on your phone or import it into a calendar.
+    """
     prog = Programme(kb, rules)
     journal = prog.load(journal_file)
     if week is not None and not 1 <= week <= journal["weeks"]:

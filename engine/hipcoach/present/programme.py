@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..formats import CheckinResult, Journal, JournalWeek
+from .journal import Describe
 
-#: The formats each command offers; a new one (such as a handout) is one more entry.
-SHOW_FORMATS = ("text", "markdown", "json")
+#: The formats each command offers: ``html`` is the printable handout (:mod:`.handout`), ``ics``
+#: the sessions as an iCalendar file for a phone or calendar app (:mod:`.calendar`).
+SHOW_FORMATS = ("text", "markdown", "json", "html", "ics")
 CHECKIN_FORMATS = ("text", "json")
 #: Width of the pain chart's bar for 10/10.
 CHART_WIDTH = 20
-
-Describe = Callable[[str, int], Mapping[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,14 @@ def render_weeks(journal: Journal, describe: Describe, wording: Wording, fmt: st
     weeks = [w for w in journal["programme"] if week is None or w["week"] == week]
     if fmt == "json":
         return to_json(weeks[0] if week is not None else journal)
+    if fmt == "html":
+        from .handout import programme_html  # here: jinja2 loads only for a handout
+
+        return programme_html({**journal, "programme": weeks}, describe)
+    if fmt == "ics":
+        from .calendar import programme_ics
+
+        return programme_ics({**journal, "programme": weeks}, describe)
     markdown = fmt == "markdown"
     lines: list[str] = []
     for entry in weeks:
