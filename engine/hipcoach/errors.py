@@ -82,3 +82,9 @@ class SurveyError(HipcoachError):
 
 class MappingError(DataFileError):
     """A survey mapping file is invalid."""
+
+
+class ClusterError(HipcoachError):
+    """Scoring on a Dask cluster cannot start or go on: Dask is not installed, the scheduler
+    cannot be reached or was lost, no worker joined, or a worker failed or would score with
+    other code or other files than this process."""
