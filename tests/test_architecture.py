@@ -1,5 +1,5 @@
 """The package's import contracts, checked on the source itself: durable_rules only in the
-durable backend, click only in the command line, pandas in batch scoring at most, and every layer
+durable backend, click only in the command line, pandas and Dask in batch scoring at most, and every layer
 importing only from layers below it (answers → facts → engine → conclusions → plan → renderers;
 survey → mapping → profiles → scores; trace → how/why-not/graph)."""
 
@@ -16,7 +16,8 @@ LAYERS = ("errors", "formats", "atomic", "kb", "reasoning", "planning", "present
           "batch", "cli")
 #: Third-party packages only one part of the package may import.
 CONFINED = {"durable": "reasoning.durable", "durable_rules_engine": "reasoning.durable",
-            "click": "cli", "pandas": "batch", "openpyxl": "batch"}
+            "click": "cli", "pandas": "batch", "openpyxl": "batch", "dask": "batch",
+            "distributed": "batch"}
 
 
 def modules() -> list[Path]:

@@ -27,7 +27,7 @@ from typing import Any
 
 from distributed import Client, Future, LocalCluster, Worker, WorkerPlugin, get_worker
 from distributed.client import FutureCancelledError
-from distributed.comm import get_address_host_port
+from distributed.comm.addressing import get_address_host_port
 from distributed.utils import silence_logging_cmgr
 
 from ..errors import ClusterError, HipcoachError
@@ -114,9 +114,18 @@ class _Pending:
         except ClusterError:
             raise
         except Exception as exc:
-            raise ClusterError(f"scoring on the Dask cluster at {self.address} failed: "
-                               f"{_reason(exc)}") from None
+            raise _failed(self.address, exc) from None
         return rendered
+
+
+def local_cluster(workers: int) -> LocalCluster:
+    """``workers`` worker processes of one thread each on this machine, reachable on the
+    loopback interface only, with no dashboard and no log lines."""
+    # the scheduler serves its health and metrics pages even without a dashboard, on port 8787
+    # unless told otherwise (and warns on stderr when that is taken): any free loopback port
+    return LocalCluster(n_workers=workers, processes=True, threads_per_worker=1, host="127.0.0.1",
+                        dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                        silence_logs=logging.CRITICAL)
 
 
 class Cluster:
@@ -139,9 +148,7 @@ class Cluster:
         self.name = f"hipcoach-{planner.rulebase.digest[:12]}-{secrets.token_hex(4)}"
         try:
             if address == LOCAL:
-                self.local = LocalCluster(n_workers=jobs, processes=True, threads_per_worker=1,
-                                          host="127.0.0.1", dashboard_address=None,
-                                          silence_logs=logging.CRITICAL)
+                self.local = local_cluster(jobs)
                 address = self.address = self.local.scheduler_address
             else:
                 try:
@@ -167,8 +174,11 @@ class Cluster:
 
     def submit(self, batch: Batch, traces: bool) -> _Pending:
         assert self.client is not None
-        return _Pending(self.client.submit(_render, self.name, batch, traces, pure=False),
-                        self.address)
+        try:
+            future = self.client.submit(_render, self.name, batch, traces, pure=False)
+        except Exception as exc:  # a client that lost its scheduler takes no more work
+            raise _failed(self.address, exc) from None
+        return _Pending(future, self.address)
 
     def close(self) -> None:
         """Take this run's plugin off the workers and disconnect; stop a local cluster."""
@@ -180,6 +190,10 @@ class Cluster:
         if self.local is not None:
             self.local.close()
         self.quiet.close()
+
+
+def _failed(address: str, exc: BaseException) -> ClusterError:
+    return ClusterError(f"scoring on the Dask cluster at {address} failed: {_reason(exc)}")
 
 
 def _reason(exc: BaseException) -> str:
