@@ -72,13 +72,22 @@ def on_cluster(options: Options, address: str) -> Options:
     return dataclasses.replace(options, dask=address)
 
 
+def only_on_the_cluster(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on, a profile evaluated in this process fails the test."""
+    def here(*_: Any) -> None:
+        raise AssertionError("a profile was evaluated in this process, not on the cluster")
+
+    monkeypatch.setattr(score_module, "render", here)
+
+
 # --- the same bytes as --jobs 1 ----------------------------------------------------------------
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_the_examples_score_byte_identically(tmp_path: Path, planner: Planner, address: str,
-                                             layout: str) -> None:
+                                             layout: str, monkeypatch: pytest.MonkeyPatch) -> None:
     survey, options = SURVEYS / f"{layout}.csv", options_for(layout)
     run(planner, survey, tmp_path / "one", options)
+    only_on_the_cluster(monkeypatch)
     run(planner, survey, tmp_path / "dask", on_cluster(options, address))
     assert outputs(tmp_path / "dask") == outputs(tmp_path / "one")
 
@@ -91,6 +100,7 @@ def test_thousands_of_distinct_profiles_in_many_chunks(tmp_path: Path, planner: 
     assert one["distinct_profiles"] > 1500
     # many chunks in flight at once: they must still be written in input order
     monkeypatch.setattr(score_module, "rows", functools.partial(survey_rows, chunk_rows=250))
+    only_on_the_cluster(monkeypatch)
     scored: list[int] = []
     two = run(planner, survey, tmp_path / "dask", Options(dask=address), progress=scored.append)
     assert outputs(tmp_path / "dask") == outputs(tmp_path / "one")

@@ -28,6 +28,7 @@ from typing import Any
 from distributed import Client, Future, LocalCluster, Worker, WorkerPlugin, get_worker
 from distributed.client import FutureCancelledError
 from distributed.comm.addressing import get_address_host_port
+from distributed.comm.core import CommClosedError
 from distributed.utils import silence_logging_cmgr
 
 from ..errors import ClusterError, HipcoachError
@@ -199,8 +200,8 @@ def _failed(address: str, exc: BaseException) -> ClusterError:
 def _reason(exc: BaseException) -> str:
     """What went wrong, in one line: Dask's own message (without a task's key), or the kind of
     error when it has none."""
-    if isinstance(exc, FutureCancelledError):
-        text = exc.msg or "the scheduler, or the connection to it, was lost"
+    if isinstance(exc, CommClosedError | FutureCancelledError):
+        text = getattr(exc, "msg", None) or "the scheduler, or the connection to it, was lost"
     else:
         text = str(exc)
     return " ".join(text.split()) or type(exc).__name__
