@@ -125,6 +125,23 @@ def test_rejected_rows_still_go_to_errors_csv(tmp_path: Path, planner: Planner,
         {"bad1", "bad2", "", "bad3"}
 
 
+def test_the_workers_score_with_the_rules_of_the_run(tmp_path: Path, planner: Planner,
+                                                     address: str, data_copy) -> None:  # type: ignore[no-untyped-def]
+    """Edited rules (--rules) reach the workers, whose own installed files are the bundled ones."""
+    knowledge, rules = data_copy
+    causes = rules / "causes.yaml"
+    text = causes.read_text(encoding="utf-8")
+    assert "    cf: 0.7\n" in text
+    causes.write_text(text.replace("    cf: 0.7\n", "    cf: 0.35\n", 1), encoding="utf-8")
+    edited = Planner(knowledge, rules)
+    survey = generated_survey(tmp_path / "g.csv")
+    run(edited, survey, tmp_path / "one", Options(), knowledge=knowledge, rules=rules)
+    run(edited, survey, tmp_path / "dask", Options(dask=address), knowledge=knowledge, rules=rules)
+    run(planner, survey, tmp_path / "bundled", Options())
+    assert outputs(tmp_path / "dask") == outputs(tmp_path / "one")
+    assert outputs(tmp_path / "dask")["plans.csv"] != outputs(tmp_path / "bundled")["plans.csv"]
+
+
 # --- the command line --------------------------------------------------------------------------
 
 def test_dask_local_from_the_command_line(tmp_path: Path) -> None:
