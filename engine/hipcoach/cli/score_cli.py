@@ -99,7 +99,7 @@ def score(survey: Path, out: str, mapping: Path | None, layout: str | None,
 
     if out == "-" and traces:
         raise click.UsageError("--traces needs an output folder, not -o -")
-    jobs = _workers(jobs, dask, dask_timeout)
+    jobs = _workers(jobs, dask)
     _check_encoding(encoding)
     planner = load_planner(kb, rules)
     assumed: dict[str, Any] = {}
@@ -166,7 +166,7 @@ def score(survey: Path, out: str, mapping: Path | None, layout: str | None,
                    f"{where}", err=True)
 
 
-def _workers(jobs: int, dask: str | None, dask_timeout: float) -> int:
+def _workers(jobs: int, dask: str | None) -> int:
     """What --jobs means next to --dask: the worker processes of a local cluster (one per CPU
     core unless given); a remote cluster has the workers it has, so --jobs there is a mistake."""
     given = {name for name in ("jobs", "dask_timeout")
