@@ -44,6 +44,8 @@ Batch = list[tuple[Any, dict[str, Any]]]
 
 
 def _hipcoach_version() -> str:
+    """The installed hipcoach's version, compared between this process and each worker (the
+    package's ``__version__`` sits above this layer)."""
     try:
         return version("hipcoach")
     except PackageNotFoundError:  # a source tree that was never installed
@@ -182,15 +184,21 @@ class Cluster:
         return _Pending(future, self.address)
 
     def close(self) -> None:
-        """Take this run's plugin off the workers and disconnect; stop a local cluster."""
-        if self.client is not None:
-            if self.plugged:
-                with contextlib.suppress(Exception):  # a lost scheduler took the plugin with it
-                    self.client.unregister_worker_plugin(self.name)
-            self.client.close()
-        if self.local is not None:
-            self.local.close()
-        self.quiet.close()
+        """Take this run's plugin off the workers and disconnect; stop a local cluster. By now
+        the outputs are written or discarded, so a teardown that times out is no error of the
+        run, and must not hide the error that ended it."""
+        try:
+            if self.client is not None:
+                if self.plugged:
+                    with contextlib.suppress(Exception):  # a lost scheduler took it with it
+                        self.client.unregister_worker_plugin(self.name)
+                with contextlib.suppress(OSError):  # TimeoutError is one
+                    self.client.close()
+            if self.local is not None:
+                with contextlib.suppress(OSError):
+                    self.local.close()
+        finally:
+            self.quiet.close()
 
 
 def _failed(address: str, exc: BaseException) -> ClusterError:
