@@ -52,7 +52,7 @@ OUTPUT_NAMES = ("plans.csv", "plan_items.csv", "errors.csv", "summary.json")
 TRACES_NAME = "traces.jsonl"
 #: Until a chunk brings this many new profiles, starting worker processes costs more than it saves.
 PARALLEL_MIN = 64
-#: Profiles a worker is sent at once: small enough to keep every worker busy to the end.
+#: Profiles a worker process is sent at once: small enough to keep every worker busy to the end.
 BATCH_MAX = 32
 #: Chunks read ahead of the one being written, per worker.
 AHEAD_PER_JOB = 4
@@ -188,6 +188,9 @@ class _Workers(Protocol):
     """Where batches of profiles are rendered: worker processes here, or a Dask cluster."""
 
     size: int
+    #: the most profiles sent at once: few enough to keep every worker busy to the end, enough
+    #: to pay for what sending one batch costs
+    batch_max: int
 
     def submit(self, batch: list[tuple[Any, dict[str, Any]]], traces: bool) -> _Pending: ...
 
@@ -198,7 +201,7 @@ class _Processes:
     """``size`` worker processes on this machine, each with a planner of its own."""
 
     def __init__(self, size: int, knowledge: Path | None, rules: Path | None) -> None:
-        self.size = size
+        self.size, self.batch_max = size, BATCH_MAX
         self.executor = ProcessPoolExecutor(size, mp_context=get_context("spawn"),
                                             initializer=start_worker, initargs=(knowledge, rules))
 
@@ -254,7 +257,7 @@ class _Profiles:
             for key, answers in new:
                 found[key] = self.rendered[key] = render(self.planner, answers, self.traces)
         else:
-            size = max(1, min(BATCH_MAX, len(new) // (self.jobs * 2)))
+            size = max(1, min(self.pool.batch_max, len(new) // (self.jobs * 2)))
             for start in range(0, len(new), size):
                 batch = new[start:start + size]
                 future = self.pool.submit(batch, self.traces)
