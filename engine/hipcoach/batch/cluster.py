@@ -1,9 +1,9 @@
 """Evaluating distinct answer profiles on a Dask cluster, for surveys too big for one machine.
 
 The unit of work is the one ``--jobs`` sends to its worker processes: a batch of distinct
-profiles (bigger here, :data:`BATCH_MAX`), rendered by :func:`.profiles.render_all`. Reading, translating and writing stay in
-this process, so the outputs are the same bytes as a local run, in input order, written whole
-or not at all.
+profiles (bigger here, :data:`BATCH_MAX`), rendered by :func:`.profiles.render_all`. Reading,
+translating and writing stay in this process, so the outputs are the same bytes as a local
+run, in input order, written whole or not at all.
 
 durable_rules keeps its rulesets in process-global state and is not thread-safe, so each worker
 must be a process with one thread. Each worker builds one planner when it joins, in the
