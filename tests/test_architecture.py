@@ -1,7 +1,7 @@
 """The package's import contracts, checked on the source itself: durable_rules only in the
-durable backend, click only in the command line, pandas in batch scoring at most, jinja2 in the
-HTML handout alone, and every layer importing only from layers below it (answers → facts → engine →
-conclusions → plan → programme → renderers;
+durable backend, click only in the command line, pandas and Dask in batch scoring at most, jinja2
+in the HTML handout alone, and every layer importing only from layers below it (answers → facts →
+engine → conclusions → plan → programme → renderers;
 survey → mapping → profiles → scores; trace → how/why-not/graph)."""
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ LAYERS = ("errors", "formats", "atomic", "kb", "reasoning", "planning", "program
           "batch", "cli")
 #: Third-party packages only one part of the package may import.
 CONFINED = {"durable": "reasoning.durable", "durable_rules_engine": "reasoning.durable",
-            "click": "cli", "pandas": "batch", "openpyxl": "batch", "jinja2": "present.handout"}
+            "click": "cli", "pandas": "batch", "openpyxl": "batch", "jinja2": "present.handout",
+            "dask": "batch", "distributed": "batch"}
 
 
 def modules() -> list[Path]:

@@ -59,7 +59,8 @@ def test_the_new_commands_are_listed() -> None:
 
 @pytest.mark.parametrize("command,needles", [
     (["score"], ["Score every respondent of a survey export", "plans.csv", "plan_items.csv",
-                 "errors.csv", "summary.json", "--mapping", "--format", "--jobs", "--traces",
+                 "errors.csv", "summary.json", "--mapping", "--format", "--jobs", "--dask ADDRESS",
+                 "--dask-timeout", "--traces",
                  "--no-dedupe", "--quiet", "--encoding", "--assume", "--delimiter", "--sheet",
                  "google|microsoft|typeform|surveymonkey|qualtrics|plain",
                  "or - to print the plans table"]),

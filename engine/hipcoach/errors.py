@@ -86,3 +86,9 @@ class MappingError(DataFileError):
 
 class ProgrammeError(HipcoachError):
     """A programme cannot start, or a check-in or journal contradicts what the programme holds."""
+
+
+class ClusterError(HipcoachError):
+    """Scoring on a Dask cluster cannot start or go on: Dask is not installed, the scheduler
+    cannot be reached or was lost, no worker joined, or a worker failed or would score with
+    other code or other files than this process."""

@@ -71,6 +71,12 @@ def start_worker(knowledge: Path | None, rules: Path | None) -> None:
     _planner = Planner(knowledge, rules)
 
 
+def render_all(planner: Planner, batch: list[tuple[Any, dict[str, Any]]],
+               traces: bool) -> list[tuple[Any, Rendered]]:
+    """Render each ``(key, answers)`` of ``batch``: the unit of work a worker is sent."""
+    return [(key, render(planner, answers, traces)) for key, answers in batch]
+
+
 def render_many(batch: list[tuple[Any, dict[str, Any]]], traces: bool) -> list[tuple[Any, Rendered]]:
     assert _planner is not None, "start_worker was not run in this process"
-    return [(key, render(_planner, answers, traces)) for key, answers in batch]
+    return render_all(_planner, batch, traces)

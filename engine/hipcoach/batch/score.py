@@ -11,7 +11,9 @@ rejected, always.
 
 With ``jobs`` above 1, distinct profiles go to worker processes in small batches as soon as a
 chunk is read, and the chunks are written in input order as their profiles come back: reading,
-translating and writing overlap the evaluation instead of waiting for it.
+translating and writing overlap the evaluation instead of waiting for it. With ``dask`` (a
+scheduler's address, or ``"local"``), the same batches go to the workers of a Dask cluster
+(:mod:`.cluster`) from the first profile on; everything else stays in this process.
 
 A survey that cannot be triaged (no column for an answer a triage rule reads) is refused before
 any row is read, unless the user assumes a value for it (:mod:`.coverage`).
@@ -26,14 +28,14 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from ..atomic import AtomicFiles, remove_leftovers
-from ..errors import SurveyError
+from ..errors import ClusterError, SurveyError
 from ..formats import Summary
 from ..planning.planner import Planner
 from . import coverage
@@ -50,7 +52,7 @@ OUTPUT_NAMES = ("plans.csv", "plan_items.csv", "errors.csv", "summary.json")
 TRACES_NAME = "traces.jsonl"
 #: Until a chunk brings this many new profiles, starting worker processes costs more than it saves.
 PARALLEL_MIN = 64
-#: Profiles a worker is sent at once: small enough to keep every worker busy to the end.
+#: Profiles a worker process is sent at once: small enough to keep every worker busy to the end.
 BATCH_MAX = 32
 #: Chunks read ahead of the one being written, per worker.
 AHEAD_PER_JOB = 4
@@ -71,6 +73,11 @@ class Options:
     assume: dict[str, Any] = field(default_factory=dict)
     delimiter: str | None = None  # None: detected
     sheet: str | None = None  # an .xlsx workbook's sheet; None: the first
+    #: a Dask scheduler's address, or "local" for a cluster of ``jobs`` processes started for
+    #: the run; None: this machine only (``jobs`` processes)
+    dask: str | None = None
+    #: seconds to wait for the Dask scheduler, and for its first worker
+    dask_timeout: float = 30.0
 
 
 @dataclass
@@ -169,33 +176,71 @@ def prepare(survey: Path, planner: Planner, options: Options) -> Prepared:
                     dict(options.assume), complete)
 
 
+class _Pending(Protocol):
+    """A batch of profiles being rendered elsewhere."""
+
+    def done(self) -> bool: ...
+
+    def result(self) -> list[tuple[Any, Rendered]]: ...
+
+
+class _Workers(Protocol):
+    """Where batches of profiles are rendered: worker processes here, or a Dask cluster."""
+
+    size: int
+    #: the most profiles sent at once: few enough to keep every worker busy to the end, enough
+    #: to pay for what sending one batch costs
+    batch_max: int
+
+    def submit(self, batch: list[tuple[Any, dict[str, Any]]], traces: bool) -> _Pending: ...
+
+    def close(self) -> None: ...
+
+
+class _Processes:
+    """``size`` worker processes on this machine, each with a planner of its own."""
+
+    def __init__(self, size: int, knowledge: Path | None, rules: Path | None) -> None:
+        self.size, self.batch_max = size, BATCH_MAX
+        self.executor = ProcessPoolExecutor(size, mp_context=get_context("spawn"),
+                                            initializer=start_worker, initargs=(knowledge, rules))
+
+    def submit(self, batch: list[tuple[Any, dict[str, Any]]], traces: bool) -> _Pending:
+        future: Future[list[tuple[Any, Rendered]]] = self.executor.submit(render_many, batch, traces)
+        return future
+
+    def close(self) -> None:
+        self.executor.shutdown(cancel_futures=True)
+
+
 @dataclass
 class _Ticket:
     """One chunk's profiles: those already rendered, and the evaluations still to wait for."""
 
     found: dict[Any, Rendered]
-    waiting: list[Future]  # type: ignore[type-arg]
+    waiting: list[_Pending]
 
 
 class _Profiles:
     """Distinct answer profiles and their rendered output, evaluated once each: in this process,
-    or, once a chunk brings enough new ones, in ``jobs`` worker processes."""
+    or, once a chunk brings enough new ones, in ``jobs`` worker processes; or, given a cluster
+    (``workers``), all of them there."""
 
     def __init__(self, planner: Planner, options: Options, knowledge: Path | None,
-                 rules: Path | None) -> None:
+                 rules: Path | None, workers: _Workers | None = None) -> None:
         self.planner = planner
         self.traces = options.traces
-        self.jobs = options.jobs
+        self.jobs = workers.size if workers is not None else options.jobs
         self.knowledge, self.rules = knowledge, rules
         self.rendered = _Cache()
-        self.pool: ProcessPoolExecutor | None = None
-        self.inflight: dict[Any, Future] = {}  # type: ignore[type-arg]
+        self.pool = workers
+        self.inflight: dict[Any, _Pending] = {}
 
     def submit(self, wanted: dict[Any, dict[str, Any]]) -> _Ticket:
         """Start rendering every profile in ``wanted`` (key -> answers) not already rendered or
         on its way; returns what to :meth:`collect`."""
         found: dict[Any, Rendered] = {}
-        waiting: dict[int, Future] = {}  # type: ignore[type-arg]
+        waiting: dict[int, _Pending] = {}
         new = []
         for key, answers in wanted.items():
             cached = self.rendered.get(key)
@@ -207,17 +252,15 @@ class _Profiles:
             else:
                 new.append((key, answers))
         if new and self.pool is None and self.jobs > 1 and len(new) >= PARALLEL_MIN:
-            self.pool = ProcessPoolExecutor(self.jobs, mp_context=get_context("spawn"),
-                                            initializer=start_worker,
-                                            initargs=(self.knowledge, self.rules))
+            self.pool = _Processes(self.jobs, self.knowledge, self.rules)
         if self.pool is None:
             for key, answers in new:
                 found[key] = self.rendered[key] = render(self.planner, answers, self.traces)
         else:
-            size = max(1, min(BATCH_MAX, len(new) // (self.jobs * 2)))
+            size = max(1, min(self.pool.batch_max, len(new) // (self.jobs * 2)))
             for start in range(0, len(new), size):
                 batch = new[start:start + size]
-                future = self.pool.submit(render_many, batch, self.traces)
+                future = self.pool.submit(batch, self.traces)
                 for key, _ in batch:
                     self.inflight[key] = future
                 waiting[id(future)] = future
@@ -240,7 +283,7 @@ class _Profiles:
 
     def close(self) -> None:
         if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
+            self.pool.close()
 
 
 def score(survey: Path, out: Path | None, planner: Planner, options: Options,
@@ -253,7 +296,9 @@ def score(survey: Path, out: Path | None, planner: Planner, options: Options,
     return the summary. ``progress`` is told how many rows were scored or rejected, chunk by
     chunk, as they are written."""
     prepared = prepared or prepare(survey, planner, options)
-    profiles = _Profiles(planner, options, knowledge, rules)
+    # a cluster that cannot be reached fails the run before anything is written
+    profiles = _Profiles(planner, options, knowledge, rules,
+                         _cluster(planner, options, knowledge, rules) if options.dask else None)
     tally = Tally()
     try:
         if out is None:
@@ -336,7 +381,7 @@ def _run(survey: Path, prepared: Prepared, planner: Planner, options: Options,
         if progress is not None:
             progress(chunk.rows_in)
 
-    ahead = max(1, options.jobs * AHEAD_PER_JOB)
+    ahead = max(1, profiles.jobs * AHEAD_PER_JOB)
     pending: deque[tuple[Chunk, _Ticket]] = deque()
     for batch, bad in rows(survey, prepared.layout, len(prepared.columns), dialect=prepared.dialect):
         chunk = read(batch, bad)
@@ -349,6 +394,20 @@ def _run(survey: Path, prepared: Prepared, planner: Planner, options: Options,
     while pending:
         done, ticket = pending.popleft()
         write(done, profiles.collect(ticket))
+
+
+def _cluster(planner: Planner, options: Options, knowledge: Path | None,
+             rules: Path | None) -> _Workers:
+    """The Dask cluster ``options.dask`` names, ready to score; Dask is an optional extra."""
+    assert options.dask is not None
+    try:
+        from .cluster import Cluster
+    except ImportError as exc:
+        if exc.name not in ("distributed", "dask"):
+            raise
+        raise ClusterError("scoring on a Dask cluster needs Dask: pip install 'hipcoach[dask]'") \
+            from None
+    return Cluster(options.dask, planner, knowledge, rules, options.jobs, options.dask_timeout)
 
 
 def _note_ids(tally: Tally, chunk: Chunk) -> None:

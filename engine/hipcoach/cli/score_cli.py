@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import codecs
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from ..atomic import write_atomic
 from ..batch.survey import LAYOUTS
@@ -56,7 +58,16 @@ def _delimiter(value: str | None) -> str | None:
                    "(repeatable; e.g. --assume red_flags= when it never asked about red flags). "
                    "Recorded in summary.json.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Worker processes for evaluating distinct answer profiles.")
+              help="Worker processes for evaluating distinct answer profiles; with --dask local, "
+                   "the cluster's workers (default there: one per CPU core).")
+@click.option("--dask", "dask", default=None, metavar="ADDRESS",
+              help="Evaluate the profiles on a Dask cluster: a scheduler's address such as "
+                   "tcp://10.0.0.5:8786 (its workers, one thread each, need hipcoach installed; "
+                   "--jobs does not apply), or 'local' for worker processes on this machine "
+                   "started for the run. Needs pip install 'hipcoach[dask]'.")
+@click.option("--dask-timeout", type=click.FloatRange(min=0, min_open=True), default=30.0,
+              show_default=True, metavar="SECONDS",
+              help="With --dask: how long to wait for the scheduler, and for its first worker.")
 @click.option("--traces", is_flag=True, help="Also write every respondent's rule trace to "
                                              "traces.jsonl (for `hipcoach trace ...`).")
 @click.option("--no-dedupe", is_flag=True,
@@ -69,7 +80,8 @@ def _delimiter(value: str | None) -> str | None:
 @SHEET
 @engine_options
 def score(survey: Path, out: str, mapping: Path | None, layout: str | None,
-          assume: tuple[str, ...], jobs: int, traces: bool, no_dedupe: bool, quiet: bool,
+          assume: tuple[str, ...], jobs: int, dask: str | None, dask_timeout: float,
+          traces: bool, no_dedupe: bool, quiet: bool,
           encoding: str, delimiter: str | None, sheet: str | None, kb: Path | None,
           rules: Path | None) -> None:
     """Score every respondent of a survey export (CSV or .xlsx) into a plan.
@@ -87,6 +99,7 @@ def score(survey: Path, out: str, mapping: Path | None, layout: str | None,
 
     if out == "-" and traces:
         raise click.UsageError("--traces needs an output folder, not -o -")
+    jobs = _workers(jobs, dask)
     _check_encoding(encoding)
     planner = load_planner(kb, rules)
     assumed: dict[str, Any] = {}
@@ -100,7 +113,8 @@ def score(survey: Path, out: str, mapping: Path | None, layout: str | None,
                                      param_hint="--assume") from exc
         assumed[answer] = value
     options = Options(mapping, layout, jobs, traces, encoding, dedupe=not no_dedupe,
-                      assume=assumed, delimiter=_delimiter(delimiter), sheet=sheet)
+                      assume=assumed, delimiter=_delimiter(delimiter), sheet=sheet, dask=dask,
+                      dask_timeout=dask_timeout)
     prepared = prepare(survey, planner, options)
     if not quiet:
         if prepared.extra:
@@ -150,6 +164,24 @@ def score(survey: Path, out: str, mapping: Path | None, layout: str | None,
         click.echo(f"scored {summary['scored']} of {summary['rows_in']} rows{rejected}{dupes}"
                    f"{assumed_text} ({summary['distinct_profiles']} distinct answer profiles)"
                    f"{where}", err=True)
+
+
+def _workers(jobs: int, dask: str | None) -> int:
+    """What --jobs means next to --dask: the worker processes of a local cluster (one per CPU
+    core unless given); a remote cluster has the workers it has, so --jobs there is a mistake."""
+    given = {name for name in ("jobs", "dask_timeout")
+             if click.get_current_context().get_parameter_source(name) is not ParameterSource.DEFAULT}
+    if dask is None:
+        if "dask_timeout" in given:
+            raise click.UsageError("--dask-timeout needs --dask")
+        return jobs
+    if dask == "local":
+        return jobs if "jobs" in given else os.cpu_count() or 1
+    if "jobs" in given:
+        raise click.UsageError(f"--jobs sets worker processes on this machine; the cluster at "
+                               f"{dask} scores with the workers it has: drop --jobs, or use "
+                               f"--dask local")
+    return jobs
 
 
 class _Progress:
