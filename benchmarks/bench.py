@@ -7,13 +7,16 @@
   without and with rule tracing (the cost of capturing every firing), next to the figures from
   before the adapter drove durable_rules' C engine directly (``BEFORE``) and to that former
   path through durable_rules' host measured in the same run (``tests/host_reference.py``).
-* Batch scoring, each survey scored by `hipcoach score` in a child process, with --jobs 1 and
-  --jobs 2: rows per second and the ratio of the wall time to the I/O floor (a pandas read of
+* A programme check-in in process (the progress rules and moving the remaining weeks' items).
+* Batch scoring, each survey scored by `hipcoach score` in a child process, with --jobs 1,
+  --jobs 2 and --dask local (a local Dask cluster of one worker per core, its start included):
+  rows per second and the ratio of the wall time to the I/O floor (a pandas read of
   the same CSV plus a write of a plans.csv-sized table). A *varied* survey of 100,000 rows
   (nearly every respondent a profile of their own) next to its rows per second before scoring
   by codes (``VARIED_BEFORE``); a *club-like* one of 100,000 rows repeating 500 answer sets (with
   their own ids and ages); peak memory at 50,000 and 100,000 rows, to show it stays flat; and
   10,000 rows of independent random answers, the worst case.
+* Last, each goal of the speed work next to this run's figure: met, or missed and by how much.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from dask_bench import dask_local_seconds
+from programme_bench import checkin_seconds
 
 if TYPE_CHECKING:
     from hipcoach import Planner
@@ -174,11 +180,14 @@ def bench_scoring(goals: dict[str, float]) -> None:
         for name, survey in (("varied", varied), ("club-like", club)):
             one, peak = score_child(survey, base / f"{name}1")
             two, _ = score_child(survey, base / f"{name}2", "--jobs", "2")
+            on_dask = dask_local_seconds(survey, base / f"{name}dask")
             summary = json.loads((base / f"{name}1" / "summary.json").read_text())
             print(f"{name} survey: 100,000 rows, {summary['distinct_profiles']:,} distinct profiles, "
                   f"peak {peak:.0f} MiB")
             print(f"  --jobs 1  {rate(100_000, one, floor)}")
             print(f"  --jobs 2  {rate(100_000, two, floor)}   ({one / two:.2f}x --jobs 1)")
+            print(f"  --dask local (2 workers, cluster start-up included) {rate(100_000, on_dask, floor)}"
+                  f"   ({one / on_dask:.2f}x --jobs 1)")
             goals[f"{name} rows/s --jobs 2"] = 100_000 / two
             goals[f"{name} --jobs 2 speed-up"] = one / two
             if name == "varied":
@@ -262,6 +271,7 @@ def main() -> None:
               f"via the host now {host[key]:6.1f}: {now[key] / host[key]:.2f}x")
     print(f"tracing costs {now['mixed'] / now['traced']:.2f}x the time")
     print(f"pandas imported on the plan path: {'pandas' in sys.modules}")
+    print(f"programme check-in, in process: {checkin_seconds() * 1000:.2f} ms")
     goals.update({f"in process, {key}": now[key] / BEFORE[key] for key in BEFORE})
     bench_scoring(goals)
     print_goals(goals)
