@@ -215,6 +215,28 @@ def test_a_checkin_trace_works_with_the_trace_commands(journal, tmp_path):
     assert ok(invoke("trace", "coverage", trace)).stdout
 
 
+def test_trace_how_explains_a_checkins_decisions_down_to_the_values(journal, tmp_path):
+    trace = tmp_path / "t.jsonl"
+    ok(invoke("programme", "checkin", journal, "--pain-during", "6", "--next-morning", "worse",
+              "--sessions", "5", "--date", "2026-03-08", "--trace", trace))
+    programme = ok(invoke("trace", "how", trace, "decision")).stdout
+    assert programme.startswith("decision regress for the programme (Ease off one step)")
+    assert "progress.regress.pain: Pain above 5/10" in programme
+    assert "progress.regress.worse_next_morning" in programme
+    assert "pain_during=6" in programme and "source: " in programme
+    data = json.loads(journal.read_text(encoding="utf-8"))
+    items = {item["exercise"] for week in data["programme"] for day in week["days"]
+             for item in day["items"]}
+    for exercise in items:
+        lines = ok(invoke("trace", "how", trace, exercise)).stdout
+        assert lines.startswith(f"{exercise}: ")
+        if "not the programme's" in lines:  # an item rule decided for it alone
+            assert f"step exercise={exercise}" in lines and "<- progress.item." in lines
+        else:
+            assert "regress, as the programme" in lines
+    failed(invoke("trace", "how", trace, "no_such_thing"), 1, "not a decision in this check-in")
+
+
 def test_the_journal_and_checkin_schemas_are_printed(journal):
     for name in ("journal", "checkin"):
         schema = json.loads(ok(invoke("schema", name)).stdout)

@@ -14,6 +14,7 @@ from ..kb.rulefile import ALL_LAYERS, PROGRESS, load_progress_rules
 from ..present.explain import how as how_tree
 from ..present.graph import FORMATS as GRAPH_FORMATS
 from ..present.graph import render_graph
+from ..trace.decisions import PROGRAMME, how_decided, is_checkin
 from ..trace.tracefile import coverage as coverage_report
 from ..trace.tracefile import describe, filter_events, pick, read_traces
 from ..trace.whynot import why_not as explain_why_not
@@ -29,7 +30,8 @@ RESPONDENT = click.option("--respondent", metavar="ID",
 def trace() -> None:
     """Inspect rule traces: what fired, in which order, and why an exercise is in or out.
 
-    Write a trace with `hipcoach plan ANSWERS --trace FILE`.
+    Write a trace with `hipcoach plan ANSWERS --trace FILE`, or of a programme check-in with
+    `hipcoach programme checkin JOURNAL ... --trace FILE`.
     """
 
 
@@ -61,10 +63,28 @@ def show(trace_file: Path, respondent: str | None, rule: str | None, layer: str 
 @TRACE
 @click.argument("conclusion")
 @RESPONDENT
-def how(trace_file: Path, conclusion: str, respondent: str | None) -> None:
+@engine_options
+def how(trace_file: Path, conclusion: str, respondent: str | None, kb: Path | None,
+        rules: Path | None) -> None:
     """Show how CONCLUSION (a symptom, cause, plan exercise or referral reason) was derived,
-    down to the answers, with each rule's rationale, source and certainty."""
-    plan = pick(trace_file, respondent)["plan"]
+    down to the answers, with each rule's rationale, source and certainty.
+
+    In a check-in's trace (`programme checkin --trace`), CONCLUSION is `decision` for the
+    programme's decision, or an exercise for its own, down to the check-in values.
+    """
+    record = pick(trace_file, respondent)
+    if is_checkin(record):
+        planner = load_planner(kb, rules)
+        progress = load_progress_rules(rules or rules_dir(), planner.kb)
+        try:
+            lines = how_decided(record, conclusion, progress, planner.kb)
+        except KeyError:
+            items = [i["exercise"] for i in record["plan"].get("items", [])]
+            raise unknown(conclusion, "a decision in this check-in's trace",
+                          [PROGRAMME, *items]) from None
+        click.echo("\n".join(lines))
+        return
+    plan = record["plan"]
     try:
         lines = how_tree(plan, conclusion)
     except KeyError:

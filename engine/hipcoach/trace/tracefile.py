@@ -285,7 +285,7 @@ def describe(event: dict[str, Any]) -> str:
     concluded), every other event one."""
     seq, kind = event["seq"], event["event"]
     if kind == "fire":
-        matched = "; ".join(_fact_text(fact) for fact in event["matched"].values())
+        matched = "; ".join(fact_text(fact) for fact in event["matched"].values())
         concludes = "; ".join(_conclusion_text(c) for c in event["concludes"])
         return f"{seq:>4} fire     {event['layer']:<10} {event['rule']}\n" \
                f"          matched {matched}\n          => {concludes}"
@@ -300,7 +300,8 @@ def describe(event: dict[str, Any]) -> str:
     return f"{seq:>4} {kind:<8} plan       {event['exercise']}{by}: {event['reason']}"
 
 
-def _fact_text(fact: dict[str, Any]) -> str:
+def fact_text(fact: dict[str, Any]) -> str:
+    """A matched fact in one line: ``checkin back=0, pain_during=2, ...``."""
     kind = kind_of(fact)
     if kind == "answer":
         key, value = answer_of(fact)
