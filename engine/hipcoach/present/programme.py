@@ -16,6 +16,7 @@ from typing import Any
 
 from ..formats import CheckinResult, Journal, JournalWeek
 from .journal import Describe
+from .render import lower_first
 
 #: The formats each command offers: ``html`` is the printable handout (:mod:`.handout`), ``ics``
 #: the sessions as an iCalendar file for a phone or calendar app (:mod:`.calendar`).
@@ -93,7 +94,8 @@ def render_checkin(result: CheckinResult, describe: Describe, wording: Wording, 
     for support in result["because"]:
         who = f"{describe(support['exercise'], _step_of(support))['name']}: " \
             if support["exercise"] else ""
-        lines.append(f"  * {who}{support['rationale']}")
+        rationale = support["rationale"]
+        lines.append(f"  * {who}{lower_first(rationale) if who else rationale}")
         readings = [_reading(p) for p in support["from"] if "checkin" in p or "red_flag" in p]
         if readings:
             lines.append(f"      (from {'; '.join(readings)})")
