@@ -109,3 +109,9 @@ def test_default_folder_follows_xdg(monkeypatch, tmp_path):
     monkeypatch.delenv(cache.CACHE_ENV, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert cache.cache_dir() == tmp_path / "hipcoach"
+
+
+def test_a_folder_made_for_one_run_is_not_cached(folder, data_copy):
+    knowledge, rules = data_copy
+    assert cache.load_bases(knowledge, rules, cached=False)[0] == load_knowledge(knowledge)
+    assert cached_files(folder) == []

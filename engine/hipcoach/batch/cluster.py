@@ -87,7 +87,8 @@ class PlannerPlugin(WorkerPlugin):
                 for name, data in texts.items():
                     (Path(folder) / part / name).write_bytes(data)
             try:
-                planner = Planner(Path(folder) / "knowledge", Path(folder) / "rules")
+                # a folder of this run only: caching it would push out bases used again
+                planner = Planner(Path(folder) / "knowledge", Path(folder) / "rules", cached=False)
             except HipcoachError as exc:  # its own class may not survive the trip back
                 raise ClusterError(f"{where} cannot load the rules sent to it: {exc}") from None
         if (planner.kb.digest, planner.rulebase.digest) != self.digests:

@@ -44,18 +44,20 @@ def cache_dir() -> Path | None:
     return Path(base) / "hipcoach"
 
 
-def load_bases(knowledge: Path, rules: Path) -> tuple[KnowledgeBase, RuleBase]:
+def load_bases(knowledge: Path, rules: Path, cached: bool = True) -> tuple[KnowledgeBase, RuleBase]:
     """The knowledge base of ``knowledge`` and the rule base of ``rules``, checked: from the
-    cache when it holds them for exactly these bytes, else loaded (and then cached)."""
-    folder = cache_dir()
+    cache when it holds them for exactly these bytes, else loaded (and then cached). Folders
+    made for one run (``cached=False``) skip the cache: their entries would only push out the
+    ones that are used again."""
+    folder = cache_dir() if cached else None
     inputs = _inputs(Path(knowledge), Path(rules)) if folder is not None else None
     if folder is None or inputs is None:
         kb = load_knowledge(knowledge)
         return kb, load_rules(rules, kb)
     path = folder / f"bases-{_key(inputs):08x}.pickle"
-    cached = _read(path, inputs)
-    if cached is not None:
-        return cached
+    found = _read(path, inputs)
+    if found is not None:
+        return found
     kb = load_knowledge(knowledge)
     rulebase = load_rules(rules, kb)
     _write(folder, path, (_FORMAT, inputs, kb, rulebase))

@@ -24,10 +24,12 @@ from .assemble import Selection, causes_served, choose
 
 class Planner:
     """Loads (and checks) a knowledge base and rule base once, then plans for any answers.
-    What was checked is kept between runs for exactly the same files (:mod:`..kb.cache`)."""
+    What was checked is kept between runs for exactly the same files (:mod:`..kb.cache`), unless
+    ``cached`` is false (for folders made for one run)."""
 
-    def __init__(self, knowledge: Path | None = None, rules: Path | None = None) -> None:
-        bases = load_bases(knowledge or knowledge_dir(), rules or rules_dir())
+    def __init__(self, knowledge: Path | None = None, rules: Path | None = None,
+                 cached: bool = True) -> None:
+        bases = load_bases(knowledge or knowledge_dir(), rules or rules_dir(), cached)
         self.kb: KnowledgeBase = bases[0]
         self.rulebase: RuleBase = bases[1]
         self.engine = Engine(self.kb, self.rulebase)
