@@ -1,5 +1,5 @@
-"""A programme journal built from a plan, and a ``describe`` callback from the knowledge base:
-what the programme commands hand the programme renderers, for their tests."""
+"""A programme journal built from a plan, a ``describe`` callback from the knowledge base and the
+labels: what the programme commands hand the programme renderers, for their tests."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
+from hipcoach.kb.bundled import knowledge_dir, rules_dir
+from hipcoach.kb.cache import load_bases
 from hipcoach.kb.knowledge import KnowledgeBase
+from hipcoach.present.labels import Labels
 
 START = datetime.date(2026, 1, 5)  # a Monday
 PHASES = ("Settle in", "Settle in", "Build", "Build", "Load", "Load")
@@ -19,6 +22,10 @@ CHECKINS = [
     {"date": "2026-01-18", "pain_during": 4, "next_morning": 2, "sessions": 8, "red_flags": [],
      "decision": "hold", "because": ["Pain reached 4/10", "it settled by the next morning"]},
 ]
+
+
+#: The bundled knowledge and rule base's labels, as the programme commands hand them over.
+LABELS = Labels.of(*load_bases(knowledge_dir(), rules_dir()))
 
 
 def describe_from(kb: KnowledgeBase):

@@ -18,8 +18,7 @@ from hypothesis import strategies as st
 
 from conftest import EXAMPLES
 from hipcoach.present.calendar import escape, fold, programme_ics
-from hipcoach.present.labels import slot_label
-from journals import CHECKINS, describe_from, journal_from
+from journals import CHECKINS, LABELS, describe_from, journal_from
 
 DESK = yaml.safe_load((EXAMPLES / "desk_runner.yaml").read_text(encoding="utf-8"))
 
@@ -36,7 +35,7 @@ def journal(planner) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def ics(journal, describe) -> str:
-    return programme_ics(journal, describe)
+    return programme_ics(journal, describe, LABELS)
 
 
 def events(text: str) -> list[icalendar.Event]:
@@ -70,11 +69,11 @@ def test_an_event_names_the_session_and_lists_exercises_with_doses(ics, journal,
     for date in sorted({d["date"] for d in week["days"]}):
         sessions = [d for d in week["days"] if d["date"] == date]
         event = by_date[date]
-        labels = " + ".join(slot_label(s["slot"]) for s in sessions)
+        labels = " + ".join(LABELS.slot_label(s["slot"]) for s in sessions)
         assert str(event["SUMMARY"]) == f"Hip work: {labels} (week 3, {week['phase']})"
         expected = []
         for session in sessions:
-            expected.append(f"{slot_label(session['slot'])}:")
+            expected.append(f"{LABELS.slot_label(session['slot'])}:")
             expected += [f"- {describe(i['exercise'], i['step'])['name']}: {i['dose']}"
                          for i in session["items"]]
         assert str(event["DESCRIPTION"]) == "\n".join(expected)
@@ -85,7 +84,7 @@ def test_a_date_listed_twice_is_one_event_with_both_slots(journal, describe):
     first = twice["programme"][0]["days"][0]
     twice["programme"][0]["days"].append({**first, "slot": "daily"})
     twice["programme"][0]["days"].insert(0, {**first, "slot": "daily", "items": first["items"][:1]})
-    found = events(programme_ics(twice, describe))
+    found = events(programme_ics(twice, describe, LABELS))
     assert len(found) == len(dates(journal))
     summary = str(found[0]["SUMMARY"])
     assert summary.startswith("Hip work: Before every run + After every run + Every day (week 1")
@@ -104,7 +103,7 @@ def test_lines_end_in_crlf_and_fold_at_75_octets(ics):
 
 
 def test_the_same_journal_gives_the_same_bytes(journal, describe, ics):
-    assert programme_ics(copy.deepcopy(journal), describe) == ics
+    assert programme_ics(copy.deepcopy(journal), describe, LABELS) == ics
     first = events(ics)[0]
     assert first["DTSTAMP"].to_ical() == b"20260105T000000Z"  # the start date, not the clock
 
@@ -117,12 +116,12 @@ def test_uids_are_stable_across_check_ins_and_unique_per_date(journal, describe,
     later = copy.deepcopy(journal)
     later["checkins"] = CHECKINS + [{**CHECKINS[0], "date": "2026-01-25", "decision": "ease off"}]
     later["programme"][5]["phase"] = "Ease off"
-    assert [str(e["UID"]) for e in events(programme_ics(later, describe))] == uids
+    assert [str(e["UID"]) for e in events(programme_ics(later, describe, LABELS))] == uids
     # another runner's programme, or a restart, is another calendar
     other = {**journal, "answers": {**journal["answers"], "minutes": 10}}
-    assert not set(uids) & {str(e["UID"]) for e in events(programme_ics(other, describe))}
+    assert not set(uids) & {str(e["UID"]) for e in events(programme_ics(other, describe, LABELS))}
     restarted = {**journal, "start": "2026-03-02"}
-    assert not set(uids) & {str(e["UID"]) for e in events(programme_ics(restarted, describe))}
+    assert not set(uids) & {str(e["UID"]) for e in events(programme_ics(restarted, describe, LABELS))}
 
 
 def test_text_values_are_escaped_and_read_back_whole(journal, describe):
@@ -134,7 +133,7 @@ def test_text_values_are_escaped_and_read_back_whole(journal, describe):
     def named(exercise: str, step: int) -> dict[str, Any]:
         return {**describe(exercise, step), "name": tricky}
 
-    text = programme_ics(hostile, named)
+    text = programme_ics(hostile, named, LABELS)
     event = events(text)[0]
     read_back = tricky.replace("\r\n", "\n")
     assert read_back in str(event["SUMMARY"])

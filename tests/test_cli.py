@@ -200,10 +200,11 @@ def test_explain_names_the_answers_behind_the_plan():
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
 def test_plan_html_is_the_printable_handout(path, planner):
     from hipcoach.present.handout import plan_html
+    from journals import LABELS
 
     result = ok(invoke("plan", path, "--format", "html"))
     assert result.stdout.startswith("<!DOCTYPE html>\n") and result.stdout.endswith("</html>\n")
-    assert result.stdout == plan_html(planner.plan(example(path)))
+    assert result.stdout == plan_html(planner.plan(example(path)), LABELS)
     data = plan_json(path)
     for item in data["items"]:
         assert f"<h3>{item['name']}</h3>" in result.stdout
@@ -211,6 +212,22 @@ def test_plan_html_is_the_printable_handout(path, planner):
         assert data["referral"]["heading"] in result.stdout and 'class="box"' not in result.stdout
     else:
         assert result.stdout.count('<section class="week">') == 6
+
+
+def test_plan_html_words_slots_and_categories_as_the_edited_files_do(data_copy):
+    knowledge, rules = data_copy
+    plan_file = rules / "plan.yaml"
+    plan_file.write_text(plan_file.read_text(encoding="utf-8").replace(
+        'label: "Before every run"', 'label: "Before each run, warmed up"'), encoding="utf-8")
+    vocabulary = knowledge / "vocabulary.yaml"
+    text = vocabulary.read_text(encoding="utf-8")
+    assert "  smr: self-massage\n" in text
+    vocabulary.write_text(text.replace("  smr: self-massage\n", "  smr: rolling and massage\n"),
+                          encoding="utf-8")
+    page = ok(invoke("plan", EXAMPLES / "desk_runner.yaml", "--format", "html", "--kb", knowledge,
+                     "--rules", rules)).stdout
+    assert "Before each run, warmed up" in page and "Before every run" not in page
+    assert "rolling and massage" in page
 
 
 def test_plan_html_ignores_brief_and_explain():

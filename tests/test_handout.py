@@ -24,8 +24,7 @@ import yaml
 
 from conftest import EXAMPLES, ROOT
 from hipcoach.present.handout import plan_html, programme_html
-from hipcoach.present.labels import slot_label
-from journals import CHECKINS, describe_from, journal_from
+from journals import CHECKINS, LABELS, describe_from, journal_from
 
 DESK = yaml.safe_load((EXAMPLES / "desk_runner.yaml").read_text(encoding="utf-8"))
 RED_FLAG = yaml.safe_load((EXAMPLES / "red_flag.yaml").read_text(encoding="utf-8"))
@@ -94,18 +93,18 @@ def journal(desk_plan) -> dict[str, Any]:
 
 
 def test_the_plan_handout_is_one_html_page_ending_in_one_newline(desk_plan):
-    html = plan_html(desk_plan)
+    html = plan_html(desk_plan, LABELS)
     assert html.startswith("<!DOCTYPE html>\n<html lang=\"en\">")
     assert html.endswith("</html>\n") and not html.endswith("\n\n")
     assert html.count("<html") == 1
 
 
 def test_the_plan_handout_is_byte_identical_each_time(desk_plan, planner):
-    assert plan_html(desk_plan) == plan_html(copy.deepcopy(desk_plan)) == plan_html(planner.plan(DESK))
+    assert plan_html(desk_plan, LABELS) == plan_html(copy.deepcopy(desk_plan), LABELS) == plan_html(planner.plan(DESK), LABELS)
 
 
 def test_advice_comes_first_then_exercises_schedule_and_the_log(desk_plan):
-    text = _Page(plan_html(desk_plan)).text
+    text = _Page(plan_html(desk_plan, LABELS)).text
     places = [text.index(words(desk_plan["advice"][0]["text"])),
               text.index(desk_plan["items"][0]["name"]), text.index("Your week"), text.index("Week 1")]
     assert places == sorted(places)
@@ -113,7 +112,7 @@ def test_advice_comes_first_then_exercises_schedule_and_the_log(desk_plan):
 
 
 def test_every_exercise_has_its_steps_cautions_dose_and_cue(desk_plan):
-    text = _Page(plan_html(desk_plan)).text
+    text = _Page(plan_html(desk_plan, LABELS)).text
     for item in desk_plan["items"]:
         start = text.index(item["name"] + " ")
         card = text[start:text.index("Why:", start)]
@@ -126,7 +125,7 @@ def test_every_exercise_has_its_steps_cautions_dose_and_cue(desk_plan):
 
 
 def test_the_schedule_lists_each_block_with_its_exercises(desk_plan):
-    text = _Page(plan_html(desk_plan)).text
+    text = _Page(plan_html(desk_plan, LABELS)).text
     schedule = text[text.index("Your week"):text.index("Week 1")]
     names = {item["exercise"]: item["name"] for item in desk_plan["items"]}
     for block in desk_plan["schedule"]:
@@ -137,7 +136,7 @@ def test_the_schedule_lists_each_block_with_its_exercises(desk_plan):
 
 @pytest.mark.parametrize("weeks", [1, 6, 7])
 def test_the_log_has_a_week_of_tick_boxes_per_week(desk_plan, weeks):
-    page = _Page(plan_html(desk_plan, weeks=weeks))
+    page = _Page(plan_html(desk_plan, LABELS, weeks=weeks))
     assert page.count("section", "week") == weeks
     assert max(int(n) for n in re.findall(r"Week (\d+)", page.text)) == weeks
     per_week = sum(item["per_day"] for item in desk_plan["items"]) * 7
@@ -149,7 +148,7 @@ def test_an_exercise_done_twice_a_day_has_two_boxes_a_day(planner):
     plan = planner.plan({"knee_pain": "outside", "low_back": "tight", "minutes": 30})
     twice = [item for item in plan["items"] if item["per_day"] > 1]
     assert twice, "guards the test: some plan must hold an exercise done twice a day"
-    html = plan_html(plan, weeks=1)
+    html = plan_html(plan, LABELS, weeks=1)
     row = html[html.index(f'<td class="name">{twice[0]["name"]}'):]
     row = row[:row.index("</tr>")]
     assert row.count('<td class="tick">') == 7
@@ -157,7 +156,7 @@ def test_an_exercise_done_twice_a_day_has_two_boxes_a_day(planner):
 
 
 def test_a_referral_is_the_referral_alone(referral):
-    html = plan_html(referral)
+    html = plan_html(referral, LABELS)
     page = _Page(html)
     assert page.texts and referral["referral"]["heading"] in page.text
     assert page.text.index(referral["referral"]["heading"]) < page.text.index(referral["referral"]["advice"])
@@ -176,12 +175,12 @@ def test_hostile_plan_text_is_escaped(desk_plan):
     plan["advice"][0]["text"] = HOSTILE
     plan["causes"][0]["name"] = HOSTILE
     plan["schedule"][0]["label"] = HOSTILE
-    html = plan_html(plan)
+    html = plan_html(plan, LABELS)
     assert "<script" not in html and "<img" not in html
     assert html.count(ESCAPED) >= 5
     referral = {**plan, "status": "refer", "referral": {"heading": HOSTILE, "advice": HOSTILE},
                 "reasons": [{"message": HOSTILE}]}
-    html = plan_html(referral)
+    html = plan_html(referral, LABELS)
     assert "<script" not in html and "<img" not in html and ESCAPED in html
 
 
@@ -191,8 +190,8 @@ def test_hostile_plan_text_is_escaped(desk_plan):
 @pytest.mark.parametrize("which", ["plan", "referral", "programme"])
 def test_the_page_is_self_contained_and_forbids_every_request(which, desk_plan, referral, journal,
                                                               describe):
-    html = {"plan": lambda: plan_html(desk_plan), "referral": lambda: plan_html(referral),
-            "programme": lambda: programme_html(journal, describe)}[which]()
+    html = {"plan": lambda: plan_html(desk_plan, LABELS), "referral": lambda: plan_html(referral, LABELS),
+            "programme": lambda: programme_html(journal, describe, LABELS)}[which]()
     assert not re.search(r"(?:https?:)?//", html.replace('http-equiv="Content-Security-Policy"', ""))
     page = _Page(html)
     tags = {tag for tag, _ in page.tags}
@@ -206,7 +205,7 @@ def test_the_page_is_self_contained_and_forbids_every_request(which, desk_plan, 
 
 
 def test_the_page_is_set_for_print(desk_plan):
-    css = _Page(plan_html(desk_plan)).css
+    css = _Page(plan_html(desk_plan, LABELS)).css
     assert "@page" in css and "@media print" in css
     assert ".sheet { break-before: page;" in css  # the log starts on a fresh sheet
     assert ".exercise {" in css and "break-inside: avoid" in css[css.index(".exercise {"):][:300]
@@ -235,7 +234,7 @@ def test_the_wheel_carries_every_template():
 
 
 def test_the_programme_handout_describes_each_exercise_at_each_rung(journal, describe, kb):
-    text = _Page(programme_html(journal, describe)).text
+    text = _Page(programme_html(journal, describe, LABELS)).text
     rungs = {(i["exercise"], i["step"]) for week in journal["programme"] for d in week["days"]
              for i in d["items"]}
     assert any(step > 1 for _, step in rungs), "guards the test: some exercise moves up a rung"
@@ -248,21 +247,21 @@ def test_the_programme_handout_describes_each_exercise_at_each_rung(journal, des
 
 
 def test_the_programme_gives_the_dose_week_by_week(journal, describe, desk_plan):
-    text = _Page(programme_html(journal, describe)).text
+    text = _Page(programme_html(journal, describe, LABELS)).text
     strength = next(i for i in desk_plan["items"] if i["category"] == "strength")
     stretch = next(i for i in desk_plan["items"] if i["category"] == "stretch")
     start = text.index(strength["name"] + " ")
     assert text[start:].startswith(f"{strength['name']} strength Week Dose When Weeks 1–2 (Settle in) "
-                                   f"{strength['dose']} {slot_label(strength['when'])}")
+                                   f"{strength['dose']} {LABELS.slot_label(strength['when'])}")
     level_2 = text.index(f"{strength['name']} (level 2) ")
-    assert (f"Weeks 3–4 (Build) {strength['dose']}, plus 1 more set {slot_label(strength['when'])}"
+    assert (f"Weeks 3–4 (Build) {strength['dose']}, plus 1 more set {LABELS.slot_label(strength['when'])}"
             in text[level_2:])
     start = text.index(stretch["name"] + " ")
-    assert f"Weeks 1–6 {stretch['dose']} {slot_label(stretch['when'])}" in text[start:]
+    assert f"Weeks 1–6 {stretch['dose']} {LABELS.slot_label(stretch['when'])}" in text[start:]
 
 
 def test_the_programme_log_has_the_actual_dated_sessions(journal, describe):
-    html = programme_html(journal, describe)
+    html = programme_html(journal, describe, LABELS)
     page = _Page(html)
     assert page.count("section", "week") == len(journal["programme"])
     week_1 = html[html.index("<h2>Week 1: Settle in</h2>"):html.index("<h2>Week 2: Settle in</h2>")]
@@ -277,18 +276,18 @@ def test_the_programme_log_has_the_actual_dated_sessions(journal, describe):
 def test_a_programme_week_without_sessions_says_so(journal, describe):
     resting = copy.deepcopy(journal)
     resting["programme"][1]["days"] = []
-    text = _Page(programme_html(resting, describe)).text
+    text = _Page(programme_html(resting, describe, LABELS)).text
     assert "Week 2: Settle in No sessions are planned this week." in text
     assert "Week 3: Build Exercise" in text
 
 
 def test_the_programme_shows_the_check_ins_so_far(journal, describe):
-    text = _Page(programme_html(journal, describe)).text
+    text = _Page(programme_html(journal, describe, LABELS)).text
     assert "Check-ins so far" in text
     assert "Sun 11 Jan 2 1 9 none progress Pain stayed at 3/10" in text
     assert CHECKINS[1]["because"][0] + ", " + CHECKINS[1]["because"][1] in text
     fresh = {**journal, "checkins": []}
-    assert "Check-ins" not in _Page(programme_html(fresh, describe)).text
+    assert "Check-ins" not in _Page(programme_html(fresh, describe, LABELS)).text
 
 
 def test_the_programme_handout_is_deterministic_and_asks_describe_once_per_rung(journal, describe):
@@ -298,9 +297,9 @@ def test_the_programme_handout_is_deterministic_and_asks_describe_once_per_rung(
         asked.append((exercise, step))
         return describe(exercise, step)
 
-    first = programme_html(journal, counting)
+    first = programme_html(journal, counting, LABELS)
     assert len(asked) == len(set(asked))
-    assert first == programme_html(copy.deepcopy(journal), describe)
+    assert first == programme_html(copy.deepcopy(journal), describe, LABELS)
     assert first.endswith("</html>\n") and not first.endswith("\n\n")
 
 
@@ -315,7 +314,7 @@ def test_hostile_programme_text_is_escaped(journal, describe):
     def describe_hostile(exercise: str, step: int) -> dict[str, Any]:
         return {**describe(exercise, step), "name": HOSTILE, "steps": [HOSTILE], "cautions": [HOSTILE]}
 
-    html = programme_html(hostile, describe_hostile)
+    html = programme_html(hostile, describe_hostile, LABELS)
     assert "<script" not in html and "<img" not in html
     assert html.count(ESCAPED) >= 6
 
@@ -394,7 +393,7 @@ def test_the_detector_sees_a_page_that_calls_out(tmp_path):
 @needs_browser
 @pytest.mark.parametrize("paper", ["A4", "letter"])
 def test_the_plan_prints_whole_on_a4_and_letter(tmp_path, desk_plan, paper):
-    printed = _print(plan_html(desk_plan), tmp_path, paper)
+    printed = _print(plan_html(desk_plan, LABELS), tmp_path, paper)
     assert printed["size"] == PAPER[paper]
     assert printed["requested"] == []
     assert len(printed["png"]) > 20_000 and _colours(printed["png"]) > 10
@@ -413,7 +412,7 @@ def test_the_plan_prints_whole_on_a4_and_letter(tmp_path, desk_plan, paper):
 
 @needs_browser
 def test_a_referral_prints_on_one_page(tmp_path, referral):
-    printed = _print(plan_html(referral), tmp_path, "A4")
+    printed = _print(plan_html(referral, LABELS), tmp_path, "A4")
     assert printed["requested"] == []
     assert len(printed["pages"]) == 1
     assert words(referral["referral"]["heading"]) in printed["pages"][0]
@@ -423,7 +422,7 @@ def test_a_referral_prints_on_one_page(tmp_path, referral):
 @needs_browser
 @pytest.mark.parametrize("paper", ["A4", "letter"])
 def test_the_programme_prints_whole(tmp_path, journal, describe, paper):
-    printed = _print(programme_html(journal, describe), tmp_path, paper)
+    printed = _print(programme_html(journal, describe, LABELS), tmp_path, paper)
     assert printed["size"] == PAPER[paper]
     assert printed["requested"] == []
     assert len(printed["png"]) > 20_000 and _colours(printed["png"]) > 10

@@ -6,10 +6,12 @@ import json
 
 import pytest
 
+from hipcoach.present.labels import Labels
 from hipcoach.present.programme import Wording, render_checkin, render_history, render_weeks
 from hipcoach.programme.programme import Checkin
 
-WORDING = Wording(slots={"strength_days": "Strength days", "after_run": "After every run"},
+WORDING = Wording(labels=Labels(slots={"strength_days": "Strength days",
+                                       "after_run": "After every run"}, categories={}),
                   phases={"control": ("Low load", "Go slowly.")},
                   decisions={"progress": "Move up one step", "hold": "Keep going"})
 

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from conftest import EXAMPLES
+from hipcoach.present.labels import Labels
 from hipcoach.present.render import FORMATS, render
 
 DESK = yaml.safe_load((EXAMPLES / "desk_runner.yaml").read_text(encoding="utf-8"))
@@ -71,11 +72,17 @@ def test_text_is_the_default_format(desk_plan):
     assert render(desk_plan) == render(desk_plan, "text")
 
 
-def test_every_format_ends_with_one_newline(desk_plan, referral):
+def test_every_format_ends_with_one_newline(desk_plan, referral, kb, rulebase):
+    labels = Labels.of(kb, rulebase)
     for plan in (desk_plan, referral):
         for fmt in FORMATS:
-            out = render(plan, fmt)
+            out = render(plan, fmt, labels=labels)
             assert out.endswith("\n") and not out.endswith("\n\n"), fmt
+
+
+def test_a_handout_without_its_labels_is_refused(desk_plan):
+    with pytest.raises(ValueError, match="needs the labels"):
+        render(desk_plan, "html")
 
 
 def test_text_header_states_minutes_and_balance(any_plan):

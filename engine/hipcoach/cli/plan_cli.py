@@ -16,6 +16,7 @@ from ..formats import FORMATS, json_schema
 from ..kb.answers import dumps, normalise, read_answers, should_ask
 from ..kb.knowledge import Question, split_choices
 from ..planning.planner import Planner
+from ..present.labels import Labels
 from ..present.render import render
 from .options import engine_options, load_planner, output_options
 
@@ -39,7 +40,8 @@ def _emit(planner: Planner, answers: dict[str, Any], fmt: str, minutes: int | No
             write_traces(trace_file, [record])
         except OSError as exc:
             raise click.ClickException(f"cannot write the trace to {trace_file}: {exc}") from exc
-    click.echo(render(plan, fmt, explain, brief), nl=False)
+    labels = Labels.of(planner.kb, planner.rulebase) if fmt == "html" else None
+    click.echo(render(plan, fmt, explain, brief, labels), nl=False)
 
 
 @click.command()

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from ..kb.answers import read_answers
+from ..present.labels import Labels
 from ..present.programme import (
     CHECKIN_FORMATS,
     SHOW_FORMATS,
@@ -29,7 +30,7 @@ JOURNAL = click.Path(path_type=Path)
 
 def _wording(programme: Programme) -> Wording:
     return Wording(
-        slots={slot.id: slot.label for slot in programme.planner.rulebase.slots},
+        labels=Labels.of(programme.planner.kb, programme.planner.rulebase),
         phases={p.id: (p.name, p.focus) for p in programme.knowledge.phases},
         decisions={d.id: d.label for d in programme.rules.decisions})
 

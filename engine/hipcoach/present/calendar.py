@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .journal import Day, Describe, days
-from .labels import day, slot_label
+from .labels import Labels, day
 
 PRODID = "-//hipcoach//hip programme//EN"
 LINE_OCTETS = 75
@@ -32,7 +32,7 @@ LINE_OCTETS = 75
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-def programme_ics(journal: Mapping[str, Any], describe: Describe) -> str:
+def programme_ics(journal: Mapping[str, Any], describe: Describe, labels: Labels) -> str:
     """The journal's sessions as a calendar: an all-day ``VEVENT`` per date, its ``SUMMARY``
     naming the week, phase and slots, its ``DESCRIPTION`` each slot's exercises with their
     doses."""
@@ -47,15 +47,15 @@ def programme_ics(journal: Mapping[str, Any], describe: Describe) -> str:
 
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN",
              "METHOD:PUBLISH", "X-WR-CALNAME:Hip programme"]
-    for entry in days(journal):
+    for entry in days(journal, labels):
         lines += [
             "BEGIN:VEVENT",
             f"UID:{_compact(entry.date)}-{identity}@hipcoach",
             f"DTSTAMP:{stamp}",
             f"DTSTART;VALUE=DATE:{_compact(entry.date)}",
             f"DTEND;VALUE=DATE:{_compact(entry.date + datetime.timedelta(days=1))}",
-            f"SUMMARY:{escape(summary(entry))}",
-            f"DESCRIPTION:{escape(_description(entry, name))}",
+            f"SUMMARY:{escape(summary(entry, labels))}",
+            f"DESCRIPTION:{escape(_description(entry, name, labels))}",
             "TRANSP:TRANSPARENT",  # hip work does not make the day busy
             "END:VEVENT",
         ]
@@ -63,17 +63,17 @@ def programme_ics(journal: Mapping[str, Any], describe: Describe) -> str:
     return "".join(fold(line) + "\r\n" for line in lines)
 
 
-def summary(entry: Day) -> str:
+def summary(entry: Day, labels: Labels) -> str:
     """"Hip work: Before every run + After every run (week 2, Build)": what the day holds
     first, since a phone shows only the start of a title."""
-    slots = " + ".join(slot_label(s.slot) for s in entry.sessions)
+    slots = " + ".join(labels.slot_label(s.slot) for s in entry.sessions)
     return f"Hip work: {slots} (week {entry.week}, {entry.phase})"
 
 
-def _description(entry: Day, name: Callable[[str, int], str]) -> str:
+def _description(entry: Day, name: Callable[[str, int], str], labels: Labels) -> str:
     parts = []
     for session in entry.sessions:
-        parts.append(f"{slot_label(session.slot)}:")
+        parts.append(f"{labels.slot_label(session.slot)}:")
         parts += [f"- {name(str(i['exercise']), int(i['step']))}: {i['dose']}"
                   for i in session.items]
     return "\n".join(parts)

@@ -19,17 +19,7 @@ from typing import Any
 import jinja2
 
 from .journal import Day, Describe, days
-from .labels import (
-    DAYS,
-    WEEKDAYS,
-    category_label,
-    column_date,
-    day,
-    long_date,
-    short_date,
-    slot_label,
-    slot_order,
-)
+from .labels import DAYS, WEEKDAYS, Labels, column_date, day, long_date, short_date
 from .render import NOT_A_DIAGNOSIS, Plan, amount, lower_first, serves_text, worded
 
 #: Printed log weeks on one sheet of A4 or Letter: two fit with room to write.
@@ -55,7 +45,7 @@ def _page(template: str, **context: Any) -> str:
 
 # ------------------------------------------------------------------------------------ the plan
 
-def plan_html(plan: Plan, weeks: int = 6) -> str:
+def plan_html(plan: Plan, labels: Labels, weeks: int = 6) -> str:
     """The plan's handout, with a tick-box log for ``weeks`` weeks; a referral is the referral
     alone, printed large, and no exercises."""
     if plan["status"] == "refer":
@@ -84,7 +74,8 @@ def plan_html(plan: Plan, weeks: int = 6) -> str:
               f"a day, {state}",
         points_to=worded(plan["symptoms"]), behind=worded(plan["causes"]),
         advice=[advice["text"] for advice in plan["advice"]],
-        blocks=[{**block, "exercises": [_plan_card(item, causes) for item in block["exercises"]]}
+        blocks=[{**block, "exercises": [_plan_card(item, causes, labels)
+                                        for item in block["exercises"]]}
                 for block in blocks],
         notes=plan["notes"],
         left_out=[f"{d['name']}: {d['reason']}" for d in plan["dropped"]
@@ -93,8 +84,8 @@ def plan_html(plan: Plan, weeks: int = 6) -> str:
         "do the exercise; on a day with two boxes, the dose is done twice. " + PAIN_GUIDE)
 
 
-def _plan_card(item: Mapping[str, Any], causes: dict[str, str]) -> dict[str, Any]:
-    return {"name": item["name"], "category": category_label(item["category"]),
+def _plan_card(item: Mapping[str, Any], causes: dict[str, str], labels: Labels) -> dict[str, Any]:
+    return {"name": item["name"], "category": labels.category_label(item["category"]),
             "dose": amount(dict(item)), "doses": [], "cue": item["cue"], "steps": item["steps"],
             "cautions": [lower_first(c) for c in item["cautions"]],
             "why": f"For {serves_text(dict(item), causes)}."}
@@ -107,12 +98,12 @@ def _sheets(log: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 # ------------------------------------------------------------------------------- the programme
 
-def programme_html(journal: Mapping[str, Any], describe: Describe) -> str:
+def programme_html(journal: Mapping[str, Any], describe: Describe, labels: Labels) -> str:
     """The programme's handout: each exercise at each rung with its steps, cautions and its dose
     week by week, a tick-box log per week over the journal's actual dated sessions, and the
     check-ins so far."""
     described = _Described(describe)
-    dated = days(journal)
+    dated = days(journal, labels)
     cards: dict[tuple[str, int], dict[str, Any]] = {}
     for entry in dated:
         for session in entry.sessions:
@@ -121,16 +112,16 @@ def programme_html(journal: Mapping[str, Any], describe: Describe) -> str:
                 week = card["weeks"].setdefault(entry.week, {"phase": entry.phase, "doses": [],
                                                              "slots": []})
                 _add(week["doses"], str(item["dose"]))
-                _add(week["slots"], slot_label(session.slot))
+                _add(week["slots"], labels.slot_label(session.slot))
     exercises = []
     for (exercise, step), card in cards.items():
         about = described(exercise, step)
         exercises.append({
-            "name": about["name"], "category": category_label(str(about["category"])),
+            "name": about["name"], "category": labels.category_label(str(about["category"])),
             "dose": "", "cue": "", "why": "", "steps": list(about["steps"]),
             "cautions": [lower_first(c) for c in about["cautions"]],
             "doses": _dose_rows(card["weeks"])})
-    log = [_programme_week(week, [d for d in dated if d.week == week["week"]], described)
+    log = [_programme_week(week, [d for d in dated if d.week == week["week"]], described, labels)
            for week in journal["programme"]]
     weeks = journal.get("weeks", len(journal["programme"]))
     return _page(
@@ -186,8 +177,8 @@ def _add(values: list[str], value: str) -> None:
         values.append(value)
 
 
-def _programme_week(week: Mapping[str, Any], dated: list[Day],
-                    described: _Described) -> dict[str, Any]:
+def _programme_week(week: Mapping[str, Any], dated: list[Day], described: _Described,
+                    labels: Labels) -> dict[str, Any]:
     """One week of the log: a column per date with sessions, rows grouped by slot."""
     groups: dict[str, dict[tuple[str, int], dict[str, Any]]] = {}
     for column, entry in enumerate(dated):
@@ -200,10 +191,11 @@ def _programme_week(week: Mapping[str, Any], dated: list[Day],
                 row["cells"][column] += 1
     return {"title": f"Week {week['week']}", "subtitle": str(week["phase"]),
             "columns": [column_date(entry.date) for entry in dated],
-            "groups": [{"label": slot_label(slot),
+            "groups": [{"label": labels.slot_label(slot),
                         "rows": [{"name": row["name"], "dose": "; ".join(row["doses"]),
                                   "cells": row["cells"]} for row in rows.values()]}
-                       for slot, rows in sorted(groups.items(), key=lambda g: slot_order(g[0]))]}
+                       for slot, rows in sorted(groups.items(),
+                                                 key=lambda g: labels.slot_order(g[0]))]}
 
 
 def _run_days(value: Any) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .labels import day, slot_order
+from .labels import Labels, day
 
 #: ``describe(exercise_id, step)`` -> ``{"name", "steps", "cautions", "category"}``: what an
 #: exercise is at one rung of its ladder, supplied by the programme code.
@@ -40,7 +40,7 @@ class Day:
     sessions: tuple[Session, ...]
 
 
-def days(journal: Mapping[str, Any]) -> list[Day]:
+def days(journal: Mapping[str, Any], labels: Labels) -> list[Day]:
     """Every date with hip work, in date order, with its slots in the order of a day. A date or a
     slot the journal lists twice is merged, so a day is one calendar event and one log column."""
     found: dict[datetime.date, tuple[int, str, dict[str, list[Mapping[str, Any]]]]] = {}
@@ -51,5 +51,5 @@ def days(journal: Mapping[str, Any]) -> list[Day]:
             slots.setdefault(entry["slot"], []).extend(entry["items"])
     return [Day(date, number, phase,
                 tuple(Session(slot, tuple(items))
-                      for slot, items in sorted(slots.items(), key=lambda s: slot_order(s[0]))))
+                      for slot, items in sorted(slots.items(), key=lambda s: labels.slot_order(s[0]))))
             for date, (number, phase, slots) in sorted(found.items())]

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..formats import CheckinResult, Journal, JournalWeek
 from .journal import Describe
+from .labels import Labels, dated
 from .render import lower_first
 
 #: The formats each command offers: ``html`` is the printable handout (:mod:`.handout`), ``ics``
@@ -28,9 +29,10 @@ CHART_WIDTH = 20
 
 @dataclass(frozen=True)
 class Wording:
-    """The labels a runner reads: of the plan's slots, the phases (name, focus) and decisions."""
+    """The words a runner reads: the slot and category labels, the phases (name, focus) and the
+    decisions."""
 
-    slots: Mapping[str, str]
+    labels: Labels
     phases: Mapping[str, tuple[str, str]]
     decisions: Mapping[str, str]
 
@@ -48,11 +50,11 @@ def render_weeks(journal: Journal, describe: Describe, wording: Wording, fmt: st
     if fmt == "html":
         from .handout import programme_html  # here: jinja2 loads only for a handout
 
-        return programme_html({**journal, "programme": weeks}, describe)
+        return programme_html({**journal, "programme": weeks}, describe, wording.labels)
     if fmt == "ics":
         from .calendar import programme_ics
 
-        return programme_ics({**journal, "programme": weeks}, describe)
+        return programme_ics({**journal, "programme": weeks}, describe, wording.labels)
     markdown = fmt == "markdown"
     lines: list[str] = []
     for entry in weeks:
@@ -73,9 +75,9 @@ def _week(week: JournalWeek, total: int, describe: Describe, wording: Wording,
     for day in week["days"]:
         if day["date"] != last_date:
             last_date = day["date"]
-            when = dt.date.fromisoformat(day["date"]).strftime("%a %d %b %Y")
+            when = dated(dt.date.fromisoformat(day["date"]))
             lines += [f"### {when}" if markdown else when, ""] if markdown else [when]
-        label = wording.slots.get(day["slot"], day["slot"])
+        label = wording.labels.slots.get(day["slot"], day["slot"])
         lines.append(f"**{label}**" if markdown else f"  {label}")
         for item in day["items"]:
             named = describe(item["exercise"], item["step"])["name"]

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .explain import explain_plan
+from .labels import Labels
 
 Plan = Mapping[str, Any]  # a plan as built (formats.Plan) or read back from JSON
 FORMATS = ("text", "json", "markdown", "html")
@@ -23,16 +24,20 @@ NOT_A_DIAGNOSIS = ("This is general guidance from your answers, not a diagnosis.
 SHOWN_DROPS = ("equipment", "caution", "budget")
 
 
-def render(plan: Plan, fmt: str = "text", explain: bool = False, brief: bool = False) -> str:
+def render(plan: Plan, fmt: str = "text", explain: bool = False, brief: bool = False,
+           labels: Labels | None = None) -> str:
     """``plan`` in ``fmt``; ``explain`` adds every derivation chain (text and Markdown), and
     ``brief`` gives each exercise one line instead of its steps and cautions. JSON and the HTML
-    handout are whole by design and ignore both: a printed handout always carries the steps."""
+    handout are whole by design and ignore both: a printed handout always carries the steps.
+    The handout needs the ``labels`` of the knowledge and rule base the plan came from."""
     if fmt == "json":
         return to_json(plan)
     if fmt == "html":
         from .handout import plan_html  # here: jinja2 loads only when a handout is asked for
 
-        return plan_html(plan)
+        if labels is None:
+            raise ValueError("an HTML handout needs the labels of its knowledge and rule base")
+        return plan_html(plan, labels)
     page = _Page(fmt == "markdown")
     if plan["status"] == "refer":
         _referral(plan, page)
