@@ -59,9 +59,9 @@ import durable_rules_engine as _engine
 from ...errors import EngineError
 
 Fact = dict[str, Any]
-#: Called for every firing with the rule id and the facts it matched, by pattern alias.
-#: Told each firing's rule id and matched facts by alias. The matched facts are shared with
-#: later firings of the same match: a listener reads them and copies what it keeps.
+#: Called for every firing with the rule id and the facts it matched, by pattern alias. The
+#: matched facts are shared with later firings of the same match: a listener reads them and
+#: copies what it keeps.
 Listener = Callable[[str, dict[str, Fact]], None]
 #: A parsed match: rule id, the matched facts by alias (without session fields), their ids.
 _Match = tuple[str, dict[str, Fact], tuple[str, ...]]
