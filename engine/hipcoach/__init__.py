@@ -16,12 +16,9 @@ from .reasoning.certainty import combine
 def __getattr__(name: str) -> Any:
     """``__version__`` on first use: importlib.metadata costs ~30 ms of start-up otherwise."""
     if name == "__version__":
-        from importlib.metadata import PackageNotFoundError, version
+        from .kb.provenance import version
 
-        try:
-            return version("hipcoach")
-        except PackageNotFoundError:  # a source tree that was never installed
-            return "0.0.0"
+        return version()
     raise AttributeError(f"module 'hipcoach' has no attribute {name!r}")
 
 __all__ = [

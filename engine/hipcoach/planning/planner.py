@@ -16,6 +16,7 @@ from ..kb.answers import normalise
 from ..kb.bundled import knowledge_dir, rules_dir
 from ..kb.cache import load_bases
 from ..kb.knowledge import KnowledgeBase
+from ..kb.provenance import Provenance
 from ..kb.rulefile import RuleBase
 from ..reasoning.certainty import rounded
 from ..reasoning.inference import Derivation, Engine, Premise, Support
@@ -29,11 +30,21 @@ class Planner:
 
     def __init__(self, knowledge: Path | None = None, rules: Path | None = None,
                  cached: bool = True) -> None:
-        bases = load_bases(knowledge or knowledge_dir(), rules or rules_dir(), cached)
+        self.folders = (Path(knowledge or knowledge_dir()), Path(rules or rules_dir()))
+        bases = load_bases(*self.folders, cached)
         self.kb: KnowledgeBase = bases[0]
         self.rulebase: RuleBase = bases[1]
         self.engine = Engine(self.kb, self.rulebase)
         self.requirements = [r for r in self.rulebase.layer("plan") if r.conclusion == "require"]
+        self._provenance: Provenance | None = None
+
+    @property
+    def provenance(self) -> Provenance:
+        """hipcoach's version and the fingerprint of the files this planner was loaded from
+        (computed on first use, then kept)."""
+        if self._provenance is None:
+            self._provenance = Provenance.of(*self.folders)
+        return self._provenance
 
     def plan(self, raw_answers: Mapping[str, Any], minutes: int | None = None) -> Plan:
         """Plan for ``raw_answers``; ``minutes`` overrides the answer of that name."""
