@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 help:
 	@echo "make demo   - set up .venv and print a plan for the bundled example runner"
 	@echo "make check  - check the knowledge base and rules (hipcoach kb check)"
-	@echo "make lint   - static checks of the code: ruff and mypy (settings in pyproject.toml)"
+	@echo "make lint   - static checks of the code: ruff, mypy (settings in pyproject.toml) and the import contracts"
 	@echo "make test   - set up .venv with the test extras, run make lint and make check, then the whole test suite"
 	@echo "make bench  - print timing figures and ratios"
 	@echo "make golden - store new plan and trace digests (only after a change meant to alter plans)"
@@ -36,6 +36,7 @@ check: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check engine tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_architecture.py
 
 test: $(STAMP) lint check
 	$(BIN)/python -m pytest -q
