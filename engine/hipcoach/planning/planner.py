@@ -1,6 +1,6 @@
 """The planner: answers in, a balanced, explained plan (as a JSON-ready dict) out.
 
-This module only assembles the report from what the rules concluded (:mod:`.inference`) and what
+This module only assembles the report from what the rules concluded (:mod:`..reasoning.inference`) and what
 the plan step chose (:mod:`.assemble`); the shape of the dict is the public JSON plan format.
 """
 
