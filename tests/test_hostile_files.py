@@ -361,6 +361,7 @@ def data_folder(draw: Any, files: dict[str, Any]) -> tuple[str, bytes]:
 
 @FUZZ
 @given(change=data_folder(KNOWLEDGE))
+@pytest.mark.slow
 def test_any_knowledge_folder_loads_or_is_one_line(tmp_path_factory: Any, change: tuple[str, bytes]) -> None:
     folder = fuzz_dir(tmp_path_factory, "kb") / "knowledge"
     shutil.copytree(knowledge_dir(), folder)
@@ -374,6 +375,7 @@ def test_any_knowledge_folder_loads_or_is_one_line(tmp_path_factory: Any, change
 
 @FUZZ
 @given(change=data_folder(RULES))
+@pytest.mark.slow
 def test_any_rules_folder_loads_or_is_one_line(tmp_path_factory: Any, kb: Any,
                                                change: tuple[str, bytes]) -> None:
     folder = fuzz_dir(tmp_path_factory, "rules") / "rules"
@@ -397,6 +399,7 @@ _TRACE = Planner().trace({"knee_pain": "front", "sitting_hours": 9, "low_back": 
                          swapped(_TRACE).map(lambda b: json.dumps(yaml.safe_load(b)).encode()
                                              + b"\n")),
        command=st.sampled_from(TRACE_COMMANDS))
+@pytest.mark.slow
 def test_any_trace_file_reads_or_is_one_line(tmp_path_factory: Any, content: bytes,
                                              command: list[str]) -> None:
     path = fuzz_dir(tmp_path_factory, "trace") / "t.jsonl"

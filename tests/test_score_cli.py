@@ -196,6 +196,7 @@ def test_extra_columns_rejections_and_duplicates_are_reported_once(tmp_path: Pat
     assert summary["duplicate_ids"] == {"r1": [2, 3]}
 
 
+@pytest.mark.slow
 def test_a_progress_bar_on_a_terminal_only(tmp_path: Path) -> None:
     pty = pytest.importorskip("pty")
     code = "import sys; from hipcoach.cli import cli; sys.exit(cli(prog_name='hipcoach'))"
