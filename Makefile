@@ -7,13 +7,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install demo check lint test bench golden clean
+.PHONY: help install demo check lint test test-fast bench golden clean
 
 help:
 	@echo "make demo   - set up .venv and print a plan for the bundled example runner"
 	@echo "make check  - check the knowledge base and rules (hipcoach kb check)"
-	@echo "make lint   - static checks of the code: ruff and mypy (settings in pyproject.toml)"
+	@echo "make lint   - static checks of the code: ruff, mypy (settings in pyproject.toml) and the import contracts"
 	@echo "make test   - set up .venv with the test extras, run make lint and make check, then the whole test suite"
+	@echo "make test-fast - the edit loop: the suite without the tests marked slow and the notebooks"
 	@echo "make bench  - print timing figures and ratios"
 	@echo "make golden - store new plan and trace digests (only after a change meant to alter plans)"
 	@echo "make clean  - remove .venv and build leftovers"
@@ -36,9 +37,13 @@ check: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check engine tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_architecture.py
 
 test: $(STAMP) lint check
 	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow" tests
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py

@@ -23,9 +23,22 @@ KB: KnowledgeBase = load_knowledge(knowledge_dir())
 
 
 def twin() -> list[dict[str, str]]:
-    """The plain twin's rows: respondent_id plus one cell per answer id."""
+    """The plain twin's rows: respondent_id plus one cell per answer id of the questionnaire;
+    an answer the twin has no column for (one added since) is answered with its default."""
     with open(PLAIN, encoding="utf-8-sig", newline="") as stream:
-        return list(csv.DictReader(stream))
+        rows = list(csv.DictReader(stream))
+    return [{"respondent_id": row["respondent_id"],
+             **{q.id: row[q.id] if q.id in row else plain_cell(q.default) for q in KB.questions.values()}}
+            for row in rows]
+
+
+def plain_cell(value: Any) -> str:
+    """An answer as the plain twin writes it: yes/no, numbers as numbers, ticks joined with ';'."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ";".join(value)
+    return str(value)
 
 
 def labels(question: Question, cell: str) -> list[str]:
@@ -59,6 +72,14 @@ def answers_row(row: dict[str, str], joiner: str, trailing: str = "") -> list[st
             cell += trailing
         cells.append(cell)
     return cells
+
+
+def plain_export(path: Path) -> Path:
+    """The plain twin written as a plain export at ``path``, with a column for every answer of the
+    questionnaire as it is now (examples/surveys/plain.csv has those it had when it was made)."""
+    rows = [["respondent_id", *KB.questions]] + [list(row.values()) for row in twin()]
+    path.write_text(to_csv(rows), encoding="utf-8")
+    return path
 
 
 def to_csv(rows: list[list[Any]], delimiter: str = ",", quoting: int = csv.QUOTE_MINIMAL) -> str:

@@ -370,6 +370,7 @@ ANSWERS = st.fixed_dictionaries(
 
 
 @given(ANSWERS)
+@pytest.mark.slow
 def test_normalise_accepts_every_valid_answer_set_and_is_idempotent(raw):
     once = normalise(raw, KB)
     assert normalise(once, KB) == once
@@ -377,6 +378,7 @@ def test_normalise_accepts_every_valid_answer_set_and_is_idempotent(raw):
 
 
 @given(ANSWERS)
+@pytest.mark.slow
 def test_normalised_answers_are_complete_ordered_and_canonical(raw):
     answers = normalise(raw, KB)
     assert list(answers) == list(KB.questions)

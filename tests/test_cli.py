@@ -769,9 +769,12 @@ def test_ask_reprompts_after_infinity_for_an_integer(kb):
 
 def test_ask_stops_at_the_first_red_flag_and_shows_the_referral(kb):
     flag = number_of(kb, "red_flags", "bladder_or_bowel_change")
-    result = ok(invoke("ask", input=f"40\n20\n{flag}\n"))  # age, km, red flags, then nothing
+    result = ask(kb, typed={"red_flags": [flag]})
+    ok(result)
     assert result.stdout.startswith("Emergency: go to an emergency department now\n")
-    assert "Question 3 of 15" in result.stderr and "Question 4 of" not in result.stderr
+    at, total = list(kb.questions).index("red_flags") + 1, len(kb.questions)
+    assert f"Question {at} of {total}: {kb.questions['red_flags'].prompt}" in result.stderr
+    assert f"Question {at + 1} of" not in result.stderr
 
 
 def test_ask_stops_after_a_pain_level_that_refers(kb):

@@ -79,6 +79,7 @@ survey_lines = st.lists(st.tuples(*(st.sampled_from(v) for v in CELLS.values()))
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(lines=survey_lines, chunk=st.sampled_from([1, 2, 7, 1000]), traces=st.booleans(),
        dedupe=st.booleans())
+@pytest.mark.slow
 def test_scoring_by_codes_writes_what_row_by_row_scoring_writes(
         monkeypatch: pytest.MonkeyPatch, lines: list[tuple[str, ...]], chunk: int, traces: bool,
         dedupe: bool) -> None:
@@ -105,6 +106,7 @@ def test_scoring_by_codes_writes_what_row_by_row_scoring_writes(
 
 
 @given(st.lists(st.text(min_size=1, max_size=8), max_size=20))
+@pytest.mark.slow
 def test_id_cells_are_the_cells_the_csv_writer_writes(ids: list[str]) -> None:
     import numpy as np
 

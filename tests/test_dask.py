@@ -42,6 +42,9 @@ from test_score import (  # noqa: E402
     write,
 )
 
+#: Each test here takes seconds: `make test-fast` leaves them out.
+pytestmark = pytest.mark.slow
+
 WITH_TRACES = OUTPUTS + ("traces.jsonl",)
 
 

@@ -18,6 +18,9 @@ from hipcoach.reasoning import inference
 from hipcoach.reasoning.durable import adapter
 from host_reference import HostSession
 
+#: Each test here takes seconds: `make test-fast` leaves them out.
+pytestmark = pytest.mark.slow
+
 COUNT = 400
 
 

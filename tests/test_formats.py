@@ -48,6 +48,7 @@ def test_every_example_trace_and_plan_match_their_schemas(planner, path):
 
 @SETTINGS
 @given(answers())
+@pytest.mark.slow
 def test_any_trace_and_its_plan_match_their_schemas(raw):
     record = as_json(_PLANNER.trace(raw))
     validator("trace").validate(record)

@@ -7,11 +7,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from golden.make_golden import ANSWERS, DIGESTS, SURVEY_DIGESTS, digests, survey_digests
 
 SETS = [json.loads(line) for line in ANSWERS.read_text(encoding="utf-8").splitlines()]
 
 
+@pytest.mark.slow
 def test_stored_answer_sets_still_give_byte_identical_plans_and_traces(planner):
     expected = json.loads(DIGESTS.read_text(encoding="utf-8"))
     got = digests(planner, SETS)
@@ -21,6 +24,7 @@ def test_stored_answer_sets_still_give_byte_identical_plans_and_traces(planner):
                          f"{SETS[changed[0]]}; run `make golden` only if that was intended")
 
 
+@pytest.mark.slow
 def test_the_stored_sets_cover_plans_referrals_and_every_urgency(planner):
     plans = [planner.plan(answers) for answers in SETS]
     statuses = {p["status"] for p in plans}

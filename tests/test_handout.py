@@ -382,6 +382,7 @@ def test_ci_installs_the_browser_before_the_tests():
 
 
 @needs_browser
+@pytest.mark.slow
 def test_the_detector_sees_a_page_that_calls_out(tmp_path):
     """Guards the network check below: a page that asks for remote files is caught."""
     canary = ('<!DOCTYPE html><html><head><style>body { background: url(https://bg.canary.test/b.png) }'
@@ -392,6 +393,7 @@ def test_the_detector_sees_a_page_that_calls_out(tmp_path):
 
 @needs_browser
 @pytest.mark.parametrize("paper", ["A4", "letter"])
+@pytest.mark.slow
 def test_the_plan_prints_whole_on_a4_and_letter(tmp_path, desk_plan, paper):
     printed = _print(plan_html(desk_plan, LABELS), tmp_path, paper)
     assert printed["size"] == PAPER[paper]
@@ -411,6 +413,7 @@ def test_the_plan_prints_whole_on_a4_and_letter(tmp_path, desk_plan, paper):
 
 
 @needs_browser
+@pytest.mark.slow
 def test_a_referral_prints_on_one_page(tmp_path, referral):
     printed = _print(plan_html(referral, LABELS), tmp_path, "A4")
     assert printed["requested"] == []
@@ -421,6 +424,7 @@ def test_a_referral_prints_on_one_page(tmp_path, referral):
 
 @needs_browser
 @pytest.mark.parametrize("paper", ["A4", "letter"])
+@pytest.mark.slow
 def test_the_programme_prints_whole(tmp_path, journal, describe, paper):
     printed = _print(programme_html(journal, describe, LABELS), tmp_path, paper)
     assert printed["size"] == PAPER[paper]

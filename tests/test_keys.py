@@ -3,6 +3,7 @@ whose answers a rule tells apart must not share one."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -58,6 +59,7 @@ def same_class(draw):
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(same_class())
+@pytest.mark.slow
 def test_respondents_of_one_class_get_the_same_batch_rows(pair):
     first, second = pair
     assert _PROFILER.keys(first)[1] == _PROFILER.keys(second)[1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -41,6 +42,7 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 
 @SETTINGS
 @given(answers())
+@pytest.mark.slow
 def test_always_a_referral_or_a_sound_plan(raw):
     plan = _PLANNER.plan(raw)
     if plan["status"] == "refer":
@@ -65,6 +67,7 @@ def test_always_a_referral_or_a_sound_plan(raw):
 
 @SETTINGS
 @given(answers())
+@pytest.mark.slow
 def test_same_answers_give_the_same_json(raw):
     first = json.dumps(_PLANNER.plan(raw), sort_keys=False)
     assert json.dumps(_PLANNER.plan(dict(raw)), sort_keys=False) == first
@@ -72,6 +75,7 @@ def test_same_answers_give_the_same_json(raw):
 
 @SETTINGS
 @given(answers())
+@pytest.mark.slow
 def test_clinical_invariants_hold_for_any_answers(raw):
     """What a physio would check first, for any runner: urgency on every referral, the most urgent
     leading; no ballistic moves from 65 or with kneecap pain; no run blocks for a non-runner; hip

@@ -66,6 +66,9 @@ def test_a_form_built_from_the_json_scores_with_no_mapping(tmp_path: Path, plann
            "recent_load_increase": "No", "equipment": "; ".join(pick["equipment"][:2]).lower(),
            "minutes": "20"}
     survey = tmp_path / "club.csv"
+    # an answer this club's row leaves out (one added to the questionnaire since) is its default
+    row |= {q.id: forms.shown(q, forms.plain_cell(q.default)) for q in planner.kb.questions.values()
+            if q.id not in row}
     with open(survey, "w", encoding="utf-8", newline="") as stream:
         writer = csv.writer(stream)
         writer.writerow(head)

@@ -612,6 +612,7 @@ BAD_AND_DUPLICATE_ROWS = ["g000,20,none,none,none,10,yes,,0,",  # duplicate of t
                           "bad3,30,front,none,none,25,no,,3,,,"]
 
 
+@pytest.mark.slow
 def test_no_dedupe_gives_the_same_outputs(tmp_path: Path, planner: Planner) -> None:
     survey = generated_survey(tmp_path / "g.csv", BAD_AND_DUPLICATE_ROWS)
     a = run(planner, survey, tmp_path / "a")
@@ -681,6 +682,7 @@ class SpyPool(score_module.ProcessPoolExecutor):  # type: ignore[misc, name-defi
         return super().submit(*args, **kw)
 
 
+@pytest.mark.slow
 def test_jobs_2_gives_byte_identical_outputs(tmp_path: Path, planner: Planner,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     survey = generated_survey(tmp_path / "g.csv", BAD_AND_DUPLICATE_ROWS)
@@ -694,6 +696,7 @@ def test_jobs_2_gives_byte_identical_outputs(tmp_path: Path, planner: Planner,
     assert one == two
 
 
+@pytest.mark.slow
 def test_jobs_2_with_traces_gives_byte_identical_traces(tmp_path: Path, planner: Planner) -> None:
     survey = generated_survey(tmp_path / "g.csv")
     run(planner, survey, tmp_path / "one", Options(jobs=1, traces=True))
@@ -709,6 +712,7 @@ def test_jobs_2_below_the_pool_threshold_still_works(tmp_path: Path, planner: Pl
 
 
 @pytest.mark.parametrize("chunk_rows,cache_size", [(5, None), (1, None), (7, 3), (1000, 2)])
+@pytest.mark.slow
 def test_small_chunks_and_a_small_cache_change_nothing(
         tmp_path: Path, planner: Planner, monkeypatch: pytest.MonkeyPatch, chunk_rows: int,
         cache_size: int | None) -> None:
@@ -748,6 +752,7 @@ def test_traces_one_line_per_scored_respondent(tmp_path: Path, planner: Planner)
     assert len(lines) == 7
 
 
+@pytest.mark.slow
 def test_traces_do_not_change_the_other_outputs(tmp_path: Path, planner: Planner) -> None:
     survey = generated_survey(tmp_path / "g.csv", BAD_AND_DUPLICATE_ROWS)
     a = run(planner, survey, tmp_path / "a")

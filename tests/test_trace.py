@@ -409,7 +409,7 @@ def test_read_traces_names_file_and_line_of_json_that_is_not_a_trace(tmp_path, t
         list(read_traces(path))
     message = str(error.value)
     assert message.startswith(f"{path}:2: not a hipcoach trace")
-    assert "respondent, answers, status, events, plan" in message
+    assert "respondent, answers, status, events, unconsumed, plan" in message
 
 
 def test_read_traces_yields_good_records_before_a_bad_line(tmp_path, traces):

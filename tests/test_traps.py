@@ -271,6 +271,7 @@ CELL = st.sampled_from(["front", "none", "ankle", "", "3", "12", "swelling", "x\
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.lists(CELL, min_size=0, max_size=6), max_size=20),
        st.sampled_from([",", ";", "\t"]))
+@pytest.mark.slow
 def test_rows_in_is_scored_plus_rejected_whatever_the_field_counts(records: list[list[str]],
                                                                    delimiter: str) -> None:
     head = ["respondent_id", "knee_pain", "red_flags", "pain_level"]

@@ -38,10 +38,21 @@ class ItemPremise(TypedDict):
     category: str
 Premise = (AnswerPremise | SymptomPremise | CausePremise | CandidatePremise | RequiresPremise
            | ItemPremise)
+#: What a firing behind a symptom, a cause or a proposed exercise can rest on: only facts
+#: asserted before its layer settles (``kb.rulefile.ASSERTED``), so explaining one always ends.
+SymptomEvidence = AnswerPremise | RequiresPremise
+CauseEvidence = AnswerPremise | RequiresPremise | SymptomPremise
+ExerciseEvidence = AnswerPremise | RequiresPremise | SymptomPremise | CausePremise
 
 #: One rule firing behind a conclusion.
 Support = TypedDict("Support", {"rule": str, "confidence": float, "rationale": str, "source": str,
                                 "from": list[Premise]})
+SymptomSupport = TypedDict("SymptomSupport", {"rule": str, "confidence": float, "rationale": str,
+                                              "source": str, "from": list[SymptomEvidence]})
+CauseSupport = TypedDict("CauseSupport", {"rule": str, "confidence": float, "rationale": str,
+                                          "source": str, "from": list[CauseEvidence]})
+ExerciseSupport = TypedDict("ExerciseSupport", {"rule": str, "confidence": float, "rationale": str,
+                                                "source": str, "from": list[ExerciseEvidence]})
 
 
 # ------------------------------------------------------------------------------------ the plan
@@ -51,7 +62,14 @@ class Concept(TypedDict):
     name: str
     confidence: float
     certainty: str
-    because: list[Support]
+
+
+class SymptomConcept(Concept):
+    because: list[SymptomSupport]
+
+
+class CauseConcept(Concept):
+    because: list[CauseSupport]
 
 
 Reason = TypedDict("Reason", {"id": str, "urgency": str | None, "message": str, "rule": str,
@@ -92,7 +110,7 @@ class Item(TypedDict):
     cautions: list[str]
     confidence: float
     serves: list[str]
-    because: list[Support]
+    because: list[ExerciseSupport]
     chosen: Chosen
     scheduled_by: str | None
     source: str
@@ -125,8 +143,8 @@ class Plan(TypedDict):
     urgency: str | None  # an id from the triage rules' urgencies
     referral: Referral | None
     reasons: list[Reason]
-    symptoms: list[Concept]
-    causes: list[Concept]
+    symptoms: list[SymptomConcept]
+    causes: list[CauseConcept]
     advice: list[Advice]
     items: list[Item]
     total_minutes: float
@@ -381,10 +399,9 @@ def problem(value: Any, kind: Any, where: str = "") -> str | None:
         problems = [problem(value, arg, where) for arg in args]
         if None in problems:
             return None
-        # an object is told what is wrong with it as the alternative with its keys
-        keyed = [p for arg, p in zip(args, problems) if typing.is_typeddict(arg)
-                 and isinstance(value, dict) and set(value) == set(typing.get_type_hints(arg))]
-        return (keyed or problems)[0]
+        if isinstance(value, dict) and all(typing.is_typeddict(arg) for arg in args):
+            return _object_problem(value, [typing.get_type_hints(arg) for arg in args], problems, where)
+        return problems[0]
     if origin is list:
         if not isinstance(value, list):
             return f"{here} must be a list"
@@ -402,3 +419,24 @@ def problem(value: Any, kind: Any, where: str = "") -> str | None:
     else:
         ok = isinstance(value, kind)
     return None if ok else f"{here} must be {_schema(kind, {})['type']}"
+
+
+def _object_problem(value: dict[Any, Any], kinds: list[dict[str, Any]], problems: list[str | None],
+                    where: str) -> str | None:
+    """What is wrong with an object that fits none of the object formats ``kinds``: told as the
+    one its tag names (a key each gives a literal, like an event's ``event``), or as the one with
+    its keys, or the one it lacks keys of; otherwise the formats it could have been."""
+    tags = [key for key in kinds[0] if all(typing.get_origin(k.get(key)) is Literal for k in kinds)]
+    if tags:
+        key = tags[0]
+        named = [p for k, p in zip(kinds, problems) if value.get(key) in typing.get_args(k[key])]
+        if named:
+            return named[0]
+        allowed = dict.fromkeys(tag for k in kinds for tag in typing.get_args(k[key]))
+        return f"{f'{where}.{key}' if where else key} must be one of {', '.join(map(str, allowed))}"
+    keyed = [p for k, p in zip(kinds, problems) if set(value) == set(k)]
+    lacking = [p for k, p in zip(kinds, problems) if set(value) < set(k)]
+    if keyed or lacking:
+        return (keyed or lacking)[0]
+    return f"{where or 'the top level'} must have the keys of one of: " + \
+        "; ".join(", ".join(k) for k in kinds)

@@ -14,6 +14,7 @@ from ..kb.rulefile import ALL_LAYERS, PROGRESS, load_progress_rules
 from ..present.explain import how as how_tree
 from ..present.graph import FORMATS as GRAPH_FORMATS
 from ..present.graph import render_graph
+from ..present.traces import coverage_text, why_not_text
 from ..trace.decisions import PROGRAMME, how_decided, is_checkin
 from ..trace.tracefile import coverage as coverage_report
 from ..trace.tracefile import describe, filter_events, pick, read_traces
@@ -120,25 +121,7 @@ def why_not(trace_file: Path, exercise: str, respondent: str | None, fmt: str, k
     if fmt == "json":
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         return
-    click.echo(f"{exercise}: {result.kind.replace('_', ' ')}")
-    for reason in result.reasons:
-        click.echo(f"  - {reason}")
-    if result.kind in ("in_plan", "referral"):
-        return
-    if result.changes:
-        click.echo("Changes you could make that bring it into the plan (each checked by re-planning):")
-        for change in result.changes:
-            click.echo(f"  * {change['text']}")
-    else:
-        click.echo("No change of equipment or time brings it into the plan.")
-    if result.lifts:
-        click.echo("Changes you could make that end its exclusion (it then competes for a place):")
-        for change in result.lifts:
-            click.echo(f"  * {change['text']}")
-    if result.chosen_for:
-        click.echo("It would be chosen for a runner whose answers differ like this:")
-        for change in result.chosen_for:
-            click.echo(f"  * {change['text']}")
+    click.echo(why_not_text(result.to_json()))
 
 
 @trace.command()
@@ -168,13 +151,4 @@ def coverage(traces: Path, fmt: str, kb: Path | None, rules: Path | None) -> Non
     if fmt == "json":
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
         return
-    statuses = ", ".join(f"{k}: {v}" for k, v in report["status"].items())
-    click.echo(f"{report['traces']} traces ({statuses})")
-    click.echo(f"{'rule':<52} {'firings':>8} {'traces':>7}")
-    for row in report["rules"]:
-        click.echo(f"{row['rule']:<52} {row['fired']:>8} {row['traces']:>7}")
-    click.echo(f"never fired ({len(report['never_fired'])}): {', '.join(report['never_fired']) or '-'}")
-    click.echo(f"never chosen ({len(report['never_chosen'])}): "
-               f"{', '.join(report['never_chosen']) or '-'}")
-    if report["unknown_rules"]:
-        click.echo(f"fired but not in these rules: {', '.join(report['unknown_rules'])}")
+    click.echo(coverage_text(report))

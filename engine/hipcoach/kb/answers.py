@@ -21,7 +21,7 @@ Answers = dict[str, Any]
 
 def read_answers(source: Path | TextIO | BinaryIO, name: str | None = None) -> Mapping[str, Any]:
     """Parse an answers document (JSON or YAML; JSON is a subset of YAML) from a path or stream,
-    within the size and nesting limits of :func:`~hipcoach.schema.parse_yaml`."""
+    within the size and nesting limits of :func:`~hipcoach.kb.schema.parse_yaml`."""
     label = name or str(source)
     try:
         text = read_limited(source)

@@ -63,7 +63,7 @@ PROGRESS_FACTS = ("checkin", "red_flag", "decision", "step")
 T = TypeVar("T")
 #: The layer whose conclusions each kind of derived fact is.
 FACT_LAYER = {"symptom": "symptoms", "cause": "causes", "candidate": "candidates", "item": "plan"}
-#: When the engine asserts each kind of fact (see ``Engine.derive`` in :mod:`.inference`):
+#: When the engine asserts each kind of fact (see ``Engine.derive`` in :mod:`..reasoning.inference`):
 #: answers and equipment first, then each layer's conclusions once that layer has settled, then
 #: the chosen plan items.
 ASSERTED = {"answer": 0, "requires": 0, "symptom": 1, "cause": 2, "candidate": 3, "item": 4}

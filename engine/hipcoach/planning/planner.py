@@ -1,6 +1,6 @@
 """The planner: answers in, a balanced, explained plan (as a JSON-ready dict) out.
 
-This module only assembles the report from what the rules concluded (:mod:`.inference`) and what
+This module only assembles the report from what the rules concluded (:mod:`..reasoning.inference`) and what
 the plan step chose (:mod:`.assemble`); the shape of the dict is the public JSON plan format.
 """
 
@@ -103,8 +103,8 @@ class _Report:
             "urgency": None,
             "referral": None,
             "reasons": [],
-            "symptoms": self.concepts("symptom"),
-            "causes": self.concepts("cause"),
+            "symptoms": cast(list[formats.SymptomConcept], self.concepts("symptom")),
+            "causes": cast(list[formats.CauseConcept], self.concepts("cause")),
             "advice": self.advice(),
             "items": items,
             "total_minutes": _num(sum(item["minutes"] for item in items)),
@@ -150,7 +150,10 @@ class _Report:
         return sorted(reasons, key=lambda r: order.index(r["urgency"]) if r["urgency"] in order
                       else len(order))
 
-    def concepts(self, kind: str) -> list[formats.Concept]:
+    def concepts(self, kind: str) -> list[dict[str, Any]]:
+        """The symptoms or causes concluded, surest first. What their firings rest on is narrower
+        than any premise (``formats.SymptomEvidence``, ``CauseEvidence``): the rule loader refuses
+        a rule that matches a fact asserted after its layer settles."""
         known = self.kb.symptoms if kind == "symptom" else self.kb.causes
         ordered = sorted(self.d.conclusions[kind].values(), key=lambda c: (-rounded(c.cf), c.id))
         return [{"id": c.id, "name": known[c.id].name, "confidence": rounded(c.cf),
@@ -181,7 +184,8 @@ class _Report:
                 "minutes": _num(ex.day_minutes), "per_day": ex.per_day, "sides": ex.sides,
                 "when": slot, "cue": ex.cue, "steps": list(ex.steps), "cautions": list(ex.cautions),
                 "confidence": rounded(candidate.cf), "serves": sorted(causes_served(candidate)),
-                "because": [self.support(s) for s in candidate.support],
+                "because": cast(list[formats.ExerciseSupport],
+                                [self.support(s) for s in candidate.support]),
                 "chosen": {"rule": pick.rule, "reason": pick.reason},
                 "scheduled_by": scheduled_by, "source": self.kb.citation(ex.source),
             }))

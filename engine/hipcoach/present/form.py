@@ -1,7 +1,7 @@
 """The form a club builds from the questionnaire, as text, Markdown or JSON.
 
 A form whose question titles are the questionnaire's prompts and whose options are its labels is
-scored with no mapping at all (:func:`hipcoach.mapping.form_mapping`). This module writes out
+scored with no mapping at all (:func:`hipcoach.batch.mapping.form_mapping`). This module writes out
 exactly what to type into a forms tool: each question in order, the kind of question to create,
 its options, and when to show it (the skip logic, in words, as forms tools call it branching).
 """

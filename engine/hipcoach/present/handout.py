@@ -20,7 +20,7 @@ import jinja2
 
 from .journal import Day, Describe, days
 from .labels import DAYS, WEEKDAYS, Labels, column_date, day, long_date, short_date
-from .render import NOT_A_DIAGNOSIS, Plan, amount, lower_first, serves_text, worded
+from .words import NOT_A_DIAGNOSIS, Plan, amount, lower_first, serves_text, worded
 
 #: Printed log weeks on one sheet of A4 or Letter: two fit with room to write.
 WEEKS_PER_SHEET = 2

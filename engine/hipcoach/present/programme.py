@@ -17,7 +17,7 @@ from typing import Any
 from ..formats import CheckinResult, Journal, JournalWeek
 from .journal import Describe
 from .labels import Labels, dated
-from .render import lower_first
+from .words import lower_first
 
 #: The formats each command offers: ``html`` is the printable handout (:mod:`.handout`), ``ics``
 #: the sessions as an iCalendar file for a phone or calendar app (:mod:`.calendar`).

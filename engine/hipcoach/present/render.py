@@ -9,17 +9,13 @@ traces.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
 from .explain import explain_plan
 from .labels import Labels
+from .words import NOT_A_DIAGNOSIS, Plan, amount, lower_first, serves_text, worded
 
-Plan = Mapping[str, Any]  # a plan as built (formats.Plan) or read back from JSON
 FORMATS = ("text", "json", "markdown", "html")
-SIDES = {"each": "each side", "both": "both sides together", "alternate": "alternating sides"}
-NOT_A_DIAGNOSIS = ("This is general guidance from your answers, not a diagnosis. Stop any "
-                   "exercise that causes sharp pain.")
 #: Drop kinds a runner is shown one by one; the rest are counted.
 SHOWN_DROPS = ("equipment", "caution", "budget")
 
@@ -99,20 +95,6 @@ def _referral(plan: Plan, page: _Page) -> None:
                                      "starting any self-treatment."))
 
 
-def dose_text(item: dict[str, Any]) -> str:
-    """Dose and sides, without saying "each side" twice when the dose already says it."""
-    sides = SIDES.get(item["sides"], item["sides"])
-    if any(word in item["dose"].lower() for word in ("side", "leg", "alternat", "both")):
-        return item["dose"]
-    return f"{item['dose']}, {sides}"
-
-
-def worded(entries: list[dict[str, Any]]) -> str:
-    """"likely runner's knee; possible tight hip flexors": certainty in words, not numbers."""
-    return "; ".join(f"{e['certainty']} {e['name'][0].lower()}{e['name'][1:]}"
-                     for e in entries) or "nothing in particular"
-
-
 def _plan(plan: Plan, page: _Page, brief: bool) -> None:
     state = "balanced" if plan["balanced"] else "not fully balanced"
     page.title(f"Your hip plan: {plan['total_minutes']} of your {plan['budget_minutes']} minutes "
@@ -135,17 +117,6 @@ def _plan(plan: Plan, page: _Page, brief: bool) -> None:
     _notes(plan, page)
 
 
-def amount(item: dict[str, Any]) -> str:
-    """"2 x 15, each side, about 3 min": what an exercise asks for, and its time in a day."""
-    a_day = " a day" if item.get("per_day", 1) > 1 else ""
-    return f"{dose_text(item)}, about {item['minutes']} min{a_day}"
-
-
-def serves_text(item: dict[str, Any], causes: dict[str, str]) -> str:
-    """The causes an item is for, in words (``causes`` maps cause ids to names)."""
-    return ", ".join(causes.get(c, c).lower() for c in item["serves"]) or "general hip maintenance"
-
-
 def _exercise(page: _Page, item: dict[str, Any], causes: dict[str, str], brief: bool) -> None:
     serves = serves_text(item, causes)
     head = f"{item['name']}: {amount(item)}"
@@ -157,11 +128,6 @@ def _exercise(page: _Page, item: dict[str, Any], causes: dict[str, str], brief: 
             page.detail(f"Take care: {lower_first(caution)}")
     page.detail(f"Cue: {item['cue']}")
     page.detail(f"Why: for {serves}")
-
-
-def lower_first(text: str) -> str:
-    """"Keep the back tall" -> "keep the back tall", but "IT band" stays as it is."""
-    return text[0].lower() + text[1:] if text[1:2].islower() else text
 
 
 def _notes(plan: Plan, page: _Page) -> None:

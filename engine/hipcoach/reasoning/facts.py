@@ -9,6 +9,7 @@ from typing import Any
 
 from ..kb.answers import Answers
 from ..kb.knowledge import Exercise, KnowledgeBase
+from ..kb.rulefile import FACT_FIELDS
 
 Fact = dict[str, Any]
 #: The field every fact carries to say what it is.
@@ -31,6 +32,18 @@ def answer_of(fact: Mapping[str, Any]) -> tuple[str, Any]:
 def fields_of(fact: Mapping[str, Any]) -> dict[str, Any]:
     """A fact's fields without its type."""
     return {k: v for k, v in fact.items() if k != TYPE_FIELD}
+
+
+def fact_problem(fact: Mapping[str, Any]) -> str | None:
+    """What makes ``fact`` (a matched fact read back from a trace) no fact of this encoding, or
+    None: its type must be known, an answer fact holds one answer, any other fact its fields."""
+    kind = kind_of(fact)
+    if not isinstance(kind, str) or kind not in FACT_FIELDS:
+        return f"has no known fact type {TYPE_FIELD!r} ({', '.join(FACT_FIELDS)})"
+    fields, found = FACT_FIELDS[kind], fields_of(fact)
+    if fields is None:
+        return None if len(found) == 1 else "names no answer" if not found else "names several answers"
+    return None if set(found) == set(fields) else f"is a {kind} fact, whose fields are {', '.join(fields)}"
 
 
 def answer_facts(answers: Answers) -> list[Fact]:

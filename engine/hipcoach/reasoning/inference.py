@@ -243,7 +243,7 @@ class Engine:
     def derive(self, answers: Answers, choose: Callable[[Derivation], Selection],
                trace: bool = False) -> tuple[Derivation, Selection | None]:
         """Run every layer for ``answers``; ``choose`` picks the plan items from the eligible
-        candidates (see :mod:`hipcoach.assemble`) and its result is returned alongside. With
+        candidates (see :mod:`hipcoach.planning.assemble`) and its result is returned alongside. With
         ``trace``, ``Derivation.events`` records every firing and engine step in order."""
         out = Derivation(answers)
         collector = _Collector(self.rules, out, trace, self.premises)

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..kb.knowledge import KnowledgeBase
 from ..kb.rulefile import PROGRESS, ProgressRules
+from ..reasoning.facts import kind_of
 from .tracefile import Record, fact_text
 
 #: What ``trace how`` takes, in a check-in trace, for the programme's own decision.
@@ -56,7 +57,7 @@ def _fires(record: Record) -> list[dict[str, Any]]:
 
 
 def _step_exercise(event: dict[str, Any]) -> str | None:
-    return next((fact["exercise"] for fact in event["matched"].values() if fact.get("t") == "step"),
+    return next((fact["exercise"] for fact in event["matched"].values() if kind_of(fact) == "step"),
                 None)
 
 

@@ -9,21 +9,25 @@ plan. A file holds one trace per line (JSON Lines), so a batch can be streamed.
 from __future__ import annotations
 
 import json
+import typing
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, TextIO
 
+from .. import formats
 from ..atomic import write_atomic
 from ..errors import TraceError
+from ..formats import TraceLine
 from ..kb.knowledge import KnowledgeBase
 from ..kb.rulefile import ProgressRules, RuleBase
 from ..kb.schema import unreadable
-from ..reasoning.facts import TYPE_FIELD, answer_of, fields_of, kind_of
+from ..reasoning.facts import answer_of, fact_problem, fields_of, kind_of
 
 Record = dict[str, Any]
-KEYS = ("respondent", "answers", "status", "events", "plan")
+#: The keys a trace line has (``formats.TraceLine``), named when a line has none of its shape.
+KEYS = tuple(typing.get_type_hints(TraceLine))
 
 
 def dump(record: Mapping[str, Any]) -> str:
@@ -83,161 +87,26 @@ def read_traces(path: Path) -> Iterator[Record]:
             if not isinstance(record, dict) or any(key not in record for key in KEYS):
                 raise TraceError(f"{path}:{number}: not a hipcoach trace "
                                  f"(needs keys {', '.join(KEYS)}); write one with --trace")
-            wrong = shape_problem(record)
+            wrong = line_problem(record)
             if wrong is not None:
                 raise TraceError(f"{path}:{number}: not a hipcoach trace: {wrong}")
             yield record
 
 
-# A trace's shape, as far as the ``trace`` commands read it, in a small language: a type or a
-# tuple of types is an isinstance test, a dict lists required keys, a one-item list is a list
-# of such items, and a function returns the shape that fits the value it is given.
-Shape = Any
-_NUMBER = (int, float)
-_TEXT_OR_NONE = (str, type(None))
-
-
-def _premise(value: Any) -> Shape:
-    """A fact a firing matched, as the plan records it: an answer, a derived fact with its
-    certainty, an exercise's equipment, or a plan item."""
-    if isinstance(value, dict):
-        for key, shape in (("answer", {"answer": str, "value": object}),
-                           ("symptom", {"symptom": str, "confidence": _NUMBER}),
-                           ("cause", {"cause": str, "confidence": _NUMBER}),
-                           ("requires", {"exercise": str, "requires": str}),
-                           ("item", {"item": str, "category": str})):
-            if key in value:
-                return shape
-    return {"exercise": str, "confidence": _NUMBER}
-
-
-def _support(*derived: str) -> Shape:
-    """A firing behind a conclusion, whose premises may be derived facts of ``derived`` kinds
-    only: a symptom rests on answers, a cause on symptoms, so explaining one ends."""
-    def premise(value: Any) -> Shape:
-        if isinstance(value, dict) and any(k in value for k in ("symptom", "cause") if k not in derived):
-            return _Refuse("rests on a derived fact of its own layer or a later one")
-        return _premise(value)
-    return {"rule": str, "confidence": _NUMBER, "rationale": str, "source": str, "from": [premise]}
-
-
-class _Refuse:
-    """A shape no value has; its text says why."""
-
-    def __init__(self, why: str) -> None:
-        self.why = why
-
-
-def _fact(value: Any) -> Shape:
-    """A matched fact: its type under ``TYPE_FIELD``; an answer fact also holds the answer."""
-    if isinstance(value, dict) and kind_of(value) == "answer" and len(value) < 2:
-        return _Refuse("names no answer")
-    return {TYPE_FIELD: str}
-
-
-def _conclusion(value: Any) -> Shape:
-    if not isinstance(value, dict):
-        return {"kind": str}
-    if "cf_after" in value:
-        return {"kind": str, "id": str, "cf": _NUMBER, "cf_before": _NUMBER, "cf_after": _NUMBER}
-    if value.get("kind") == "require":
-        return {"kind": str, "categories": [str]}
-    if value.get("kind") == "schedule":
-        return {"kind": str, "id": str, "slot": str}
-    return {"kind": str, "id": str}
-
-
-_EVENTS: dict[str, Shape] = {
-    "fire": {"seq": int, "rule": str, "layer": str, "matched": {str: _fact},
-             "concludes": [_conclusion]},
-    "assert": {"seq": int, "layer": str, "fact": {"kind": str, "id": str, "cf": _NUMBER},
-               "from": [int]},
-    "withhold": {"seq": int, "layer": str, "fact": {"kind": str, "id": str, "cf": _NUMBER},
-                 "from": [int], "threshold": _NUMBER},
-    "select": {"seq": int, "exercise": str, "reason": str, "rule": _TEXT_OR_NONE},
-    "drop": {"seq": int, "exercise": str, "reason": str, "rule": _TEXT_OR_NONE},
-    "unmet": {"seq": int, "reason": str},
-}
-
-
-def _event(value: Any) -> Shape:
-    kind = value.get("event") if isinstance(value, dict) else None
-    if isinstance(kind, str) and kind in _EVENTS:
-        return _EVENTS[kind]
-    return {"event": _Refuse(f"must be one of {', '.join(_EVENTS)}")}
-
-
-_CONCEPT = {"id": str, "name": str, "confidence": _NUMBER}
-RECORD_SHAPE: Shape = {
-    "answers": {str: object},
-    "status": str,
-    "events": [_event],
-    "plan": {
-        "status": str,
-        "reasons": [{"id": str, "message": str, "rule": str, "source": str, "from": [_premise]}],
-        "symptoms": [{**_CONCEPT, "because": [_support()]}],
-        "causes": [{**_CONCEPT, "because": [_support("symptom")]}],
-        "items": [{"exercise": str, "name": str, "category": str, "when": str,
-                   "confidence": _NUMBER, "because": [_support("symptom", "cause")],
-                   "chosen": {"rule": _TEXT_OR_NONE, "reason": str}}],
-        "dropped": [{"exercise": str, "reason": str}],
-    },
-}
-
-
-def shape_problem(record: Record) -> str | None:
-    """What in ``record`` is not the shape of a hipcoach trace, or None: checked once on
-    reading, so the commands can index into a record without guarding every step."""
-    return _problem(record, RECORD_SHAPE, "")
-
-
-def _problem(value: Any, shape: Shape, where: str) -> str | None:
-    if isinstance(shape, _Refuse):
-        return f"{where or 'the line'} {shape.why}"
-    if callable(shape) and not isinstance(shape, type):
-        return _problem(value, shape(value), where)
-    if isinstance(shape, list):
-        if not isinstance(value, list):
-            return f"{where} must be a list, not {_kind(value)}"
-        for index, item in enumerate(value):
-            problem = _problem(item, shape[0], f"{where}[{index}]")
-            if problem is not None:
-                return problem
-        return None
-    if isinstance(shape, dict):
-        if not isinstance(value, dict):
-            return f"{where or 'the line'} must be an object, not {_kind(value)}"
-        if str in shape:  # any keys, each value of one shape
-            for key, item in value.items():
-                problem = _problem(item, shape[str], f"{where}.{key}" if where else key)
-                if problem is not None:
-                    return problem
-            return None
-        for key, item_shape in shape.items():
-            inner = f"{where}.{key}" if where else key
-            if key not in value:
-                return f"{where or 'the line'} has no {key!r}"
-            problem = _problem(value[key], item_shape, inner)
-            if problem is not None:
-                return problem
-        return None
-    if not isinstance(value, shape) or (isinstance(value, bool) and shape in (int, _NUMBER)):
-        return f"{where} must be {_kind_of(shape)}, not {_kind(value)}"
+def line_problem(record: Record) -> str | None:
+    """What in ``record`` breaks the trace format (``formats.TraceLine``, which ``hipcoach schema
+    trace`` prints), or None: checked once on reading, so the commands can index into a record
+    without guarding every step. The facts a firing matched are checked as their encoding
+    reads them (:func:`..reasoning.facts.fact_problem`)."""
+    wrong = formats.problem(record, TraceLine)
+    if wrong is not None:
+        return wrong
+    for index, event in enumerate(record["events"]):
+        for name, fact in event["matched"].items() if event["event"] == "fire" else ():
+            wrong = fact_problem(fact)
+            if wrong is not None:
+                return f"events[{index}].matched.{name} {wrong}"
     return None
-
-
-def _kind(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "true/false",
-            type(None): "null"}.get(type(value), "a number")
-
-
-def _kind_of(shape: Any) -> str:
-    names = {str: "a string", int: "a whole number", float: "a number", type(None): "null",
-             object: "anything", dict: "an object", list: "a list"}
-    kinds = shape if isinstance(shape, tuple) else (shape,)
-    if kinds == _NUMBER:
-        return "a number"
-    return " or ".join(names.get(kind, kind.__name__) for kind in kinds)
 
 
 def pick(path: Path, respondent: str | None = None) -> Record:

@@ -1,0 +1,43 @@
+"""A plan's parts in the words a runner reads, shared by the text and Markdown pages
+(:mod:`.render`) and the printed handout (:mod:`.handout`): doses with their sides, certainty in
+words, what an exercise is for."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+Plan = Mapping[str, Any]  # a plan as built (formats.Plan) or read back from JSON
+SIDES = {"each": "each side", "both": "both sides together", "alternate": "alternating sides"}
+NOT_A_DIAGNOSIS = ("This is general guidance from your answers, not a diagnosis. Stop any "
+                   "exercise that causes sharp pain.")
+
+
+def dose_text(item: dict[str, Any]) -> str:
+    """Dose and sides, without saying "each side" twice when the dose already says it."""
+    sides = SIDES.get(item["sides"], item["sides"])
+    if any(word in item["dose"].lower() for word in ("side", "leg", "alternat", "both")):
+        return item["dose"]
+    return f"{item['dose']}, {sides}"
+
+
+def worded(entries: list[dict[str, Any]]) -> str:
+    """"likely runner's knee; possible tight hip flexors": certainty in words, not numbers."""
+    return "; ".join(f"{e['certainty']} {e['name'][0].lower()}{e['name'][1:]}"
+                     for e in entries) or "nothing in particular"
+
+
+def amount(item: dict[str, Any]) -> str:
+    """"2 x 15, each side, about 3 min": what an exercise asks for, and its time in a day."""
+    a_day = " a day" if item.get("per_day", 1) > 1 else ""
+    return f"{dose_text(item)}, about {item['minutes']} min{a_day}"
+
+
+def serves_text(item: dict[str, Any], causes: dict[str, str]) -> str:
+    """The causes an item is for, in words (``causes`` maps cause ids to names)."""
+    return ", ".join(causes.get(c, c).lower() for c in item["serves"]) or "general hip maintenance"
+
+
+def lower_first(text: str) -> str:
+    """"Keep the back tall" -> "keep the back tall", but "IT band" stays as it is."""
+    return text[0].lower() + text[1:] if text[1:2].islower() else text
