@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from ..kb.provenance import Provenance
 from .explain import explain_plan
 from .labels import Labels
 
@@ -48,7 +49,19 @@ def render(plan: Plan, fmt: str = "text", explain: bool = False, brief: bool = F
         title = "Why a referral" if plan["status"] == "refer" else "How this plan was derived"
         page.heading(title)
         page.lines += ["```", *chains, "```"] if page.markdown else chains
+    made = made_by(plan)
+    if made:
+        if page.lines and page.lines[-1] != "":
+            page.lines.append("")
+        page.lines.append(f"_{made}_" if page.markdown else made)
     return "\n".join(page.lines).rstrip("\n") + "\n"
+
+
+def made_by(plan: Plan) -> str | None:
+    """The page's last line, saying which hipcoach and rule base made the plan (None for a plan
+    read back from a file written before plans carried it)."""
+    made = Provenance.read(plan.get("provenance"))
+    return made.footer() if made else None
 
 
 def to_json(plan: Plan) -> str:
