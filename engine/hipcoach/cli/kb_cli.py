@@ -41,16 +41,23 @@ def check_command(kb: Path | None, rules: Path | None) -> None:
     Reports, each with its file and entry: load errors (unknown ids, missing sources, duplicate
     ids), symptoms, causes and exercises no answers can reach, rules that can never fire,
     causes served by fewer than two categories of exercise, requirements a runner with no
-    equipment cannot meet, questions no rule reads, and sources nobody cites.
+    equipment cannot meet, questions no rule reads, sources nobody cites; and, comparing rules
+    by what their premises mean: duplicate rules, conflicts (an exclusion that always cancels a
+    proposal, a rule that fires only where triage refers) and require rules that can fire
+    together but never all fit in the questionnaire's minutes. Cautions (a rule subsumed by
+    another, whose evidence then counts twice) are listed and do not fail the check.
     """
     knowledge, rules = _folders(kb, rules)
     findings = check(knowledge, rules)
     for finding in findings:
         click.echo(str(finding))
-    if findings:
-        click.echo(f"{len(findings)} problem(s) found")
+    errors = sum(finding.severity == "error" for finding in findings)
+    cautions = len(findings) - errors
+    noted = f"; {cautions} caution(s) to look at" if cautions else ""
+    if errors:
+        click.echo(f"{errors} problem(s) found{noted}")
         raise SystemExit(1)
-    click.echo(f"knowledge base and rules OK: {_counts(*_load(knowledge, rules))}")
+    click.echo(f"knowledge base and rules OK: {_counts(*_load(knowledge, rules))}{noted}")
 
 
 @kb.command()
