@@ -165,5 +165,5 @@ def test_every_kb_command_has_help(name):
 
 def test_kb_group_lists_check_and_show():
     out = ok(invoke("kb", "--help")).stdout
-    assert set(kb_group.commands) == {"check", "show"}
-    assert "  check " in out and "  show " in out
+    assert set(kb_group.commands) == {"check", "show", "test"}
+    assert "  check " in out and "  show " in out and "  test " in out

@@ -60,6 +60,44 @@ def check_command(kb: Path | None, rules: Path | None) -> None:
     click.echo(f"knowledge base and rules OK: {_counts(*_load(knowledge, rules))}{noted}")
 
 
+@kb.command("test")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path), metavar="[PATH]...")
+@click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="Also write the results as JUnit XML to FILE, for CI systems.")
+@engine_options
+def test_command(paths: tuple[Path, ...], junit_file: Path | None, kb: Path | None,
+                 rules: Path | None) -> None:
+    """Run scenario files: answers in, and what the plan must show; exit 1 if any fails.
+
+    PATH is a scenario file or a folder of them (its *.yaml files); without PATH, the project's
+    own scenarios (knowledge/scenarios/ of the bundled knowledge base) are run, against
+    --kb/--rules when given. Each failure prints the scenario, what was expected, what came,
+    and the explanation that decides it. The README's "Scenario tests" section shows the format.
+    """
+    from ..atomic import write_atomic  # here: only kb test loads the planner and the scenarios
+    from ..kb.knowledge import SCENARIOS
+    from ..trace.scenarios import Result, junit, run_all
+    from .options import load_planner
+
+    planner = load_planner(kb, rules)
+
+    def each(result: Result) -> None:
+        if not result.passed:
+            click.echo("\n".join(result.report()))
+
+    results = run_all(paths or (knowledge_dir() / SCENARIOS,), planner, each)
+    if junit_file is not None:
+        try:
+            write_atomic(junit_file, lambda stream: stream.write(junit(results)))
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {junit_file}: {exc}") from exc
+    failed = sum(not r.passed for r in results)
+    click.echo(f"{len(results)} scenario(s): {len(results) - failed} passed, {failed} failed "
+               f"({planner.provenance.describe()})")
+    if failed or not results:
+        raise SystemExit(1)
+
+
 @kb.command()
 @click.argument("ident", metavar="[ID]", required=False)
 @click.option("--kind", type=click.Choice(KINDS),
