@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clirunner import invoke, ok
 from hipcoach.kb.checks import check
@@ -165,3 +167,25 @@ def test_narrower_compares_what_premises_admit(kb, rulebase):
     listed = Premises(rule(Test("knee_pain", "in", ("front", "outside"))), kb)
     front = Premises(rule(Test("knee_pain", "eq", "front")), kb)
     assert front.narrower(listed) and not listed.narrower(front)
+
+
+# --------------------------------------------------------------------------- properties
+
+OPS = ("gt", "gte", "lt", "lte", "eq", "ne")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(OPS), st.integers(0, 10), st.sampled_from(OPS), st.integers(0, 10))
+def test_narrower_agrees_with_every_allowed_answer(kb, op_a, a, op_b, b):
+    """B is narrower than A exactly when every pain level 0 to 10 that passes B passes A."""
+    from hipcoach.kb.ops import holds
+    from hipcoach.kb.rulefile import Pattern, Rule, Test
+
+    def premises(op: str, value: int) -> Premises:
+        rule = Rule("r", "causes", "f", (Pattern("answer", "a", (Test("pain_level", op, value),)),),
+                    "cause", "x", 1.0, "", "", 0, 0)
+        return Premises(rule, kb)
+
+    passes_a = {v for v in range(11) if holds(op_a, v, a)}
+    passes_b = {v for v in range(11) if holds(op_b, v, b)}
+    assert premises(op_b, b).narrower(premises(op_a, a)) == (passes_b <= passes_a)
