@@ -52,7 +52,7 @@ def test_every_red_flag_has_a_scenario_with_its_urgency(rulebase):
     expected: dict[str, set[str]] = {}
     for path in (knowledge_dir() / "scenarios").glob("*.yaml"):
         for scenario in yaml.safe_load(path.read_text(encoding="utf-8"))["scenarios"]:
-            expect = scenario["expect"]
+            expect = scenario.get("expect", {})
             for reason in expect.get("reasons", []) if isinstance(expect.get("reasons"), list) else []:
                 expected.setdefault(reason, set()).add(expect.get("urgency"))
     for rule in rulebase.layer("triage"):
@@ -152,3 +152,44 @@ def test_the_knowledge_folder_allows_its_scenarios_folder_and_nothing_else(data_
     (knowledge / "notes").mkdir()
     result = invoke("kb", "check", "--kb", knowledge, "--rules", rules)
     assert result.exit_code == 1 and "unknown file in the knowledge folder" in result.stdout
+
+
+def test_a_check_in_expectation_fails_when_the_progress_rules_change(data_copy):
+    knowledge, rules = data_copy
+
+    def never_progress(data: Any) -> None:
+        for rule in data["rules"]:
+            if rule["then"] == {"decide": "progress"}:
+                rule["then"] = {"decide": "hold"}
+    edit(rules / "progress.yaml", never_progress)
+    result = invoke("kb", "test", knowledge / "scenarios", "--kb", knowledge, "--rules", rules)
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.splitlines()
+    at = lines.index("  expected: decision progress")
+    assert lines[at - 1].startswith("  at check-in ") and lines[at + 1] == "  got:      decision hold"
+
+
+@pytest.mark.parametrize("checkin, needle", [
+    ({"date": "2026-03-08", "pain_during": 1, "next_morning": "better", "sessions": "some"},
+     "'all'"),
+    ({"date": "2026-03-08", "pain_during": 1, "next_morning": "better", "sessions": 2,
+      "expect": {"up": ["no_such_move"]}}, "unknown exercise"),
+    ({"date": "2026-03-08", "pain_during": 1, "next_morning": "better", "sessions": 2,
+      "expect": {"decision": "jump"}}, "decision"),
+])
+def test_a_bad_check_in_is_one_error_naming_the_scenario(tmp_path, checkin, needle):
+    path = write(tmp_path / "bad.yaml", [{
+        "id": "x", "answers": {"red_flags": []}, "expect": {"status": "plan"},
+        "programme": {"start": "2026-03-02", "run_days": ["tue"]}, "checkins": [checkin]}])
+    failed(invoke("kb", "test", path), 1, str(path), "'x'", needle)
+
+
+def test_a_refused_check_in_is_a_failure_not_a_crash(tmp_path):
+    path = write(tmp_path / "early.yaml", [{
+        "id": "before_the_start", "answers": {"red_flags": [], "knee_pain": "front"},
+        "programme": {"start": "2026-03-02", "run_days": ["tue"]},
+        "checkins": [{"date": "2026-03-01", "pain_during": 1, "next_morning": "better",
+                      "sessions": 0, "expect": {"decision": "progress"}}]}])
+    result = invoke("kb", "test", path)
+    assert result.exit_code == 1
+    assert "  got:      refused: --date 2026-03-01: the programme starts on 2026-03-02" in result.stdout

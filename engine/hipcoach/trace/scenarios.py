@@ -21,6 +21,20 @@ runner's), and, each as ``{present: [...], absent: [...]}`` (a bare list means p
 ``reasons`` (referral reasons), ``symptoms``, ``causes``, ``exercises``, ``categories``,
 ``targets`` (muscle groups the exercises work) and ``advice``.
 
+A scenario may also start a programme from its plan and report check-ins in turn, each with
+what its decision and item moves must be::
+
+        programme: {start: 2026-03-02, weeks: 6, run_days: [tue, sat]}
+        checkins:
+          - {date: 2026-03-08, pain_during: 1, next_morning: better, sessions: all,
+             expect: {decision: progress}}
+          - {date: 2026-03-15, pain_during: 7, next_morning: worse, sessions: 2,
+             expect: {decision: regress, up: []}}
+
+``sessions: all`` is every session planned since the check-in before. A check-in's ``expect``
+may hold ``decision`` (refer, regress, hold or progress) and ``up``, ``down`` and ``kept``: the
+exercises that must move one rung up, one down, or stay (an empty list: none may).
+
 Every expectation is a :class:`Expectation`: it says what was expected, what came, and when it
 fails, the explanation that decides it: the ``how`` chain of what came (:func:`..present.explain.how`)
 or the ``why-not`` reasons of what did not (:func:`.whynot.why_not`).
@@ -30,6 +44,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date as _date
 from pathlib import Path
 from typing import Any
 
@@ -213,6 +228,60 @@ class WithinBudget(Expectation):
         return [f"{item['exercise']}: {item['minutes']} min" for item in record["plan"]["items"]]
 
 
+# ------------------------------------------------------------------------------ check-ins
+
+@dataclass(frozen=True)
+class CheckinExpectation:
+    """One thing a check-in's result must show: its decision, or which items moved how."""
+
+    what: str  # "decision", or a move: "up", "down", "kept"
+    value: Any  # the decision, or the exercises that must move so
+
+    def expected(self) -> str:
+        if self.what == "decision":
+            return f"decision {self.value}"
+        return f"{self.what}: {', '.join(self.value) or 'none'}"
+
+    def _moved(self, result: Record) -> list[str]:
+        step = {"up": 1, "down": -1, "kept": 0}[self.what]
+        return [m["exercise"] for m in result["items"] if m["to"] - m["from"] == step]
+
+    def got(self, result: Record) -> str:
+        if self.what == "decision":
+            return f"decision {result['decision']}"
+        return f"{self.what}: {', '.join(self._moved(result)) or 'none'}"
+
+    def holds(self, result: Record) -> bool:
+        if self.what == "decision":
+            return bool(result["decision"] == self.value)
+        moved = self._moved(result)
+        return set(self.value) <= set(moved) if self.value else not moved
+
+    def explain(self, result: Record) -> list[str]:
+        return [f"<- {s['rule']} ({s['decision']}{' for ' + s['exercise'] if s['exercise'] else ''})"
+                f": {s['rationale']}" for s in result["because"]] or ["no progress rule fired"]
+
+
+@dataclass(frozen=True)
+class CheckinStep:
+    """A check-in a scenario reports; ``sessions`` None means every session planned."""
+
+    date: str
+    pain_during: int
+    next_morning: str
+    sessions: int | None
+    red_flags: tuple[str, ...]
+    expectations: tuple[CheckinExpectation, ...]
+
+
+@dataclass(frozen=True)
+class ProgrammeRun:
+    start: str
+    weeks: int
+    run_days: tuple[str, ...]
+    checkins: tuple[CheckinStep, ...]
+
+
 @dataclass(frozen=True)
 class Scenario:
     id: str
@@ -221,13 +290,15 @@ class Scenario:
     answers: Mapping[str, Any]
     minutes: int | None
     expectations: tuple[Expectation, ...]
+    programme: ProgrammeRun | None = None
 
 
 @dataclass(frozen=True)
 class Failure:
-    expectation: Expectation
+    expected: str
     got: str
     explanation: tuple[str, ...]
+    at: str = ""  # the check-in it is of, or "" for the plan
 
 
 @dataclass(frozen=True)
@@ -246,7 +317,8 @@ class Result:
                  f"  answers: {', '.join(f'{k}={v}' for k, v in s.answers.items()) or 'none'}"
                  + (f"; minutes {s.minutes}" if s.minutes is not None else "")]
         for failure in self.failures:
-            lines += [f"  expected: {failure.expectation.expected()}", f"  got:      {failure.got}",
+            lines += [f"  at check-in {failure.at}" if failure.at else "",
+                      f"  expected: {failure.expected}", f"  got:      {failure.got}",
                       "  because:", *(f"    {line}" for line in failure.explanation)]
         return [line for line in lines if line]
 
@@ -273,7 +345,7 @@ def load_scenarios(path: Path, planner: Planner) -> list[Scenario]:
     Entry(data, str(path), "file", ScenarioError).only({"scenarios"})
     found = []
     for entry in entries(data, "scenarios", str(path), ScenarioError):
-        entry.only({"id", "says", "answers", "minutes", "expect"})
+        entry.only({"id", "says", "answers", "minutes", "expect", "programme", "checkins"})
         answers = entry.get("answers", dict, {}, "a mapping of answer ids to values")
         minutes = entry.get("minutes", int, None, "a whole number")
         try:
@@ -281,14 +353,53 @@ def load_scenarios(path: Path, planner: Planner) -> list[Scenario]:
                       planner.kb)
         except AnswersError as exc:
             entry.fail(f"answers: {exc}")
-        expect = Entry(entry.get("expect", dict, what="a mapping of expectations"),
+        expect = Entry(entry.get("expect", dict, {}, "a mapping of expectations"),
                        str(path), f"{entry.label}: expect", ScenarioError)
         expectations = tuple(_expectations(expect, planner))
-        if not expectations:
-            entry.fail("'expect' must hold at least one expectation")
+        programme = _programme(entry, planner)
+        if not expectations and not (programme and any(c.expectations for c in programme.checkins)):
+            entry.fail("'expect' (or a check-in's) must hold at least one expectation")
         found.append(Scenario(entry.text("id"), str(path), entry.get("says", str, ""), answers,
-                              minutes, expectations))
+                              minutes, expectations, programme))
     return found
+
+
+def _programme(entry: Entry, planner: Planner) -> ProgrammeRun | None:
+    if not entry.has("programme"):
+        if entry.has("checkins"):
+            entry.fail("'checkins' need a 'programme' to check in to")
+        return None
+    head = Entry(entry.get("programme", dict, what="{start, weeks, run_days}"), entry.file,
+                 f"{entry.label}: programme", ScenarioError)
+    head.only({"start", "weeks", "run_days"})
+    start = head.get("start", (str, _date), what="a date, YYYY-MM-DD")
+    steps = []
+    for index, raw in enumerate(entry.get("checkins", list, [], "a list of check-ins"), start=1):
+        item = Entry(raw, entry.file, f"{entry.label}: checkins[{index}]", ScenarioError)
+        item.only({"date", "pain_during", "next_morning", "sessions", "red_flags", "expect"})
+        sessions = item.get("sessions", (int, str), what="a whole number or 'all'")
+        if isinstance(sessions, str) and sessions != "all":
+            item.fail(f"sessions: a whole number or 'all', got {excerpt(sessions)}")
+        expect = Entry(item.get("expect", dict, {}, "a mapping of expectations"), entry.file,
+                       f"{item.label}: expect", ScenarioError)
+        expect.only({"decision", "up", "down", "kept"})
+        checks = []
+        if expect.has("decision"):
+            checks.append(CheckinExpectation("decision", expect.choice(
+                "decision", ("refer", "regress", "hold", "progress"))))
+        for move in ("up", "down", "kept"):
+            if expect.has(move):
+                ids = expect.strings(move)
+                unknown = [i for i in ids if i not in planner.kb.exercises]
+                if unknown:
+                    expect.fail(f"{move}: unknown exercise {excerpt(unknown[0])}")
+                checks.append(CheckinExpectation(move, tuple(ids)))
+        steps.append(CheckinStep(str(item.get("date", (str, _date), what="a date, YYYY-MM-DD")),
+                                 int(item.number("pain_during")), item.text("next_morning"),
+                                 None if sessions == "all" else int(sessions),
+                                 tuple(item.strings("red_flags", [])), tuple(checks)))
+    return ProgrammeRun(str(start), int(head.get("weeks", int, 6, "a whole number")),
+                        tuple(head.strings("run_days", [])), tuple(steps))
 
 
 def _expectations(expect: Entry, planner: Planner) -> Iterator[Expectation]:
@@ -338,12 +449,44 @@ def _known(planner: Planner) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------- runs
 
 def run(scenario: Scenario, planner: Planner) -> Result:
-    """Plan the scenario's answers and check each expectation."""
+    """Plan the scenario's answers and check each expectation, then its check-ins, if any."""
     record = planner.trace(scenario.answers, scenario.minutes, respondent=scenario.id)
     plan = record["plan"]
-    failures = tuple(Failure(e, e.got(plan), tuple(e.explain(record, planner)))
-                     for e in scenario.expectations if not e.holds(plan))
-    return Result(scenario, failures)
+    failures = [Failure(e.expected(), e.got(plan), tuple(e.explain(record, planner)))
+                for e in scenario.expectations if not e.holds(plan)]
+    if scenario.programme is not None:
+        failures += _check_ins(scenario, planner)
+    return Result(scenario, tuple(failures))
+
+
+def _check_ins(scenario: Scenario, planner: Planner) -> list[Failure]:
+    """Start the scenario's programme and report its check-ins in turn."""
+    from ..errors import ProgrammeError
+    from ..programme.programme import Checkin, Programme
+
+    run_ = scenario.programme
+    assert run_ is not None
+    programme = Programme(*planner.folders)
+    answers = {**scenario.answers, **({"minutes": scenario.minutes} if scenario.minutes else {})}
+    try:
+        _, journal = programme.start(answers, run_.start, run_.weeks, run_.run_days)
+    except ProgrammeError as exc:
+        return [Failure("a programme", f"none: {exc}", ())]
+    if journal is None:
+        return [Failure("a programme", "none: the runner was referred", ())]
+    failures: list[Failure] = []
+    for step in run_.checkins:
+        history = journal["checkins"]
+        sessions = step.sessions if step.sessions is not None else len(programme.planned_dates(
+            journal, history[-1]["date"] if history else None, step.date))
+        try:
+            journal, result, _ = programme.checkin(journal, Checkin(
+                step.date, step.pain_during, step.next_morning, sessions, step.red_flags))
+        except ProgrammeError as exc:
+            return [*failures, Failure("the check-in to be taken", f"refused: {exc}", (), step.date)]
+        failures += [Failure(e.expected(), e.got(result), tuple(e.explain(result)), step.date)
+                     for e in step.expectations if not e.holds(result)]
+    return failures
 
 
 def run_all(paths: Iterable[Path], planner: Planner,
@@ -377,8 +520,7 @@ def junit(results: list[Result]) -> str:
             if result.passed:
                 lines.append(f"    <testcase classname={where} name={name}/>")
                 continue
-            summary = "; ".join(f"expected {f.expectation.expected()}, got {f.got}"
-                                for f in result.failures)
+            summary = "; ".join(f"expected {f.expected}, got {f.got}" for f in result.failures)
             body = "\n".join(result.report())
             lines += [f"    <testcase classname={where} name={name}>",
                       f"      <failure message={quoteattr(summary)}>{_text(body)}</failure>",
