@@ -193,3 +193,8 @@ def test_a_refused_check_in_is_a_failure_not_a_crash(tmp_path):
     result = invoke("kb", "test", path)
     assert result.exit_code == 1
     assert "  got:      refused: --date 2026-03-01: the programme starts on 2026-03-02" in result.stdout
+
+
+def test_a_file_without_scenarios_says_so(tmp_path):
+    path = write(tmp_path / "empty.yaml", [])
+    failed(invoke("kb", "test", path), 1, "no scenarios in", str(path))

@@ -189,3 +189,16 @@ def test_narrower_agrees_with_every_allowed_answer(kb, op_a, a, op_b, b):
     passes_a = {v for v in range(11) if holds(op_a, v, a)}
     passes_b = {v for v in range(11) if holds(op_b, v, b)}
     assert premises(op_b, b).narrower(premises(op_a, a)) == (passes_b <= passes_a)
+
+
+def test_more_require_rules_than_are_checked_together_is_a_caution(data_copy):
+    from hipcoach.kb.verify import MAX_TOGETHER
+
+    knowledge, rules = data_copy
+    model = first(rules / "plan.yaml", "require")
+    for number in range(MAX_TOGETHER + 1):
+        plant(rules / "plan.yaml", {**copy.deepcopy(model), "id": f"many.{number}",
+                                    "when": [{"answer": {"minutes": {"gte": 5 + number}}}]})
+    found = [f for f in check(knowledge, rules) if f.check == "requirements_over_budget"
+             and f.severity == "caution"]
+    assert len(found) == 1 and f"only the first {MAX_TOGETHER} require rules" in found[0].message

@@ -91,10 +91,14 @@ def test_command(paths: tuple[Path, ...], junit_file: Path | None, kb: Path | No
             write_atomic(junit_file, lambda stream: stream.write(junit(results)))
         except OSError as exc:
             raise click.ClickException(f"cannot write {junit_file}: {exc}") from exc
+    if not results:
+        where = ", ".join(map(str, paths)) if paths else "the bundled scenarios folder"
+        raise click.ClickException(f"no scenarios in {where}: a scenario file lists them under "
+                                   f"'scenarios:'")
     failed = sum(not r.passed for r in results)
     click.echo(f"{len(results)} scenario(s): {len(results) - failed} passed, {failed} failed "
                f"({planner.provenance.describe()})")
-    if failed or not results:
+    if failed:
         raise SystemExit(1)
 
 

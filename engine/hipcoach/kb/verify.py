@@ -31,7 +31,7 @@ import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
-from .knowledge import KnowledgeBase
+from .knowledge import KnowledgeBase, Question
 from .ops import holds
 from .rulefile import Pattern, Ref, Requirement, Rule, RuleBase, Test
 
@@ -41,6 +41,8 @@ COMBINES = ("symptom", "cause", "propose")
 MINUTES = "minutes"
 #: Require rules checked together at most (their subsets are searched).
 MAX_TOGETHER = 12
+#: A whole-number question with at most this many values is checked at every value.
+WHOLE_RANGE = 1000
 
 
 class Issue(NamedTuple):
@@ -143,31 +145,15 @@ class Premises:
                    for theirs_fact, theirs in other.derived)
 
     def _within(self, field: str, narrow: list[Test], broad: list[Test]) -> bool:
-        question = self.kb.questions[field]
-        if question.type == "bool":
-            values: list[Any] = [False, True]
-        elif question.type in ("choice", "multi"):
-            values = list(question.values)
-        else:
-            values = [v for v in _sample([*narrow, *broad], True)
-                      if (question.min is None or v >= question.min)
-                      and (question.max is None or v <= question.max)]
-            values += [question.min, question.max]
+        values = _allowed(self.kb.questions[field], [*narrow, *broad])
         return _sat(narrow, values) <= _sat(broad, values)
 
     def compatible(self, other: Premises) -> bool:
         """Whether some runner can meet both sets of premises at once (as far as answers and
         negations tell: derived facts are taken as able to hold together)."""
         for field in set(self.single) & set(other.single):
-            question = self.kb.questions[field]
             tests = [*self.single[field], *other.single[field]]
-            values: list[Any] = (list(question.values) if question.type == "choice" else
-                                 [False, True] if question.type == "bool" else
-                                 [v for v in _sample(tests, True)
-                                  if question.min is not None and question.max is not None
-                                  and question.min <= v <= question.max]
-                                 + [question.min, question.max])
-            if not _sat(tests, [v for v in values if v is not None]):
+            if not _sat(tests, _allowed(self.kb.questions[field], tests)):
                 return False
         positive = {_key(Pattern(f, "", tuple(t for ts in fields.values() for t in ts)), {})
                     for f, fields in self.derived}
@@ -176,11 +162,25 @@ class Premises:
         negated = {(k[0], False, k[2]) for k in self.written | other.written if k[1]}
         return not (negated & (positive | theirs))
 
-    def budget(self, question_max: float) -> float:
-        """The largest minutes answer these premises allow."""
+    def budget(self) -> float:
+        """The largest minutes answer these premises allow (0: none)."""
         tests = self.single.get(MINUTES, [])
-        allowed = [v for v in _sample(tests, True) if v <= question_max] + [question_max]
-        return max((v for v in allowed if all(holds(t.op, v, t.value) for t in tests)), default=0)
+        return max(_sat(tests, _allowed(self.kb.questions[MINUTES], tests)), default=0)
+
+
+def _allowed(question: Question, tests: list[Test]) -> list[Any]:
+    """Enough allowed answers of ``question`` to decide any conjunction of ``tests`` on it: every
+    choice, both truth values, every whole number of a small range, or the tests' constants and
+    the points between them inside the range."""
+    if question.type == "bool":
+        return [False, True]
+    if question.type in ("choice", "multi"):
+        return list(question.values)
+    low, high = question.min, question.max
+    assert low is not None and high is not None  # a number question has both
+    if question.type == "int" and high - low <= WHOLE_RANGE:
+        return list(range(int(low), int(high) + 1))
+    return sorted({v for v in _sample(tests, True) if low <= v <= high} | {low, high})
 
 
 def _fields_within(narrow: dict[str, list[Test]], broad: dict[str, list[Test]]) -> bool:
@@ -317,7 +317,13 @@ def _over_budget(rules: list[Rule], premises: dict[str, Premises], kb: Knowledge
     question = kb.questions.get(MINUTES)
     if question is None or question.max is None:
         return
-    requires = [r for r in rules if r.conclusion == "require"][:MAX_TOGETHER]
+    requires = [r for r in rules if r.conclusion == "require"]
+    if len(requires) > MAX_TOGETHER:  # say what is not covered rather than take minutes
+        yield Issue("requirements_over_budget", "caution", requires[MAX_TOGETHER],
+                    f"only the first {MAX_TOGETHER} require rules are checked together for "
+                    f"the minutes they need; this one and the {len(requires) - MAX_TOGETHER - 1} "
+                    f"after it are not")
+        requires = requires[:MAX_TOGETHER]
     exercises = [kb.exercises[e] for e in sorted(candidates)]
     found: list[frozenset[str]] = []
     for size in range(2, len(requires) + 1):
@@ -328,7 +334,7 @@ def _over_budget(rules: list[Rule], premises: dict[str, Premises], kb: Knowledge
             if not all(premises[a.id].compatible(premises[b.id])
                        for a, b in itertools.combinations(group, 2)):
                 continue
-            budget = min(premises[r.id].budget(question.max) for r in group)
+            budget = min(premises[r.id].budget() for r in group)
             cheapest = _cheapest(group, exercises)
             if cheapest is None:
                 continue  # one of them can never be met: kb check's other findings say so
