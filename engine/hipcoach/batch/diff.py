@@ -109,10 +109,8 @@ class Change:
         return f"{self.respondent}: " + "; ".join(parts)
 
 
-def compare(respondent: str, old: Record | None, new: Record | None,
-            threshold: float = THRESHOLD) -> Change:
-    """How ``new`` (a trace line, or None for a rejected respondent) differs from ``old``."""
-    a, b = _Side(old), _Side(new)
+def compare(respondent: str, a: Side, b: Side, threshold: float = THRESHOLD) -> Change:
+    """How respondent's plan ``b`` under the new base differs from ``a`` under the old."""
     certainty = []
     for ident in sorted(set(a.certainty) | set(b.certainty)):
         before, after = a.certainty.get(ident, 0.0), b.certainty.get(ident, 0.0)
@@ -127,8 +125,9 @@ def compare(respondent: str, old: Record | None, new: Record | None,
         _only(a.rules, b.rules), _only(b.rules, a.rules))
 
 
-class _Side:
-    """What a trace line says, as far as a change is told."""
+class Side:
+    """What a trace line says, as far as a change is told (a rejected respondent: None), kept
+    instead of the line itself, so a big survey's traces need not be held in memory."""
 
     def __init__(self, record: Record | None) -> None:
         plan = record["plan"] if record is not None else None
@@ -165,20 +164,22 @@ def folder_answers(folder: Path) -> list[tuple[str, Mapping[str, Any]]]:
 
 
 def traced(planner: Planner, answers: Iterable[tuple[str, Mapping[str, Any], int | None]],
-           strict: bool = False) -> Iterator[tuple[str, Record | None]]:
+           strict: bool = False) -> Iterator[tuple[str, Side]]:
     """Each respondent's trace line under ``planner``. Answers the base refuses are rejected
     (None), or with ``strict`` (the old base, which the answers were written for) an error
     naming the respondent: bad input is never counted as unchanged."""
     for respondent, given, minutes in answers:
         try:
-            yield respondent, planner.trace(given, minutes, respondent=respondent)
+            record = planner.trace(given, minutes, respondent=respondent)
         except AnswersError as exc:
             if strict:
                 raise AnswersError(exc.key, exc.value, f"{respondent}: {exc.problem}") from None
-            yield respondent, None
+            yield respondent, Side(None)
+            continue
+        yield respondent, Side(record)
 
 
-def survey_traces(survey: Path, planner: Planner, options: Any) -> list[tuple[str, Record | None]]:
+def survey_traces(survey: Path, planner: Planner, options: Any) -> list[tuple[str, Side]]:
     """Every scored row of ``survey`` under ``planner``, as ``score --traces`` writes it (the same
     layouts, mapping and options), keyed by respondent id and, for an id seen again, its count."""
     from dataclasses import replace
@@ -188,22 +189,23 @@ def survey_traces(survey: Path, planner: Planner, options: Any) -> list[tuple[st
     with tempfile.TemporaryDirectory(prefix="hipcoach-diff-") as folder:
         score(survey, Path(folder), planner, replace(options, traces=True, jobs=1, dask=None))
         seen: Counter[str] = Counter()
-        found: list[tuple[str, Record | None]] = []
+        found: list[tuple[str, Side]] = []
         for record in read_traces(Path(folder) / "traces.jsonl"):
             ident = str(record["respondent"])
             seen[ident] += 1
-            found.append((ident if seen[ident] == 1 else f"{ident}#{seen[ident]}", record))
+            found.append((ident if seen[ident] == 1 else f"{ident}#{seen[ident]}", Side(record)))
         return found
 
 
-def pair(old: list[tuple[str, Record | None]], new: list[tuple[str, Record | None]],
+def pair(old: list[tuple[str, Side]], new: list[tuple[str, Side]],
          threshold: float = THRESHOLD) -> list[Change]:
     """The change of every respondent either side holds, in the old side's order (respondents
     only one side scored come last, as rejected on the other)."""
     theirs = dict(new)
     mine = dict(old)
-    changes = [compare(who, record, theirs.get(who), threshold) for who, record in old]
-    changes += [compare(who, None, record, threshold) for who, record in new if who not in mine]
+    rejected = Side(None)
+    changes = [compare(who, side, theirs.get(who, rejected), threshold) for who, side in old]
+    changes += [compare(who, rejected, side, threshold) for who, side in new if who not in mine]
     return changes
 
 
