@@ -7,6 +7,8 @@ exercise only, requirements a runner without equipment can never meet, questions
 sources nobody cites. The programme's ladders, phases and progress rules are checked by loading
 them (a ladder that goes round in a circle, changes category, names a missing variant or a rung
 without its equipment fails to load, and that is the finding).
+Rules compared with each other (duplicates, subsumed and conflicting rules, requirements no
+budget holds) are :mod:`.verify`'s findings, reported here with the rest.
 Nothing here runs the engine: it reasons over the rules and the answer vocabulary alone.
 """
 
