@@ -7,6 +7,7 @@ from pathlib import Path
 
 from hipcoach import Planner, __version__
 from hipcoach.kb.provenance import Provenance, fingerprint
+from test_handout import _print, needs_browser
 
 
 def test_same_files_anywhere_give_the_same_fingerprint(data_copy: tuple[Path, Path], planner: Planner):
@@ -116,3 +117,20 @@ def test_a_summary_names_its_input_its_options_and_its_base(planner: Planner, da
     assert other["provenance"]["fingerprint"] == fingerprint(knowledge, rules) != \
         summary["provenance"]["fingerprint"]
     assert (tmp_path / "a" / "plans.csv").read_bytes() == (tmp_path / "b" / "plans.csv").read_bytes()
+
+
+@needs_browser
+def test_the_printed_handout_ends_with_the_footer_on_its_last_page(planner: Planner, tmp_path):
+    """In a real browser: the footer prints, on the last sheet, without a page of its own."""
+    import yaml
+
+    from hipcoach.present.handout import plan_html
+    from hipcoach.present.labels import Labels
+
+    labels = Labels.of(planner.kb, planner.rulebase)
+    made = f"Made by {planner.provenance.describe()}."
+    for example in (DESK, RED_FLAG):
+        plan = planner.plan(yaml.safe_load(example.read_text(encoding="utf-8")))
+        pages = _print(plan_html(plan, labels), tmp_path / example.stem, "A4")["pages"]
+        assert made in pages[-1] and made not in " ".join(pages[:-1])
+        assert pages[-1] != made  # it shares the last sheet with the plan or the log
