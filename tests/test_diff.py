@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clirunner import failed, invoke, ok
 from conftest import EXAMPLES
@@ -152,3 +154,19 @@ def test_an_answer_file_the_old_base_refuses_is_an_error_not_a_no_change(tmp_pat
     _, rules = data_copy
     (tmp_path / "bad.json").write_text('{"knee_pian": "front"}', encoding="utf-8")
     failed(invoke("diff", tmp_path, "--rules", rules), 1, "bad.json", "knee_pian")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(5, 90), st.integers(0, 10), st.sampled_from(["none", "front", "outside"]),
+       st.integers(1, 40))
+def test_a_change_read_backwards_swaps_old_and_new(planner, minutes, pain, knee, more):
+    from hipcoach.batch.diff import Side, compare
+
+    answers = {"red_flags": [], "pain_level": pain, "knee_pain": knee, "minutes": minutes}
+    a = Side(planner.trace(answers))
+    b = Side(planner.trace({**answers, "minutes": min(90, minutes + more)}))
+    assert not compare("x", a, a).kinds
+    forth, back = compare("x", a, b), compare("x", b, a)
+    assert (forth.exercises_in, forth.exercises_out) == (back.exercises_out, back.exercises_in)
+    assert [(i, new, old) for i, old, new in forth.certainty] == list(back.certainty)
+    assert forth.kinds == back.kinds
