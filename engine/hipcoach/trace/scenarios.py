@@ -52,7 +52,7 @@ from ..errors import AnswersError, ScenarioError, excerpt
 from ..kb.answers import normalise
 from ..kb.schema import Entry, entries, load_yaml
 from ..planning.planner import Planner
-from ..present.explain import chain, how
+from ..present.explain import chain, how, value_text
 from .whynot import why_not
 
 Record = Mapping[str, Any]  # a trace line: {answers, events, plan, ...}
@@ -314,7 +314,7 @@ class Result:
         """A failure in words: the scenario, each expectation with what came, and why."""
         s = self.scenario
         lines = [f"FAIL {s.id} ({s.file})", f"  {s.says}" if s.says else "",
-                 f"  answers: {', '.join(f'{k}={v}' for k, v in s.answers.items()) or 'none'}"
+                 f"  answers: {', '.join(f'{k}={value_text(v)}' for k, v in s.answers.items()) or 'none'}"
                  + (f"; minutes {s.minutes}" if s.minutes is not None else "")]
         for failure in self.failures:
             lines += [f"  at check-in {failure.at}" if failure.at else "",
