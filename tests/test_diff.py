@@ -170,3 +170,11 @@ def test_a_change_read_backwards_swaps_old_and_new(planner, minutes, pain, knee,
     assert (forth.exercises_in, forth.exercises_out) == (back.exercises_out, back.exercises_in)
     assert [(i, new, old) for i, old, new in forth.certainty] == list(back.certainty)
     assert forth.kinds == back.kinds
+
+
+def test_a_survey_of_no_known_layout_names_this_commands_option(tmp_path, data_copy):
+    _, rules = data_copy
+    survey = tmp_path / "x.csv"
+    survey.write_text("a,b\n1,2\n", encoding="utf-8")
+    line = failed(invoke("diff", survey, "--rules", rules), 1, "--layout")
+    assert "--format" not in line

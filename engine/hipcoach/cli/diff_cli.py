@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from ..batch.survey import LAYOUTS
-from ..errors import AnswersError
+from ..errors import AnswersError, SurveyError
 from ..kb.bundled import knowledge_dir, rules_dir
 from ..planning.planner import Planner
 from .options import engine_options, load_planner
@@ -64,8 +64,11 @@ def diff(source: Path | None, old_kb: Path | None, old_rules: Path | None, mappi
     new = load_planner(kb, rules)
     if source is not None and source.is_file():
         options = _survey_options(old, mapping, layout, assume, encoding, delimiter, sheet)
-        before = compare.survey_traces(source, old, options)
-        after = compare.survey_traces(source, new, options)
+        try:
+            before = compare.survey_traces(source, old, options)
+            after = compare.survey_traces(source, new, options)
+        except SurveyError as exc:  # score's layout option is --format; here it is --layout
+            raise click.ClickException(str(exc).replace("--format", "--layout")) from exc
     else:
         answers = _answers(source, old)
         before = list(compare.traced(old, answers, strict=True))
