@@ -13,7 +13,7 @@ help:
 	@echo "make demo   - set up .venv and print a plan for the bundled example runner"
 	@echo "make check  - check the knowledge base and rules (hipcoach kb check)"
 	@echo "make lint   - static checks of the code: ruff, mypy (settings in pyproject.toml) and the import contracts"
-	@echo "make test   - set up .venv with the test extras, run make lint and make check, then the whole test suite"
+	@echo "make test   - set up .venv with the test extras, run make lint and make check, the scenarios (kb test), then the whole test suite"
 	@echo "make test-fast - the edit loop: the suite without the tests marked slow and the notebooks"
 	@echo "make bench  - print timing figures and ratios"
 	@echo "make golden - store new plan and trace digests (only after a change meant to alter plans)"
@@ -40,6 +40,7 @@ lint: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_architecture.py
 
 test: $(STAMP) lint check
+	$(BIN)/hipcoach kb test
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)

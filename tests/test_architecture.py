@@ -30,19 +30,19 @@ LAYERS = ("errors", "formats", "atomic", "kb", "reasoning", "planning", "program
 #: import only the modules of its layer declared before it.
 ORDER = {
     "kb": ("__init__", "schema", "ops", "bundled", "provenance", "knowledge", "answers", "ladders",
-           "rulefile", "cache", "checks"),
+           "rulefile", "cache", "verify", "checks"),
     "reasoning": ("__init__", "certainty", "facts", "durable.__init__", "durable.adapter",
                   "durable.conditions", "inference", "progress"),
     "planning": ("__init__", "assemble", "planner"),
     "programme": ("__init__", "journal", "layout", "rungs", "programme"),
     "present": ("__init__", "labels", "words", "explain", "form", "graph", "catalogue", "traces",
                 "journal", "calendar", "handout", "programme", "render"),
-    "trace": ("__init__", "tracefile", "whynot", "decisions"),
+    "trace": ("__init__", "tracefile", "whynot", "decisions", "scenarios"),
     "batch": ("__init__", "keys", "csvsafe", "records", "survey", "mapping", "coverage", "coding",
-              "profiles", "cluster", "score"),
+              "profiles", "cluster", "score", "diff"),
     # the root group imports its commands (from its table, when one runs), so it comes last
     "cli": ("options", "kb_cli", "plan_cli", "programme_cli", "questionnaire_cli", "score_cli",
-            "trace_cli", "__init__"),
+            "trace_cli", "diff_cli", "__init__"),
 }
 #: Third-party packages only one part of the package may import.
 CONFINED = {"durable": "reasoning.durable", "durable_rules_engine": "reasoning.durable",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import tomllib
 
 from conftest import ROOT
@@ -18,9 +19,12 @@ def test_wheel_declares_every_data_file():
     mapping = config["package-dir"]
     for package, folder in (("hipcoach.knowledge_files", "knowledge"), ("hipcoach.rule_files", "rules")):
         assert mapping[package] == folder and package in config["packages"]
-        assert config["package-data"][package] == ["*.yaml"]
-        files = {p.name for p in (ROOT / folder).iterdir() if p.is_file()}
-        assert files and all(name.endswith(".yaml") for name in files), files
+        declared = config["package-data"][package]
+        assert declared == (["*.yaml", "scenarios/*.yaml"] if folder == "knowledge" else ["*.yaml"])
+        files = {p.relative_to(ROOT / folder).as_posix() for p in (ROOT / folder).rglob("*")
+                 if p.is_file() and "__pycache__" not in p.parts}
+        assert files and all(any(fnmatch.fnmatch(name, pattern) for pattern in declared)
+                             for name in files), files
 
 
 def test_requires_python_excludes_313():

@@ -177,7 +177,8 @@ def test_plan_markdown_starts_with_a_heading(path):
 def test_plan_explain_adds_the_derivation(path):
     plain = ok(invoke("plan", path)).stdout
     out = ok(invoke("plan", path, "--explain")).stdout
-    assert out.startswith(plain.rstrip("\n"))
+    body, footer = plain.rstrip("\n").rsplit("\n\n", 1)
+    assert out.startswith(body) and out.endswith("\n\n" + footer + "\n")
     heading = "WHY A REFERRAL" if "refer" in path.stem or "red_flag" in path.stem else \
         "HOW THIS PLAN WAS DERIVED"
     assert heading in out and heading not in plain

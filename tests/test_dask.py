@@ -253,17 +253,17 @@ def test_the_plugin_builds_a_planner_from_the_files_it_carries(planner: Planner,
     plugin.setup(fake_worker())
     assert plugin.planner is not None
     assert plugin.planner.rulebase.digest == ours.rulebase.digest != planner.rulebase.digest
+    assert plugin.planner.provenance == ours.provenance != planner.provenance
 
 
 @pytest.mark.parametrize("change,needle", [
-    ({"digests": ("other", "files")}, "other contents"),
+    ({"fingerprint": "0" * 64}, "other contents"),
     ({"version": "0.0.1"}, "has hipcoach"),
 ])
 def test_a_worker_that_would_score_differently_refuses(planner: Planner, change: dict[str, Any],
                                                        needle: str) -> None:
     plugin = PlannerPlugin(planner, None, None)
-    for name, value in change.items():
-        setattr(plugin, name, value)
+    plugin.provenance = plugin.provenance._replace(**change)
     with pytest.raises(ClusterError, match=needle):
         plugin.setup(fake_worker())
     assert plugin.planner is None

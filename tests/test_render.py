@@ -379,7 +379,8 @@ def test_referral_leads_with_its_urgency_and_closes_with_matching_advice(referra
     assert referral["urgency"] == "soon"
     assert lines[0] == referral["referral"]["heading"] == "See a physiotherapist or doctor before you start"
     assert render(referral, "markdown").splitlines()[0] == f"# {referral['referral']['heading']}"
-    assert lines[-1] == referral["referral"]["advice"]
+    assert lines[-1].startswith("Made by hipcoach ")  # the page's footer, then
+    assert lines[-3] == referral["referral"]["advice"]  # the last words a runner reads
 
 
 def test_an_emergency_never_ends_with_routine_advice(planner):
@@ -389,7 +390,7 @@ def test_an_emergency_never_ends_with_routine_advice(planner):
     for fmt in ("text", "markdown"):
         out = render(plan, fmt)
         assert out.splitlines()[0].lstrip("# ") == "Emergency: go to an emergency department now"
-        assert "emergency department" in out.splitlines()[-1]
+        assert "emergency department" in out.splitlines()[-3]
         assert "physiotherapist" not in out
 
 
@@ -420,7 +421,9 @@ def test_explain_is_off_by_default(desk_plan):
 def test_explain_appends_to_the_plain_rendering(desk_plan):
     plain = render(desk_plan)
     explained = render(desk_plan, explain=True)
-    assert explained.startswith(plain.rstrip("\n") + "\n\nHOW THIS PLAN WAS DERIVED\n")
+    body, footer = plain.rstrip("\n").rsplit("\n\n", 1)
+    assert explained.startswith(body + "\n\nHOW THIS PLAN WAS DERIVED\n")
+    assert explained.endswith("\n\n" + footer + "\n") and footer.startswith("Made by hipcoach ")
 
 
 def _explain_blocks(plan: dict[str, Any]) -> dict[str, list[str]]:
@@ -459,7 +462,7 @@ def test_explain_shows_answer_values(desk_plan):
 def test_markdown_explain_is_a_fenced_section(desk_plan):
     md = render(desk_plan, "markdown", explain=True)
     tail = md[md.index("## How this plan was derived"):].splitlines()
-    assert tail[2] == "```" and tail[-1] == "```"
+    assert tail[2] == "```" and tail[-3] == "```" and tail[-1].startswith("_Made by hipcoach ")
     assert any("<- answer " in line for line in tail)
 
 

@@ -55,6 +55,10 @@ class RuleError(DataFileError):
     """A rule file (``rules/``) is invalid."""
 
 
+class ScenarioError(DataFileError):
+    """A scenario file (``hipcoach kb test``) is invalid."""
+
+
 class AnswersError(HipcoachError):
     """A runner's answers are malformed, or a value is unknown or out of range."""
 

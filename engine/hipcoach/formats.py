@@ -16,6 +16,16 @@ from typing import Any, Literal, TypedDict, Union
 DropKind = Literal["equipment", "caution", "budget", "plan_full", "variant"]
 UnmetKind = Literal["no_time", "impossible"]
 
+# ------------------------------------------------------------------------------ provenance
+
+class Provenance(TypedDict):
+    """Which hipcoach and which knowledge and rule base made an output
+    (:class:`hipcoach.kb.provenance.Provenance`, as JSON)."""
+
+    hipcoach: str
+    fingerprint: str  # SHA-256 of the knowledge and rule files, hex
+
+
 # --------------------------------------------------------------------------- premises ("from")
 
 class AnswerPremise(TypedDict):
@@ -156,6 +166,7 @@ class Plan(TypedDict):
     capped: bool
     dropped: list[Dropped]
     schedule: list[Block]
+    provenance: Provenance
 
 
 # ------------------------------------------------------------------------------ the trace line
@@ -223,8 +234,35 @@ class TraceLine(TypedDict):
 
 # --------------------------------------------------------------------- a scoring run's summary
 
+class SurveyFile(TypedDict):
+    """The survey export a run read, so a result can be matched to its exact input."""
+
+    bytes: int
+    sha256: str
+
+
+class MappingFile(TypedDict):
+    name: str
+    sha256: str
+
+
+class ScoreOptions(TypedDict):
+    """The options of a run that change its results (``assumed`` lists the --assume answers);
+    not how many processes computed them, nor whether repeated answers were planned once or
+    traces kept, which change no result."""
+
+    mapping: MappingFile | None  # the --mapping file; None: built from the columns
+    layout: str | None  # as asked (None: detected; ``format`` says what was used)
+    encoding: str
+    delimiter: str | None  # None: detected
+    sheet: str | None
+
+
 class Summary(TypedDict):
     survey: str
+    input: SurveyFile
+    options: ScoreOptions
+    provenance: Provenance
     format: str
     rows_in: int
     scored: int

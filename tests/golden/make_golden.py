@@ -2,6 +2,11 @@
 
 Run it (``make golden``) only after a change that is meant to change plans or traces, and say so in
 the commit: ``test_golden.py`` then holds every later change to byte-identical output.
+
+Outputs carry the fingerprint of the rule base that made them, which any edit of a rule or
+knowledge file changes (a comment included). The digests are taken with that fingerprint (and
+hipcoach's version) written as placeholders, so they move only when what a plan says moves:
+the fingerprint itself is tested in ``test_provenance.py``.
 """
 
 from __future__ import annotations
@@ -50,13 +55,23 @@ def answer_sets(planner: Planner) -> list[dict[str, Any]]:
             for _ in range(COUNT)]
 
 
+def neutral(text: str, planner: Planner) -> bytes:
+    """``text`` with this rule base's fingerprint (whole, then short) and hipcoach's version as
+    fixed placeholders."""
+    made = planner.provenance
+    for real, placeholder in ((made.fingerprint, "FINGERPRINT"), (made.short, "FINGERPRINT"),
+                              (f'"hipcoach": "{made.version}"', '"hipcoach": "VERSION"')):
+        text = text.replace(real, placeholder)
+    return text.encode()
+
+
 def digests(planner: Planner, sets: list[dict[str, Any]]) -> list[dict[str, str]]:
     """sha256 of each set's JSON plan and of its trace line, as the CLI writes them."""
     out = []
     for answers in sets:
         record = planner.trace(answers)
-        out.append({"plan": hashlib.sha256(to_json(record["plan"]).encode()).hexdigest(),
-                    "trace": hashlib.sha256(dump(record).encode()).hexdigest()})
+        out.append({"plan": hashlib.sha256(neutral(to_json(record["plan"]), planner)).hexdigest(),
+                    "trace": hashlib.sha256(neutral(dump(record), planner)).hexdigest()})
     return out
 
 
@@ -70,8 +85,9 @@ def survey_digests(planner: Planner, out: Path) -> dict[str, dict[str, str]]:
         mapping = survey.with_name(f"{survey.stem}_mapping.yaml")
         folder = out / survey.stem
         score(survey, folder, planner, Options(mapping if mapping.exists() else None, traces=True))
-        found[survey.name] = {name: hashlib.sha256((folder / name).read_bytes()).hexdigest()
-                              for name in OUTPUTS}
+        found[survey.name] = {
+            name: hashlib.sha256(neutral((folder / name).read_text(encoding="utf-8"), planner)).hexdigest()
+            for name in OUTPUTS}
     return found
 
 

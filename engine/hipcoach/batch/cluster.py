@@ -22,7 +22,6 @@ import logging
 import pickle
 import secrets
 import tempfile
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +33,7 @@ from distributed.utils import silence_logging_cmgr
 
 from ..errors import ClusterError, HipcoachError
 from ..kb.bundled import knowledge_dir, rules_dir
-from ..kb.knowledge import FILES
-from ..kb.rulefile import LAYERS
+from ..kb.provenance import version
 from ..planning.planner import Planner
 from .profiles import Rendered, render_all
 
@@ -49,27 +47,17 @@ BATCH_MAX = 256
 Batch = list[tuple[Any, dict[str, Any]]]
 
 
-def _hipcoach_version() -> str:
-    """The installed hipcoach's version, compared between this process and each worker (the
-    package's ``__version__`` sits above this layer)."""
-    try:
-        return version("hipcoach")
-    except PackageNotFoundError:  # a source tree that was never installed
-        return "unknown"
-
-
 class PlannerPlugin(WorkerPlugin):
     """Sent to every worker (and to workers that join later): the knowledge and rule files'
-    bytes, their digests and this process's hipcoach version. ``setup`` checks the worker can
-    score exactly as this process would, then builds the planner the tasks use."""
+    bytes (every file the fingerprint covers), and this process's provenance: hipcoach's version
+    and the fingerprint. ``setup`` checks the worker can score exactly as this process would,
+    then builds the planner the tasks use."""
 
     def __init__(self, planner: Planner, knowledge: Path | None, rules: Path | None) -> None:
         knowledge, rules = knowledge or knowledge_dir(), rules or rules_dir()
-        self.files = {"knowledge": {name: (knowledge / name).read_bytes() for name in FILES},
-                      "rules": {f"{layer}.yaml": (rules / f"{layer}.yaml").read_bytes()
-                                for layer in LAYERS}}
-        self.digests = (planner.kb.digest, planner.rulebase.digest)
-        self.version = _hipcoach_version()
+        self.files = {part: {path.name: path.read_bytes() for path in sorted(folder.glob("*.yaml"))}
+                      for part, folder in (("knowledge", knowledge), ("rules", rules))}
+        self.provenance = planner.provenance
         self.planner: Planner | None = None
 
     def setup(self, worker: Worker) -> None:
@@ -78,9 +66,9 @@ class PlannerPlugin(WorkerPlugin):
             raise ClusterError(f"{where} runs {worker.state.nthreads} threads; the rule engine "
                                f"needs one thread per worker process: start workers with "
                                f"--nthreads 1")
-        if _hipcoach_version() != self.version:
-            raise ClusterError(f"{where} has hipcoach {_hipcoach_version()}, this machine "
-                               f"{self.version}: install the same version everywhere")
+        if version() != self.provenance.version:
+            raise ClusterError(f"{where} has hipcoach {version()}, this machine "
+                               f"{self.provenance.version}: install the same version everywhere")
         with tempfile.TemporaryDirectory(prefix="hipcoach-") as folder:
             for part, texts in self.files.items():
                 (Path(folder) / part).mkdir()
@@ -91,7 +79,8 @@ class PlannerPlugin(WorkerPlugin):
                 planner = Planner(Path(folder) / "knowledge", Path(folder) / "rules", cached=False)
             except HipcoachError as exc:  # its own class may not survive the trip back
                 raise ClusterError(f"{where} cannot load the rules sent to it: {exc}") from None
-        if (planner.kb.digest, planner.rulebase.digest) != self.digests:
+            made = planner.provenance  # while the files are there to read
+        if made != self.provenance:
             raise ClusterError(f"{where} reads the knowledge and rule files sent to it into "
                                f"other contents: install the same hipcoach everywhere")
         self.planner = planner
@@ -158,7 +147,7 @@ class Cluster:
         self.quiet = contextlib.ExitStack()
         self.quiet.enter_context(silence_logging_cmgr(logging.CRITICAL))
         # one plugin per run: a run that ends takes its own planners away, never another's
-        self.name = f"hipcoach-{planner.rulebase.digest[:12]}-{secrets.token_hex(4)}"
+        self.name = f"hipcoach-{planner.provenance.short}-{secrets.token_hex(4)}"
         try:
             if address == LOCAL:
                 self.local = local_cluster(jobs)

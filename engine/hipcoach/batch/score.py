@@ -36,7 +36,7 @@ import pandas as pd
 
 from ..atomic import AtomicFiles, remove_leftovers
 from ..errors import ClusterError, SurveyError
-from ..formats import Summary
+from ..formats import MappingFile, ScoreOptions, Summary
 from ..planning.planner import Planner
 from . import coverage
 from .coding import Chunk, Coder, Problem, shown
@@ -305,7 +305,7 @@ def score(survey: Path, out: Path | None, planner: Planner, options: Options,
             assert stdout is not None
             _run(survey, prepared, planner, options, profiles, tally, progress,
                  plans=stdout, items=None, errors=None, traces=None, report=report)
-            return _summary(survey, prepared, tally)
+            return _summary(survey, prepared, tally, planner, options)
         out.mkdir(parents=True, exist_ok=True)
         targets = list(OUTPUT_NAMES) + ([TRACES_NAME] if options.traces else [])
         # what a killed run left behind; and a trace file from an earlier --traces run would
@@ -317,7 +317,7 @@ def score(survey: Path, out: Path | None, planner: Planner, options: Options,
             traces = streams[4] if options.traces else None
             _run(survey, prepared, planner, options, profiles, tally, progress,
                  plans=plans, items=items, errors=errors, traces=traces)
-            summary = _summary(survey, prepared, tally)
+            summary = _summary(survey, prepared, tally, planner, options)
             summary_file.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
         return summary
     finally:
@@ -445,12 +445,37 @@ def _item_lines(id_cells: npt.NDArray[np.object_], group: npt.NDArray[np.int64],
     return np.repeat(id_cells, per_row) + picked
 
 
-def _summary(survey: Path, prepared: Prepared, tally: Tally) -> Summary:
+def _sha256(path: Path) -> str:
+    """The SHA-256 of the file at ``path``, read a megabyte at a time."""
+    import hashlib  # only when a run ends
+
+    sha = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while block := stream.read(1 << 20):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def _options(options: Options) -> ScoreOptions:
+    """The options that change a run's results: the summary is the same bytes whatever
+    ``--jobs``, ``--dask``, ``--no-dedupe`` or ``--traces`` did (they change no result)."""
+    mapping: MappingFile | None = None
+    if options.mapping is not None:
+        mapping = {"name": options.mapping.name, "sha256": _sha256(options.mapping)}
+    return {"mapping": mapping, "layout": options.layout, "encoding": options.encoding,
+            "delimiter": options.delimiter, "sheet": options.sheet}
+
+
+def _summary(survey: Path, prepared: Prepared, tally: Tally, planner: Planner,
+             options: Options) -> Summary:
     def ordered(counter: Counter[str]) -> dict[str, int]:
         return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
 
     return {
         "survey": survey.name,
+        "input": {"bytes": survey.stat().st_size, "sha256": _sha256(survey)},
+        "options": _options(options),
+        "provenance": planner.provenance.as_json(),
         "format": prepared.layout,
         "rows_in": tally.rows_in,
         "scored": tally.scored,

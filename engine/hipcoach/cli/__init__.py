@@ -12,7 +12,7 @@ from ..errors import HipcoachError
 #: Each command, and the module of this package that defines it under that name. A command's
 #: module is imported only when the command runs (or a help page lists it): `hipcoach plan`
 #: never pays for batch scoring, traces or the knowledge-base tools.
-COMMANDS = {"ask": "plan_cli", "kb": "kb_cli", "mapping": "score_cli", "plan": "plan_cli",
+COMMANDS = {"ask": "plan_cli", "diff": "diff_cli", "kb": "kb_cli", "mapping": "score_cli", "plan": "plan_cli",
             "programme": "programme_cli", "questionnaire": "questionnaire_cli", "schema": "plan_cli",
             "score": "score_cli", "trace": "trace_cli"}
 

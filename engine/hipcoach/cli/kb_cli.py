@@ -29,16 +29,65 @@ def check_command(kb: Path | None, rules: Path | None) -> None:
     Reports, each with its file and entry: load errors (unknown ids, missing sources, duplicate
     ids), symptoms, causes and exercises no answers can reach, rules that can never fire,
     causes served by fewer than two categories of exercise, requirements a runner with no
-    equipment cannot meet, questions no rule reads, and sources nobody cites.
+    equipment cannot meet, questions no rule reads, sources nobody cites; and, comparing rules
+    by what their premises mean: duplicate rules, conflicts (an exclusion that always cancels a
+    proposal, a rule that fires only where triage refers) and require rules that can fire
+    together but never all fit in the questionnaire's minutes. Cautions (a rule subsumed by
+    another, whose evidence then counts twice) are listed and do not fail the check.
     """
     knowledge, rules = _folders(kb, rules)
     findings = check(knowledge, rules)
     for finding in findings:
         click.echo(str(finding))
-    if findings:
-        click.echo(f"{len(findings)} problem(s) found")
+    errors = sum(finding.severity == "error" for finding in findings)
+    cautions = len(findings) - errors
+    noted = f"; {cautions} caution(s) to look at" if cautions else ""
+    if errors:
+        click.echo(f"{errors} problem(s) found{noted}")
         raise SystemExit(1)
-    click.echo(f"knowledge base and rules OK: {counts(*_load(knowledge, rules))}")
+    click.echo(f"knowledge base and rules OK: {counts(*_load(knowledge, rules))}{noted}")
+
+
+@kb.command("test")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path), metavar="[PATH]...")
+@click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="Also write the results as JUnit XML to FILE, for CI systems.")
+@engine_options
+def test_command(paths: tuple[Path, ...], junit_file: Path | None, kb: Path | None,
+                 rules: Path | None) -> None:
+    """Run scenario files: answers in, and what the plan must show; exit 1 if any fails.
+
+    PATH is a scenario file or a folder of them (its *.yaml files); without PATH, the project's
+    own scenarios (knowledge/scenarios/ of the bundled knowledge base) are run, against
+    --kb/--rules when given. Each failure prints the scenario, what was expected, what came,
+    and the explanation that decides it. The README's "Scenario tests" section shows the format.
+    """
+    from ..atomic import write_atomic  # here: only kb test loads the planner and the scenarios
+    from ..kb.knowledge import SCENARIOS
+    from ..trace.scenarios import Result, junit, run_all
+    from .options import load_planner
+
+    planner = load_planner(kb, rules)
+
+    def each(result: Result) -> None:
+        if not result.passed:
+            click.echo("\n".join(result.report()))
+
+    results = run_all(paths or (knowledge_dir() / SCENARIOS,), planner, each)
+    if junit_file is not None:
+        try:
+            write_atomic(junit_file, lambda stream: stream.write(junit(results)))
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {junit_file}: {exc}") from exc
+    if not results:
+        where = ", ".join(map(str, paths)) if paths else "the bundled scenarios folder"
+        raise click.ClickException(f"no scenarios in {where}: a scenario file lists them under "
+                                   f"'scenarios:'")
+    failed = sum(not r.passed for r in results)
+    click.echo(f"{len(results)} scenario(s): {len(results) - failed} passed, {failed} failed "
+               f"({planner.provenance.describe()})")
+    if failed:
+        raise SystemExit(1)
 
 
 @kb.command()

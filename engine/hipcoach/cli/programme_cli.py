@@ -30,7 +30,8 @@ JOURNAL = click.Path(path_type=Path)
 
 def _wording(programme: Programme) -> Wording:
     return Wording(
-        labels=Labels.of(programme.planner.kb, programme.planner.rulebase),
+        labels=Labels.of(programme.planner.kb, programme.planner.rulebase,
+                         programme.planner.provenance),
         phases={p.id: (p.name, p.focus) for p in programme.knowledge.phases},
         decisions={d.id: d.label for d in programme.rules.decisions})
 

@@ -7,6 +7,8 @@ exercise only, requirements a runner without equipment can never meet, questions
 sources nobody cites. The programme's ladders, phases and progress rules are checked by loading
 them (a ladder that goes round in a circle, changes category, names a missing variant or a rung
 without its equipment fails to load, and that is the finding).
+Rules compared with each other (duplicates, subsumed and conflicting rules, requirements no
+budget holds) are :mod:`.verify`'s findings, reported here with the rest.
 Nothing here runs the engine: it reasons over the rules and the answer vocabulary alone.
 """
 
@@ -23,6 +25,7 @@ from .knowledge import PROGRAMME_FILES, KnowledgeBase, Question, load_knowledge
 from .ladders import load_programme_knowledge
 from .ops import holds
 from .rulefile import PROGRESS, Pattern, Requirement, Rule, RuleBase, Test, load_progress_rules, load_rules
+from .verify import verify
 
 #: What each kind of conclusion asserts, as the fact type later patterns match.
 ASSERTS = {"symptom": "symptom", "cause": "cause", "propose": "candidate"}
@@ -40,10 +43,13 @@ class Finding:
     file: str
     entry: str | None
     message: str
+    #: "error" (``kb check`` fails) or "caution" (listed, and the check passes)
+    severity: str = "error"
 
     def __str__(self) -> str:
         where = f"{self.file}: {self.entry}" if self.entry else self.file
-        return f"{where}: [{self.check}] {self.message}"
+        tag = self.check if self.severity == "error" else f"{self.check}, caution"
+        return f"{where}: [{tag}] {self.message}"
 
 
 @dataclass(frozen=True)
@@ -76,7 +82,7 @@ def check(knowledge: Path, rules: Path) -> list[Finding]:
     ctx = _Context(kb, rulebase, Path(knowledge), reach, blocked, programme_sources)
     findings = [finding for run in (_unreachable, _never_fires, _category_coverage,
                                     _no_equipment_requirements, _unread_questions,
-                                    _uncited_sources)
+                                    _uncited_sources, _verified)
                 for finding in run(ctx)]
     return sorted(findings, key=lambda f: (f.file, f.entry or ""))  # stable: check order kept
 
@@ -299,6 +305,13 @@ def _unread_questions(ctx: _Context) -> Iterator[Finding]:
         if question.id not in read:
             yield Finding("unread_question", ctx.file("questionnaire.yaml"), question.id,
                           "no rule reads this answer: use it in a rule or stop asking it")
+
+
+def _verified(ctx: _Context) -> Iterator[Finding]:
+    """Duplicate, subsumed and conflicting rules, and requirements no budget holds (:mod:`.verify`)."""
+    fires = {rule.id for rule in ctx.rulebase.rules if ctx.fires(rule)}
+    for issue in verify(ctx.kb, ctx.rulebase, fires, ctx.reach["candidate"]):
+        yield Finding(issue.check, issue.rule.file, issue.rule.id, issue.message, issue.severity)
 
 
 def _uncited_sources(ctx: _Context) -> Iterator[Finding]:

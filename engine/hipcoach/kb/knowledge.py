@@ -21,6 +21,9 @@ FILES = ("sources.yaml", "vocabulary.yaml", "exercises.yaml", "causes.yaml", "sy
 #: The files a programme adds (see :mod:`.ladders`): plans never read them, so they are not part
 #: of the digest, and a folder used for plans only may leave them out.
 PROGRAMME_FILES = ("ladders.yaml", "phases.yaml")
+#: The folder of scenario files (``hipcoach kb test``): expectations of the rules, never read
+#: by a plan, and not part of the fingerprint.
+SCENARIOS = "scenarios"
 #: The top-level list each file holds (vocabulary.yaml is a mapping of its own).
 LISTS = {"sources.yaml": "sources", "exercises.yaml": "exercises", "causes.yaml": "causes",
          "symptoms.yaml": "symptoms", "questionnaire.yaml": "questions", "advice.yaml": "advice"}
@@ -177,7 +180,7 @@ class KnowledgeBase(NamedTuple):
 def load_knowledge(directory: Path) -> KnowledgeBase:
     """Load and check every knowledge file in ``directory``."""
     directory = Path(directory)
-    unknown_files(directory, FILES + PROGRAMME_FILES, KnowledgeError, "knowledge")
+    unknown_files(directory, FILES + PROGRAMME_FILES + (SCENARIOS,), KnowledgeError, "knowledge")
     raw = {name: load_yaml(directory / name, KnowledgeError) for name in FILES}
     path = {name: str(directory / name) for name in FILES}
     for name, key in LISTS.items():  # only the list: any other top-level key is a mistake

@@ -13,6 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple
 
+from .. import formats
+
 #: How many hex digits of the fingerprint people are shown (the JSON carries it whole).
 SHORT = 12
 
@@ -51,6 +53,15 @@ class Provenance(NamedTuple):
     def of(cls, knowledge: Path, rules: Path) -> Provenance:
         return cls(version(), fingerprint(knowledge, rules))
 
+    @classmethod
+    def read(cls, value: object) -> Provenance | None:
+        """The provenance an output carries (its ``provenance`` as JSON), or None for an output
+        without one (written before outputs carried it, or not of this shape)."""
+        if not isinstance(value, dict):
+            return None
+        made, print_ = value.get("hipcoach"), value.get("fingerprint")
+        return cls(made, print_) if isinstance(made, str) and isinstance(print_, str) else None
+
     @property
     def short(self) -> str:
         """The fingerprint's first digits, for people: ``hipcoach 0.1.0, rules 1a2b3c4d5e6f``."""
@@ -59,5 +70,10 @@ class Provenance(NamedTuple):
     def describe(self) -> str:
         return f"hipcoach {self.version}, knowledge and rules {self.short}"
 
-    def as_json(self) -> dict[str, str]:
+    def footer(self) -> str:
+        """The last line of a page a runner reads: ``Made by hipcoach 0.1.0, knowledge and
+        rules 1a2b3c4d5e6f.``"""
+        return f"Made by {self.describe()}."
+
+    def as_json(self) -> formats.Provenance:
         return {"hipcoach": self.version, "fingerprint": self.fingerprint}

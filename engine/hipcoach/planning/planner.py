@@ -81,6 +81,7 @@ class _Report:
         self.kb = planner.kb
         self.rulebase = planner.rulebase
         self.rules = planner.engine.rules
+        self.provenance = planner.provenance.as_json()
         self.d = derivation
         self.sel = selection
 
@@ -96,7 +97,7 @@ class _Report:
                     "budget_minutes": budget, "balanced": False,
                     "notes": ["Self-treatment is not advised until a clinician has seen you."],
                     "unmet": [], "max_items": max_items, "capped": False, "dropped": [],
-                    "schedule": []}
+                    "schedule": [], "provenance": self.provenance}
         items = self.items()
         return {
             "status": "plan",
@@ -118,6 +119,7 @@ class _Report:
                          "kind": d.kind, "reason": d.reason, "rule": d.rule}
                         for d in self.sel.dropped],
             "schedule": self.schedule(items),
+            "provenance": self.provenance,
         }
 
     def referral(self, urgency: str | None) -> formats.Referral | None:

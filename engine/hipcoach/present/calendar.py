@@ -47,6 +47,9 @@ def programme_ics(journal: Mapping[str, Any], describe: Describe, labels: Labels
 
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN",
              "METHOD:PUBLISH", "X-WR-CALNAME:Hip programme"]
+    if labels.provenance is not None:  # extension properties: which hipcoach and rules made it
+        lines += [f"X-HIPCOACH-VERSION:{escape(labels.provenance.version)}",
+                  f"X-HIPCOACH-FINGERPRINT:{labels.provenance.fingerprint}"]
     for entry in days(journal, labels):
         lines += [
             "BEGIN:VEVENT",

@@ -20,7 +20,7 @@ import jinja2
 
 from .journal import Day, Describe, days
 from .labels import DAYS, WEEKDAYS, Labels, column_date, day, long_date, short_date
-from .words import NOT_A_DIAGNOSIS, Plan, amount, lower_first, serves_text, worded
+from .words import NOT_A_DIAGNOSIS, Plan, amount, lower_first, made_by, serves_text, worded
 
 #: Printed log weeks on one sheet of A4 or Letter: two fit with room to write.
 WEEKS_PER_SHEET = 2
@@ -51,7 +51,7 @@ def plan_html(plan: Plan, labels: Labels, weeks: int = 6) -> str:
     if plan["status"] == "refer":
         referral = plan.get("referral") or {}
         heading = referral.get("heading", "See a clinician first")
-        return _page("referral.html.j2", title=heading, heading=heading,
+        return _page("referral.html.j2", made_by=made_by(plan), title=heading, heading=heading,
                      reasons=[reason["message"] for reason in plan["reasons"]],
                      advice=referral.get("advice", "Please see a physiotherapist, sports doctor "
                                                    "or GP before starting any self-treatment."))
@@ -69,7 +69,7 @@ def plan_html(plan: Plan, labels: Labels, weeks: int = 6) -> str:
                        for block in blocks]}
            for number in range(1, weeks + 1)]
     return _page(
-        "plan.html.j2",
+        "plan.html.j2", made_by=made_by(plan),
         title=f"Your hip plan: {plan['total_minutes']} of your {plan['budget_minutes']} minutes "
               f"a day, {state}",
         points_to=worded(plan["symptoms"]), behind=worded(plan["causes"]),
@@ -125,7 +125,8 @@ def programme_html(journal: Mapping[str, Any], describe: Describe, labels: Label
            for week in journal["programme"]]
     weeks = journal.get("weeks", len(journal["programme"]))
     return _page(
-        "programme.html.j2", title=f"Your {weeks}-week hip programme",
+        "programme.html.j2", made_by=labels.provenance.footer() if labels.provenance else None,
+        title=f"Your {weeks}-week hip programme",
         start=long_date(day(journal["start"])), run_days=_run_days(journal.get("run_days")),
         exercises=exercises, sheets=_sheets(log),
         checkins=[{key: _cell(checkin.get(key)) if key != "date" else short_date(day(checkin[key]))

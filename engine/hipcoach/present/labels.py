@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from ..kb.knowledge import KnowledgeBase
+from ..kb.provenance import Provenance
 from ..kb.rulefile import RuleBase
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -23,15 +24,19 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 
 
 class Labels(NamedTuple):
-    """The words for the slot and category ids a plan or a journal carries."""
+    """The words for the slot and category ids a plan or a journal carries, and the
+    provenance of the base they come from."""
 
     slots: Mapping[str, str]  # slot id -> label, in the plan's slot order (the order of a day)
     categories: Mapping[str, str]
+    #: which hipcoach and rule base the words come from, for a page's footer; None: not said
+    provenance: Provenance | None = None
 
     @classmethod
-    def of(cls, kb: KnowledgeBase, rulebase: RuleBase) -> Labels:
+    def of(cls, kb: KnowledgeBase, rulebase: RuleBase,
+           provenance: Provenance | None = None) -> Labels:
         return cls({slot.id: slot.label for slot in rulebase.slots},
-                   dict(kb.vocabulary.category_labels))
+                   dict(kb.vocabulary.category_labels), provenance)
 
     def slot_label(self, slot: str) -> str:
         """"before_run" -> "Before every run"; a slot the rules do not know is shown by its id in

@@ -13,7 +13,7 @@ from typing import Any
 
 from .explain import explain_plan
 from .labels import Labels
-from .words import NOT_A_DIAGNOSIS, Plan, amount, lower_first, serves_text, worded
+from .words import NOT_A_DIAGNOSIS, Plan, amount, lower_first, made_by, serves_text, worded
 
 FORMATS = ("text", "json", "markdown", "html")
 #: Drop kinds a runner is shown one by one; the rest are counted.
@@ -44,6 +44,11 @@ def render(plan: Plan, fmt: str = "text", explain: bool = False, brief: bool = F
         title = "Why a referral" if plan["status"] == "refer" else "How this plan was derived"
         page.heading(title)
         page.lines += ["```", *chains, "```"] if page.markdown else chains
+    made = made_by(plan)
+    if made:
+        if page.lines and page.lines[-1] != "":
+            page.lines.append("")
+        page.lines.append(f"_{made}_" if page.markdown else made)
     return "\n".join(page.lines).rstrip("\n") + "\n"
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..kb.provenance import Provenance
+
 Plan = Mapping[str, Any]  # a plan as built (formats.Plan) or read back from JSON
 SIDES = {"each": "each side", "both": "both sides together", "alternate": "alternating sides"}
 NOT_A_DIAGNOSIS = ("This is general guidance from your answers, not a diagnosis. Stop any "
@@ -41,3 +43,10 @@ def serves_text(item: dict[str, Any], causes: dict[str, str]) -> str:
 def lower_first(text: str) -> str:
     """"Keep the back tall" -> "keep the back tall", but "IT band" stays as it is."""
     return text[0].lower() + text[1:] if text[1:2].islower() else text
+
+
+def made_by(plan: Plan) -> str | None:
+    """The page's last line, saying which hipcoach and rule base made the plan (None for a plan
+    read back from a file written before plans carried it)."""
+    made = Provenance.read(plan.get("provenance"))
+    return made.footer() if made else None
