@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from .explain import explain_plan
 from .labels import Labels
@@ -88,15 +88,34 @@ class _Page:
         self.lines.append("")
 
 
-def _referral(plan: Plan, page: _Page) -> None:
+class Referral(NamedTuple):
+    """A referral in the words every renderer uses: the heading (its urgency), the line before
+    the reasons, the reasons and the closing advice."""
+
+    heading: str
+    intro: str
+    reasons: list[str]
+    advice: str
+
+
+def referral_words(plan: Plan) -> Referral:
+    """What a runner reads for a referral, from the plan alone."""
     referral = plan.get("referral") or {}
-    page.title(referral.get("heading", "See a clinician first"))
-    page.para("hipcoach will not suggest exercises, because:")
-    for reason in plan["reasons"]:
-        page.bullet(reason["message"])
+    return Referral(referral.get("heading", "See a clinician first"),
+                    "hipcoach will not suggest exercises, because:",
+                    [reason["message"] for reason in plan["reasons"]],
+                    referral.get("advice", "Please see a physiotherapist, sports doctor or GP "
+                                           "before starting any self-treatment."))
+
+
+def _referral(plan: Plan, page: _Page) -> None:
+    words = referral_words(plan)
+    page.title(words.heading)
+    page.para(words.intro)
+    for reason in words.reasons:
+        page.bullet(reason)
     page.end_list()
-    page.para(referral.get("advice", "Please see a physiotherapist, sports doctor or GP before "
-                                     "starting any self-treatment."))
+    page.para(words.advice)
 
 
 def dose_text(item: dict[str, Any]) -> str:
