@@ -1,6 +1,6 @@
 """The package's import contracts, checked on the source itself: durable_rules only in the
 durable backend, click only in the command line, pandas and Dask in batch scoring at most, jinja2
-in the HTML handout alone, and every layer importing only from layers below it (answers → facts →
+in the HTML handout and the web pages alone, Starlette and uvicorn in the web pages alone, and every layer importing only from layers below it (answers → facts →
 engine → conclusions → plan → programme → renderers;
 survey → mapping → profiles → scores; trace → how/why-not/graph)."""
 
@@ -14,11 +14,12 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "engine" / "hipcoach"
 #: Bottom to top. A module may import from its own layer and the layers before it.
 LAYERS = ("errors", "formats", "atomic", "kb", "reasoning", "planning", "programme", "present", "trace",
-          "batch", "cli")
+          "batch", "web", "cli")
 #: Third-party packages only one part of the package may import.
 CONFINED = {"durable": "reasoning.durable", "durable_rules_engine": "reasoning.durable",
-            "click": "cli", "pandas": "batch", "openpyxl": "batch", "jinja2": "present.handout",
-            "dask": "batch", "distributed": "batch"}
+            "click": "cli", "pandas": "batch", "openpyxl": "batch",
+            "jinja2": ("present.handout", "web"), "dask": "batch", "distributed": "batch",
+            "starlette": "web", "uvicorn": "web", "multipart": "web", "python_multipart": "web"}
 
 
 def modules() -> list[Path]:
@@ -81,8 +82,9 @@ def test_third_party_packages_stay_in_their_part(path):
     for imported, line in imports(path):
         top = imported.split(".")[0]
         if top in CONFINED:
-            assert name.startswith(CONFINED[top]), \
-                f"{name}:{line} imports {top}, which belongs in hipcoach.{CONFINED[top]}"
+            parts = CONFINED[top] if isinstance(CONFINED[top], tuple) else (CONFINED[top],)
+            assert name.startswith(parts), \
+                f"{name}:{line} imports {top}, which belongs in " + " or ".join(f"hipcoach.{p}" for p in parts)
 
 
 def test_the_checker_sees_relative_imports():
