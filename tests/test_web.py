@@ -14,9 +14,6 @@ from typing import Any
 
 import pytest
 import yaml
-
-pytest.importorskip("starlette", reason="the web extra is not installed")
-
 from starlette.testclient import TestClient
 
 from clirunner import invoke, ok
