@@ -221,8 +221,10 @@ def test_a_missing_or_wrong_csrf_token_is_refused(client):
 def test_a_form_from_another_origin_is_refused(client):
     response = post(client, "/answers", NO_FLAGS, headers={"origin": "http://evil.example"})
     assert response.status_code == 403
-    assert post(client, "/answers", NO_FLAGS, headers={"origin": "http://127.0.0.1:8000"}
-                ).status_code == 200
+    assert post(client, "/answers", NO_FLAGS, headers={"sec-fetch-site": "cross-site"}
+                ).status_code == 403
+    for own in ("http://127.0.0.1:8000", "null"):  # "null": a page under no-referrer sends it
+        assert post(client, "/answers", NO_FLAGS, headers={"origin": own}).status_code == 200
 
 
 def test_a_body_over_the_limit_gets_413(client):
