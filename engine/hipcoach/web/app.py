@@ -175,6 +175,7 @@ class Site:
         """A step's answers: the referral at once if triage says so, else the next step, or the
         plan when every question that applies is answered."""
         answers, _ = self.answers(await self.form(request))
+        plan = None
         if any(key in self.engine.about.triage for key in answers):
             plan = await self.evaluate("plan", answers)
             if plan["status"] == "refer":
@@ -182,7 +183,7 @@ class Site:
         number = self.steps.next(answers)
         if number is not None:
             return self.questions(request, answers, number)
-        return self.plan_page(request, await self.evaluate("plan", answers), answers)
+        return self.plan_page(request, plan or await self.evaluate("plan", answers), answers)
 
     # --------------------------------------------------------------------------- the plan
 
