@@ -25,8 +25,6 @@ from typing import Any
 
 import pytest
 
-from conftest import ROOT
-
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 HIPCOACH = Path(sys.executable).parent / "hipcoach"
 try:
@@ -295,7 +293,3 @@ def test_the_check_in_page_fits_a_phone(browser, server):
     assert tab.page.evaluate("document.documentElement.scrollWidth") <= 390
     tab.close()
 
-
-def test_the_readme_says_how_to_run_it():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert "hipcoach serve" in readme and "reverse proxy" in readme
