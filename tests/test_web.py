@@ -369,8 +369,10 @@ def test_a_checkin_with_a_red_flag_ends_in_a_referral(client):
     (b'{"version": 1}', [], "the journal file: not a hipcoach journal"),
     (None, [], "no journal file"),
     ("ok", [("pain_during", "eleven")], "pain_during"),
-    ("ok", [("pain_during", "11")], "pain is rated 0 to 10"),
-    ("ok", [("sessions", "99")], "sessions were planned"),
+    ("ok", [("pain_during", "11")], "pain_during 11: pain is rated 0 to 10"),
+    ("ok", [("sessions", "99")], "sessions 99: 5 sessions were planned"),
+    ("ok", [("date", "2026-02-01")], "date 2026-02-01: the programme starts on 2026-03-02"),
+    ("ok", [("red_flags", "sore")], "red_flags 'sore' is not a red flag"),
     ("ok", [("bogus", "1")], "bogus: unknown field"),
 ])
 def test_a_bad_checkin_gets_400_saying_what(client, upload, report, words):
@@ -383,6 +385,17 @@ def test_a_bad_checkin_gets_400_saying_what(client, upload, report, words):
                            files=files, headers={"accept": "application/json"})
     assert response.status_code == 400, response.text
     assert words in response.json()["error"]
+
+
+@pytest.mark.parametrize(("pairs", "field"), [
+    ([("_start", "2026-02-30")], "_start"), ([("_weeks", "99")], "_weeks"),
+    ([("_weeks", "-1")], "_weeks"), ([("_run_days", "funday")], "_run_days")])
+def test_a_bad_programme_field_gets_400_naming_it(client, pairs, field):
+    base = [pair for pair in PROGRAMME if pair[0] not in dict(pairs)] + pairs
+    response = post(client, "/download/journal", fields(DESK) + base,
+                    headers={"accept": "application/json"})
+    assert response.status_code == 400 and response.json()["field"] == field
+    assert field in response.json()["error"] and "--" not in response.json()["error"]
 
 
 def test_an_uploaded_journal_over_the_limit_gets_413(client):

@@ -54,6 +54,10 @@ PROGRAMME_FIELDS = ("_start", "_run_days", "_weeks")
 #: The check-in's fields, named as ``hipcoach programme checkin`` names its options.
 CHECKIN_FIELDS = ("pain_during", "next_morning", "sessions", "red_flags", "date")
 JOURNAL_FIELD = "journal"
+#: The programme's errors name `hipcoach programme`'s options; each is one of these fields here.
+OPTION_FIELDS = {"--start": "_start", "--weeks": "_weeks", "--run-days": "_run_days",
+                 "--date": "date", "--pain-during": "pain_during", "--next-morning": "next_morning",
+                 "--sessions": "sessions", "--red-flag": "red_flags"}
 #: At most this many fields in one form (the questionnaire's checkboxes and hidden fields fit
 #: many times over).
 MAX_FIELDS = 400
@@ -103,7 +107,7 @@ class Site:
             return await loop.run_in_executor(self.engine.executor,
                                               functools.partial(self.engine.call, kind, *args))
         except Refused as exc:
-            raise Problem(400, str(exc), exc.field) from None
+            raise Problem(400, *_in_field_names(str(exc), exc.field)) from None
         except EngineLost:
             raise Problem(503, "The planner stopped while working on this; it is being "
                                "restarted. Please send the form again in a moment.") from None
@@ -313,6 +317,16 @@ class Site:
 _TITLES = {400: "Something in the form needs fixing", 403: "This form cannot be used",
            404: "No such page", 413: "Too much was sent", 503: "Please try again",
            500: "Something went wrong"}
+
+
+def _in_field_names(message: str, field: str | None) -> tuple[str, str | None]:
+    """A programme's message, which names the command line's options, in the pages' field
+    names, and the first field it names when the engine named none."""
+    for option, name in OPTION_FIELDS.items():
+        if option in message:
+            field = field or name
+            message = message.replace(option, name)
+    return message, field
 
 
 def _attachment(text: str, kind: str) -> Response:
