@@ -218,6 +218,19 @@ def test_a_missing_or_wrong_csrf_token_is_refused(client):
     assert fresh.post("/answers", data={"_csrf": get_token(client)}).status_code == 403
 
 
+def test_a_token_that_is_not_ascii_is_refused_not_a_crash(client):
+    get_token(client)
+    response = client.post("/answers", data={"_csrf": "é" * 32, "red_flags": ""})
+    assert response.status_code == 403
+
+
+def test_a_file_where_an_answer_belongs_is_refused(client):
+    response = client.post("/answers", data={"_csrf": get_token(client)},
+                           files={"age": ("age.txt", b"35", "text/plain")},
+                           headers={"accept": "application/json"})
+    assert response.status_code == 400 and response.json()["field"] == "age"
+
+
 def test_a_form_from_another_origin_is_refused(client):
     response = post(client, "/answers", NO_FLAGS, headers={"origin": "http://evil.example"})
     assert response.status_code == 403

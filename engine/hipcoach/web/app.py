@@ -129,11 +129,9 @@ class Site:
         # A browser under "Referrer-Policy: no-referrer" sends "Origin: null" from our own
         # pages, so only a named other origin is refused here; the token decides the rest.
         origin = request.headers.get("origin")
-        host = request.headers.get("host")
-        if origin not in (None, "null") and origin.split("://", 1)[-1] != host:
-            raise Problem(403, "This form was sent from another site; open hipcoach's own page "
-                               "and send it from there.")
-        if request.headers.get("sec-fetch-site") == "cross-site":
+        elsewhere = origin not in (None, "null") and origin.split("://", 1)[-1] != \
+            request.headers.get("host")
+        if elsewhere or request.headers.get("sec-fetch-site") == "cross-site":
             raise Problem(403, "This form was sent from another site; open hipcoach's own page "
                                "and send it from there.")
         try:
@@ -144,18 +142,26 @@ class Site:
             raise Problem(400, f"The form could not be read: {exc.detail}") from None
         cookie = request.cookies.get(CSRF_COOKIE, "")
         token = form.get(CSRF_FIELD)
-        if not cookie or not isinstance(token, str) or not secrets.compare_digest(cookie, token):
+        if not cookie or not isinstance(token, str) or \
+                not secrets.compare_digest(cookie.encode(), token.encode()):
             raise Problem(403, "The form's security token is missing or out of date (it comes "
                                "with each page): reload the page and send the form again.",
                           CSRF_FIELD)
         return form
 
     @staticmethod
-    def text_fields(form: FormData) -> list[tuple[str, str]]:
-        return [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
+    def text_fields(form: FormData, files: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+        """The form's text fields; a file is refused unless its field is one of ``files``."""
+        fields = []
+        for name, value in form.multi_items():
+            if isinstance(value, str):
+                fields.append((name, value))
+            elif name not in files:
+                raise Problem(400, f"{name[:40]}: a file was sent where a value belongs", name[:40])
+        return fields
 
-    def answers(self, form: FormData, controls: tuple[str, ...] = ()) -> tuple[dict[str, Any],
-                                                                              dict[str, str]]:
+    def answers(self, form: FormData,
+                controls: tuple[str, ...] = ()) -> tuple[dict[str, Any], dict[str, list[str]]]:
         try:
             return parse(self.text_fields(form), self.engine.about.questions,
                          (CSRF_FIELD, *controls))
@@ -234,7 +240,7 @@ class Site:
         if kind == "answers":
             return _attachment(await self.evaluate("answers", answers), kind)
         if kind in ("calendar", "journal"):
-            start, weeks, run_days = self.programme_fields(request, controls)
+            start, weeks, run_days = self.programme_fields(controls)
             plan, journal = await self.evaluate("start", answers, start, weeks, run_days)
             if journal is None:
                 raise Problem(400, "No programme can start: " + referral_words(plan).heading)
@@ -249,13 +255,14 @@ class Site:
         return _attachment(plan_html(plan, self.engine.about.labels), kind)
 
     @staticmethod
-    def programme_fields(request: Request, controls: Mapping[str, str]) -> tuple[str, int, list[str]]:
-        start = controls.get("_start") or dt.date.today().isoformat()
-        weeks_text = controls.get("_weeks") or "6"
+    def programme_fields(controls: Mapping[str, list[str]]) -> tuple[str, int, list[str]]:
+        """The first day (default today), the weeks (default 6) and the run days."""
+        start = _one(controls, "_start", dt.date.today().isoformat())
+        weeks_text = _one(controls, "_weeks", "6")
         if not weeks_text.isdigit():
             raise Problem(400, f"_weeks: {weeks_text[:20]!r} is not a whole number of weeks",
                           "_weeks")
-        days = [d for d in (controls.get("_run_days") or "").replace(",", " ").split() if d]
+        days = [d.strip() for d in controls.get("_run_days", []) if d.strip()]
         unknown = [d for d in days if d not in WEEKDAYS]
         if unknown:
             raise Problem(400, f"_run_days: {unknown[0][:20]!r} is not a weekday; use "
@@ -274,7 +281,7 @@ class Site:
         form = await self.form(request)
         journal = await _journal(form)
         values: dict[str, list[str]] = {}
-        for name, value in self.text_fields(form):
+        for name, value in self.text_fields(form, (JOURNAL_FIELD,)):
             if name == CSRF_FIELD:
                 continue
             if name not in CHECKIN_FIELDS:

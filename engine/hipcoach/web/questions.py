@@ -148,7 +148,7 @@ class Steps:
 
 
 def parse(fields: Sequence[tuple[str, str]], questions: Mapping[str, Question],
-          controls: Sequence[str]) -> tuple[dict[str, Any], dict[str, str]]:
+          controls: Sequence[str]) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Posted ``(name, value)`` pairs as checked answers (in questionnaire order) and the
     values of the ``controls`` (fields that are not answers, such as the CSRF token).
 
@@ -156,14 +156,12 @@ def parse(fields: Sequence[tuple[str, str]], questions: Mapping[str, Question],
     :data:`MAX_FIELD_CHARS`, a blank or repeated one-answer field and a value the question does
     not allow are each a :class:`FormError` naming the field."""
     raw: dict[str, list[str]] = {}
-    control: dict[str, str] = {}
+    control: dict[str, list[str]] = {}
     for name, text in fields:
         if len(text) > MAX_FIELD_CHARS and name not in controls:
             raise FormError(name[:40], f"longer than {MAX_FIELD_CHARS} characters")
         if name in controls:
-            if name in control and name == "_csrf":
-                raise FormError(name, "sent more than once")
-            control[name] = text if name not in control else control[name] + " " + text
+            control.setdefault(name, []).append(text)
         elif name in questions:
             raw.setdefault(name, []).append(text)
         else:
