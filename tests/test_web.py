@@ -107,6 +107,16 @@ def test_skip_logic_is_applied_step_by_step_on_the_server(client):
     assert flat == [q for q in ("red_flags", *QUESTIONS) if q in flat][:1] + flat[1:]
 
 
+def test_a_triage_number_starts_blank_and_required_and_a_blank_is_refused(client):
+    page = Page(post(client, "/answers", NO_FLAGS + fields({"knee_pain": "front"})).text)
+    pain = next(i for i in page.inputs if i.get("name") == "pain_level")
+    assert pain["value"] == "" and "required" in pain
+    age = next(i for i in page.inputs if i.get("name") == "age")
+    assert age["value"] == "35"  # other questions offer their default, as `ask` does
+    response = post(client, "/answers", NO_FLAGS + fields({"knee_pain": "front"}) + [("pain_level", "")])
+    assert response.status_code == 400 and "pain_level" in Page(response.text).text
+
+
 def test_the_page_script_is_given_the_questions_that_may_follow(client):
     page = Page(post(client, "/answers", NO_FLAGS).text)
     assert "pain_level" in page.later()

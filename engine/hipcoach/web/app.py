@@ -175,11 +175,9 @@ class Site:
 
     def questions(self, request: Request, answers: Mapping[str, Any], number: int) -> Response:
         now, later = self.steps.page(number, answers)
-        about = self.engine.about
         return self.page(request, "questions.html.j2", title="Your hips: a few questions",
                          number=number + 1, fields=now, later=later,
-                         carried=self.steps.carried(answers),
-                         show_if=about.show_if)
+                         carried=self.steps.carried(answers))
 
     async def answer(self, request: Request) -> Response:
         """A step's answers: the referral at once if triage says so, else the next step, or the

@@ -28,7 +28,6 @@ from typing import Any
 from ..errors import AnswersError, HipcoachError
 from ..kb.answers import dumps, normalise
 from ..kb.knowledge import Question
-from ..present.form import show_if
 from ..present.labels import Labels
 from ..present.programme import Wording, render_checkin, render_weeks
 from ..programme.journal import dumps as journal_text
@@ -62,7 +61,6 @@ class About:
     """What the pages need to know of the loaded knowledge and rule base."""
 
     questions: Mapping[str, Question]
-    show_if: Mapping[str, str]  # each question's skip logic in words ("" when always asked)
     triage: frozenset[str]  # the answers triage rules read
     labels: Labels
     decisions: Mapping[str, str]
@@ -87,7 +85,6 @@ class _Work:
         planner = self.programme.planner
         provenance = planner.provenance
         return About(dict(planner.kb.questions),
-                     {q.id: show_if(q, planner.kb) for q in planner.kb.questions.values()},
                      frozenset(f for rule in planner.rulebase.layer("triage") for f in rule.answers_used),
                      self.wording.labels, dict(self.wording.decisions), provenance.version,
                      provenance.fingerprint)

@@ -45,7 +45,7 @@ class Field:
 
     question: Question
     choices: tuple[tuple[str, str], ...]  # (value, label) of each radio button or checkbox
-    value: Any  # what is filled in or ticked: the answer so far, else the default
+    value: Any  # what is filled in or ticked: the answer so far, else the default (or None)
 
     @property
     def id(self) -> str:
@@ -138,7 +138,10 @@ class Steps:
             choices = tuple(zip(BOOL_VALUES, options(question)))
         else:
             choices = tuple(zip(question.values, options(question)))
-        return Field(question, choices, answers.get(question.id, question.default))
+        # a triage question starts blank: its answer decides a referral, so it is never
+        # taken from a default the runner did not see to change
+        start = None if question.id in self.triage and question.type != "multi" else question.default
+        return Field(question, choices, answers.get(question.id, start))
 
     def carried(self, answers: Mapping[str, Any]) -> list[tuple[str, str, str]]:
         """The hidden fields (name, value, the question's type) that carry ``answers`` to the
