@@ -151,8 +151,9 @@ def test_the_plan_page_shows_every_exercise_with_its_dose_slot_and_why(client, p
         assert item["name"] in text and amount(item) in text
         for step in item["steps"]:
             assert " ".join(step.split()) in text
-        assert f"<- {item['because'][0]['rule']}" in text  # its chain of reasons, in a <details>
+        assert f"<- {item['because'][0]['rule']}" in text  # the rules, as --explain shows them
     assert "Why this exercise?" in text
+    assert "You answered “Where do you feel knee pain, if anywhere?” with: Around or behind the kneecap" in text
 
 
 def test_the_answers_download_is_what_ask_save_writes(client, planner):

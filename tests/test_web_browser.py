@@ -168,10 +168,14 @@ def test_a_runner_answers_the_form_and_gets_the_plan_with_its_why_and_downloads(
     for item in plan["items"]:
         assert page.locator(f"#ex-{item['exercise']} h3").inner_text() == item["name"]
     why = page.locator("details.why").first
-    assert not why.locator("pre").is_visible()
-    why.locator("summary").click()
-    assert why.locator("pre").is_visible()
-    assert plan["items"][0]["because"][0]["rule"] in why.locator("pre").inner_text()
+    reasons = why.locator("ul.reasons").first
+    assert not reasons.is_visible()
+    why.locator("summary").first.click()
+    assert reasons.is_visible() and "You answered “" in reasons.inner_text()
+    rules = why.locator("details.rules")
+    assert not rules.locator("pre").is_visible()
+    rules.locator("summary").click()
+    assert plan["items"][0]["because"][0]["rule"] in rules.locator("pre").inner_text()
 
     handout = visit.download("Printable handout").decode("utf-8")
     from hipcoach.present.labels import Labels
