@@ -60,3 +60,13 @@ def test_the_folders_reach_every_worker_through_the_environment(runs, data_copy,
 def test_help_says_what_it_does_and_what_it_keeps():
     text = words(ok(invoke("serve", "--help")).output)
     assert "Nothing a runner enters is kept" in text and "--workers" in text and "127.0.0.1" in text
+
+
+def test_without_the_web_extra_it_says_how_to_install_it(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if it were not installed
+    monkeypatch.delitem(sys.modules, "hipcoach.web.server")
+    result = invoke("serve")
+    assert result.exit_code == 1
+    assert "uvicorn is not installed" in result.output and "hipcoach[web]" in result.output
