@@ -48,7 +48,7 @@ HEADERS = {"x-content-type-options": "nosniff", "referrer-policy": "no-referrer"
 def policy(nonce: str) -> str:
     """The Content-Security-Policy of a page whose style and script carry ``nonce``."""
     return (f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
-            "img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+            "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 
 
 class TooLarge(Exception):
