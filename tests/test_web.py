@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from clirunner import invoke, ok
@@ -394,6 +396,7 @@ def test_a_checkin_with_a_red_flag_ends_in_a_referral(client):
     (b'{"version": 1}', [], "the journal file: not a hipcoach journal"),
     (None, [], "no journal file"),
     ("ok", [("pain_during", "eleven")], "pain_during"),
+    ("ok", [("sessions", "²")], "sessions: '²' is not a whole number"),
     ("ok", [("pain_during", "11")], "pain_during 11: pain is rated 0 to 10"),
     ("ok", [("sessions", "99")], "sessions 99: 5 sessions were planned"),
     ("ok", [("date", "2026-02-01")], "date 2026-02-01: the programme starts on 2026-03-02"),
@@ -414,7 +417,8 @@ def test_a_bad_checkin_gets_400_saying_what(client, upload, report, words):
 
 @pytest.mark.parametrize(("pairs", "field"), [
     ([("_start", "2026-02-30")], "_start"), ([("_weeks", "99")], "_weeks"),
-    ([("_weeks", "-1")], "_weeks"), ([("_run_days", "funday")], "_run_days")])
+    ([("_weeks", "-1")], "_weeks"), ([("_weeks", "²")], "_weeks"),
+    ([("_run_days", "funday")], "_run_days")])
 def test_a_bad_programme_field_gets_400_naming_it(client, pairs, field):
     base = [pair for pair in PROGRAMME if pair[0] not in dict(pairs)] + pairs
     response = post(client, "/download/journal", fields(DESK) + base,
@@ -457,3 +461,14 @@ def test_nothing_is_written_to_disk_while_serving(tmp_path, monkeypatch):
             assert response.status_code == 200, response.text
         assert _files(work) == [] and _files(temp) == []
     assert os.listdir(work) == [] and os.listdir(temp) == []
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pairs=st.lists(st.tuples(st.sampled_from([*QUESTIONS, "_csrf", "_start", "other"]),
+                                st.text(max_size=30)), max_size=8))
+def test_any_posted_fields_get_a_page_or_a_400_or_403_never_an_error(client, pairs):
+    response = post(client, "/answers", pairs)
+    assert response.status_code in (200, 400, 403), response.text
+    assert "Traceback" not in response.text
+    response = post(client, "/download/journal", pairs + PROGRAMME)
+    assert response.status_code in (200, 400, 403), response.text

@@ -258,16 +258,13 @@ class Site:
     def programme_fields(controls: Mapping[str, list[str]]) -> tuple[str, int, list[str]]:
         """The first day (default today), the weeks (default 6) and the run days."""
         start = _one(controls, "_start", dt.date.today().isoformat())
-        weeks_text = _one(controls, "_weeks", "6")
-        if not weeks_text.isdigit():
-            raise Problem(400, f"_weeks: {weeks_text[:20]!r} is not a whole number of weeks",
-                          "_weeks")
+        weeks = _whole(controls, "_weeks", "6", "a whole number of weeks")
         days = [d.strip() for d in controls.get("_run_days", []) if d.strip()]
         unknown = [d for d in days if d not in WEEKDAYS]
         if unknown:
             raise Problem(400, f"_run_days: {unknown[0][:20]!r} is not a weekday; use "
                                + ", ".join(WEEKDAYS), "_run_days")
-        return start, int(weeks_text), days
+        return start, weeks, days
 
     # ------------------------------------------------------------------------- check-in
 
@@ -366,10 +363,11 @@ def _one(values: Mapping[str, list[str]], name: str, default: str | None = None)
     return given[0].strip()
 
 
-def _whole(values: Mapping[str, list[str]], name: str) -> int:
-    text = _one(values, name)
-    if not text.isdigit():
-        raise Problem(400, f"{name}: {text[:20]!r} is not a whole number", name)
+def _whole(values: Mapping[str, list[str]], name: str, default: str | None = None,
+           what: str = "a whole number") -> int:
+    text = _one(values, name, default)
+    if not (text.isascii() and text.isdigit()):
+        raise Problem(400, f"{name}: {text[:20]!r} is not {what}", name)
     return int(text)
 
 
@@ -398,6 +396,7 @@ def create_app(knowledge: Path | None = None, rules: Path | None = None) -> Star
               Route("/checkin", guarded(site.checkin_form), methods=["GET"]),
               Route("/checkin", guarded(site.checkin), methods=["POST"]),
               Route("/journal/{kind}", guarded(site.journal_download), methods=["POST"])]
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
