@@ -314,7 +314,9 @@ def test_every_response_carries_the_strict_headers(client):
     responses = [client.get("/"), client.get("/checkin"), client.get("/nowhere"),
                  post(client, "/answers", NO_FLAGS), post(client, "/answers", [("x", "1")]),
                  post(client, "/download/plan", fields(DESK)),
-                 client.post("/answers", data={"red_flags": ""})]
+                 client.post("/answers", data={"red_flags": ""}),
+                 client.post("/answers", content=b"x" * (MAX_BYTES + 1))]
+    assert [r.status_code for r in responses] == [200, 200, 404, 200, 400, 200, 403, 413]
     for response in responses:
         headers = response.headers
         policy = headers["content-security-policy"]
