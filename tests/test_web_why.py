@@ -49,3 +49,12 @@ def test_a_cause_reads_with_its_certainty_word(planner):
     tree = why(plan["items"][0], plan, planner.kb.questions)
     words = texts(tree)
     assert any(t.startswith(("Likely: ", "Possible: ")) for t in words)
+
+
+def test_the_tree_as_html_is_nested_lists_with_every_text_escaped():
+    from hipcoach.web.why import html
+
+    tree = [Reason("<script>alert(1)</script>", (Reason("You answered “x” with: a & b"),))]
+    assert str(html(tree)) == ('<ul class="reasons"><li>&lt;script&gt;alert(1)&lt;/script&gt;'
+                               '<ul class="reasons"><li>You answered “x” with: a &amp; b</li></ul>'
+                               '</li></ul>')

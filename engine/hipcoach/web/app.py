@@ -45,7 +45,7 @@ from ..programme.programme import MAX_WEEKS, Checkin
 from .engine import EngineLost, EngineProcess, Refused
 from .guard import MAX_BODY, Guard
 from .questions import FormError, Steps, parse
-from .why import why
+from .why import html, why
 
 #: The cookie and the form field that carry the CSRF token.
 CSRF_COOKIE = "hipcoach_csrf"
@@ -212,7 +212,7 @@ class Site:
                                   "cautions": [lower_first(c) for c in items[e]["cautions"]],
                                   "cue": items[e]["cue"], "slot": block["label"],
                                   "serves": serves_text(items[e], causes),
-                                  "why": why(items[e], plan, self.engine.about.questions),
+                                  "why": html(why(items[e], plan, self.engine.about.questions)),
                                   "rules": explain_item(items[e], plan)}
                                  for e in block["exercises"]]}
                   for block in plan["schedule"]]

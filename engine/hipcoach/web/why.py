@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from markupsafe import Markup, escape
+
 from ..kb.knowledge import Question
 from ..present.explain import premise_text
 from ..present.form import options
@@ -61,3 +63,10 @@ def _premise(premise: Mapping[str, Any], plan: Mapping[str, Any],
 
 def _lower(name: str) -> str:
     return name[0].lower() + name[1:] if name[1:2].islower() else name
+
+
+def html(tree: list[Reason] | tuple[Reason, ...]) -> Markup:
+    """The tree as nested lists, every text escaped (one pass in Python: a template macro
+    called once per reason costs a plan page more than the plan itself)."""
+    items = "".join(f"<li>{escape(r.text)}{html(r.under) if r.under else ''}</li>" for r in tree)
+    return Markup(f'<ul class="reasons">{items}</ul>')
