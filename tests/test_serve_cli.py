@@ -27,7 +27,8 @@ def test_it_listens_on_127_0_0_1_by_default_without_a_warning(runs):
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "::", "club.example.org"])
-def test_another_host_prints_a_one_line_warning(runs, host):
+def test_another_host_prints_a_one_line_warning(runs, host, monkeypatch):
+    monkeypatch.setattr(server, "check_address", lambda host, port: None)  # not this machine's
     result = ok(invoke("serve", "--host", host, "--workers", 2))
     warnings = [line for line in result.output.splitlines() if line.startswith("warning")]
     assert len(warnings) == 1 and "health" in warnings[0] and host in warnings[0]
@@ -70,3 +71,20 @@ def test_without_the_web_extra_it_says_how_to_install_it(monkeypatch):
     result = invoke("serve")
     assert result.exit_code == 1
     assert "uvicorn is not installed" in result.output and "hipcoach[web]" in result.output
+
+
+def test_a_port_in_use_is_one_error_before_anything_starts(runs):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = invoke("serve", "--port", port)
+    assert result.exit_code == 1 and runs == []
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output and "--port" in result.output
+
+
+def test_an_unknown_host_is_one_error(runs):
+    result = invoke("serve", "--host", "no-such-host.invalid")
+    assert result.exit_code == 1 and "unknown host" in result.output and runs == []

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 
+from ..errors import HipcoachError
 from ..kb.bundled import knowledge_dir, rules_dir
 from ..kb.cache import load_bases
 from .app import ENV_KB, ENV_RULES
@@ -24,6 +26,31 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 #: The app factory each worker imports.
 FACTORY = "hipcoach.web.app:app_from_environment"
+
+
+class CannotListen(HipcoachError):
+    """The address cannot be listened on: in use, not this machine's, or not allowed."""
+
+    def __init__(self, host: str, port: int, problem: str) -> None:
+        self.host, self.port, self.problem = host, port, problem
+        super().__init__(f"cannot listen on {host}:{port}: {problem}")
+
+
+def check_address(host: str, port: int) -> None:
+    """Bind ``host:port`` once and let it go, so that a port in use is one clear error before
+    any worker starts, not a log line after."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise CannotListen(host, port, f"unknown host ({exc.strerror})") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            hint = "; choose another --port" if exc.errno == 98 else ""
+            raise CannotListen(host, port, f"{exc.strerror or exc}{hint}") from None
 
 
 def is_loopback(host: str) -> bool:
@@ -58,8 +85,9 @@ def log_config() -> dict[str, Any]:
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, workers: int = 1,
           knowledge: Path | None = None, rules: Path | None = None) -> None:
-    """Check the knowledge and rule base (a bad file is one error before anything listens),
-    then serve until interrupted."""
+    """Check the address and the knowledge and rule base (a port in use or a bad file is one
+    error before anything listens), then serve until interrupted."""
+    check_address(host, port)
     load_bases(Path(knowledge or knowledge_dir()), Path(rules or rules_dir()))
     for key, folder in ((ENV_KB, knowledge), (ENV_RULES, rules)):
         if folder is None:
