@@ -8,6 +8,9 @@
   before the adapter drove durable_rules' C engine directly (``BEFORE``) and to that former
   path through durable_rules' host measured in the same run (``tests/host_reference.py``).
 * A programme check-in in process (the progress rules and moving the remaining weeks' items).
+* `hipcoach serve`: the plan page over loopback with 20 concurrent clients, 1 and 2 workers:
+  pages per second, median and 99th-percentile latency, next to plans per second in process
+  (``web_bench.py``).
 * Batch scoring, each survey scored by `hipcoach score` in a child process, with --jobs 1,
   --jobs 2 and --dask local (a local Dask cluster of one worker per core, its start included):
   rows per second and the ratio of the wall time to the I/O floor (a pandas read of
@@ -36,6 +39,7 @@ from typing import TYPE_CHECKING
 
 from dask_bench import dask_local_seconds
 from programme_bench import checkin_seconds
+from web_bench import report as web_report
 
 if TYPE_CHECKING:
     from hipcoach import Planner
@@ -272,6 +276,7 @@ def main() -> None:
     print(f"tracing costs {now['mixed'] / now['traced']:.2f}x the time")
     print(f"pandas imported on the plan path: {'pandas' in sys.modules}")
     print(f"programme check-in, in process: {checkin_seconds() * 1000:.2f} ms")
+    web_report(now["demo"], demo)
     goals.update({f"in process, {key}": now[key] / BEFORE[key] for key in BEFORE})
     bench_scoring(goals)
     print_goals(goals)

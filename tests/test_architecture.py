@@ -1,7 +1,7 @@
 """The package's import contracts, checked on the source itself (and run by ``make lint``):
 
 - every layer imports only from the layers below it (errors → formats → atomic → kb → reasoning
-  → planning → programme → present → trace → batch → cli), and inside a layer only from the
+  → planning → programme → present → trace → batch → web → cli), and inside a layer only from the
   modules declared before it in :data:`ORDER` (so, for instance, survey → mapping → coverage →
   scores in batch, and the trace file below how/why-not in trace);
 - nothing inside the package imports the package root (``from hipcoach import Planner``): the
@@ -10,7 +10,8 @@
 - no dynamic imports (``importlib.import_module``, ``__import__``) except the command line's
   table of commands, whose modules are checked as if imported;
 - third-party packages stay in their part: durable_rules only in the durable backend, click only
-  in the command line, pandas and Dask in batch scoring at most, jinja2 in the HTML handout alone.
+  in the command line, pandas and Dask in batch scoring at most, jinja2 in the HTML handout and the web pages,
+  Starlette and uvicorn in the web pages alone.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "engine" / "hipcoach"
 #: Bottom to top. A module may import from its own layer and the layers before it.
 LAYERS = ("errors", "formats", "atomic", "kb", "reasoning", "planning", "programme", "present", "trace",
-          "batch", "cli")
+          "batch", "web", "cli")
 #: Each layer's modules, bottom to top (``__init__`` is the layer's package). A module may
 #: import only the modules of its layer declared before it.
 ORDER = {
@@ -40,14 +41,16 @@ ORDER = {
     "trace": ("__init__", "tracefile", "whynot", "decisions", "scenarios"),
     "batch": ("__init__", "keys", "csvsafe", "records", "survey", "mapping", "coverage", "coding",
               "profiles", "cluster", "score", "diff"),
+    "web": ("__init__", "engine", "guard", "questions", "why", "app", "server"),
     # the root group imports its commands (from its table, when one runs), so it comes last
     "cli": ("options", "kb_cli", "plan_cli", "programme_cli", "questionnaire_cli", "score_cli",
-            "trace_cli", "diff_cli", "__init__"),
+            "trace_cli", "diff_cli", "serve_cli", "__init__"),
 }
 #: Third-party packages only one part of the package may import.
 CONFINED = {"durable": "reasoning.durable", "durable_rules_engine": "reasoning.durable",
-            "click": "cli", "pandas": "batch", "openpyxl": "batch", "jinja2": "present.handout",
-            "dask": "batch", "distributed": "batch"}
+            "click": "cli", "pandas": "batch", "openpyxl": "batch",
+            "jinja2": ("present.handout", "web"), "dask": "batch", "distributed": "batch",
+            "starlette": "web", "uvicorn": "web", "multipart": "web", "python_multipart": "web"}
 #: The modules that may import by name at run time, and the module-level table of the names
 #: (relative to the module's package) they import.
 DYNAMIC = {"cli": "COMMANDS"}
@@ -223,8 +226,9 @@ def test_third_party_packages_stay_in_their_part(path):
     for imported, line in imports(path):
         top = imported.split(".")[0]
         if top in CONFINED:
-            assert name.startswith(CONFINED[top]), \
-                f"{name}:{line} imports {top}, which belongs in hipcoach.{CONFINED[top]}"
+            parts = CONFINED[top] if isinstance(CONFINED[top], tuple) else (CONFINED[top],)
+            assert name.startswith(parts), \
+                f"{name}:{line} imports {top}, which belongs in " + " or ".join(f"hipcoach.{p}" for p in parts)
 
 
 # ------------------------------------------------------------ the checker's own guards

@@ -14,7 +14,7 @@ from ..errors import HipcoachError
 #: never pays for batch scoring, traces or the knowledge-base tools.
 COMMANDS = {"ask": "plan_cli", "diff": "diff_cli", "kb": "kb_cli", "mapping": "score_cli", "plan": "plan_cli",
             "programme": "programme_cli", "questionnaire": "questionnaire_cli", "schema": "plan_cli",
-            "score": "score_cli", "trace": "trace_cli"}
+            "score": "score_cli", "serve": "serve_cli", "trace": "trace_cli"}
 
 
 class _Commands(click.Group):

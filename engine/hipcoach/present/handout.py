@@ -20,7 +20,16 @@ import jinja2
 
 from .journal import Day, Describe, days
 from .labels import DAYS, WEEKDAYS, Labels, column_date, day, long_date, short_date
-from .words import NOT_A_DIAGNOSIS, Plan, amount, lower_first, made_by, serves_text, worded
+from .words import (
+    NOT_A_DIAGNOSIS,
+    Plan,
+    amount,
+    lower_first,
+    made_by,
+    referral_words,
+    serves_text,
+    worded,
+)
 
 #: Printed log weeks on one sheet of A4 or Letter: two fit with room to write.
 WEEKS_PER_SHEET = 2
@@ -49,12 +58,8 @@ def plan_html(plan: Plan, labels: Labels, weeks: int = 6) -> str:
     """The plan's handout, with a tick-box log for ``weeks`` weeks; a referral is the referral
     alone, printed large, and no exercises."""
     if plan["status"] == "refer":
-        referral = plan.get("referral") or {}
-        heading = referral.get("heading", "See a clinician first")
-        return _page("referral.html.j2", made_by=made_by(plan), title=heading, heading=heading,
-                     reasons=[reason["message"] for reason in plan["reasons"]],
-                     advice=referral.get("advice", "Please see a physiotherapist, sports doctor "
-                                                   "or GP before starting any self-treatment."))
+        words = referral_words(plan)
+        return _page("referral.html.j2", made_by=made_by(plan), title=words.heading, referral=words)
     causes = {c["id"]: c["name"] for c in plan["causes"]}
     items = {item["exercise"]: item for item in plan["items"]}
     blocks = [{"label": block["label"], "frequency": block["frequency"],

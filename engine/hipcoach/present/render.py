@@ -13,7 +13,16 @@ from typing import Any
 
 from .explain import explain_plan
 from .labels import Labels
-from .words import NOT_A_DIAGNOSIS, Plan, amount, lower_first, made_by, serves_text, worded
+from .words import (
+    NOT_A_DIAGNOSIS,
+    Plan,
+    amount,
+    lower_first,
+    made_by,
+    referral_words,
+    serves_text,
+    worded,
+)
 
 FORMATS = ("text", "json", "markdown", "html")
 #: Drop kinds a runner is shown one by one; the rest are counted.
@@ -90,14 +99,13 @@ class _Page:
 
 
 def _referral(plan: Plan, page: _Page) -> None:
-    referral = plan.get("referral") or {}
-    page.title(referral.get("heading", "See a clinician first"))
-    page.para("hipcoach will not suggest exercises, because:")
-    for reason in plan["reasons"]:
-        page.bullet(reason["message"])
+    words = referral_words(plan)
+    page.title(words.heading)
+    page.para(words.intro)
+    for reason in words.reasons:
+        page.bullet(reason)
     page.end_list()
-    page.para(referral.get("advice", "Please see a physiotherapist, sports doctor or GP before "
-                                     "starting any self-treatment."))
+    page.para(words.advice)
 
 
 def _plan(plan: Plan, page: _Page, brief: bool) -> None:

@@ -5,7 +5,7 @@ words, what an exercise is for."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..kb.provenance import Provenance
 
@@ -50,3 +50,23 @@ def made_by(plan: Plan) -> str | None:
     read back from a file written before plans carried it)."""
     made = Provenance.read(plan.get("provenance"))
     return made.footer() if made else None
+
+
+class Referral(NamedTuple):
+    """A referral in the words every renderer uses: the heading (its urgency), the line before
+    the reasons, the reasons and the closing advice."""
+
+    heading: str
+    intro: str
+    reasons: list[str]
+    advice: str
+
+
+def referral_words(plan: Plan) -> Referral:
+    """What a runner reads for a referral, from the plan alone."""
+    referral = plan.get("referral") or {}
+    return Referral(referral.get("heading", "See a clinician first"),
+                    "hipcoach will not suggest exercises, because:",
+                    [reason["message"] for reason in plan["reasons"]],
+                    referral.get("advice", "Please see a physiotherapist, sports doctor or GP "
+                                           "before starting any self-treatment."))

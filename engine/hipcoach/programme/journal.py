@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import BinaryIO
 
 from .. import formats
 from ..atomic import write_atomic
@@ -34,21 +35,24 @@ def write_journal(path: Path, journal: Journal) -> None:
         raise ProgrammeError(f"cannot write the journal {path}: {exc.strerror or exc}") from exc
 
 
-def read_journal(path: Path) -> Journal:
-    """The journal in ``path``, checked; anything else is one error naming the file."""
+def read_journal(path: Path | BinaryIO, name: str | None = None) -> Journal:
+    """The journal in ``path`` (or a stream, such as an uploaded file, called ``name``), checked;
+    anything else is one error naming the file."""
+    if name is None:
+        name = str(path)
     try:
-        text = read_limited(Path(path))
+        text = read_limited(path if not isinstance(path, str | Path) else Path(path))
     except ValueError as exc:
-        raise ProgrammeError(f"{path}: {exc}") from None
+        raise ProgrammeError(f"{name}: {exc}") from None
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):
-        raise ProgrammeError(f"{path}: not a hipcoach journal (not JSON); start one with "
+        raise ProgrammeError(f"{name}: not a hipcoach journal (not JSON); start one with "
                              "`hipcoach programme start`") from None
     wrong = formats.problem(data, Journal)
     if wrong is None and data["version"] != VERSION:
         wrong = f"version {data['version']!r} is not {VERSION}"
     if wrong is not None:
-        raise ProgrammeError(f"{path}: not a hipcoach journal: {wrong}")
+        raise ProgrammeError(f"{name}: not a hipcoach journal: {wrong}")
     journal: Journal = data
     return journal

@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, BinaryIO, cast
 
 from .. import formats
 from ..errors import AnswersError, ProgrammeError
@@ -61,11 +61,14 @@ class Programme:
         self.rungs = Rungs(kb, self.knowledge)
         self.slots = [slot.id for slot in self.planner.rulebase.slots]
 
-    def load(self, path: Path) -> Journal:
-        """The journal in ``path``, checked against its format and against this knowledge base
-        (its answers, dates, run days, slots, and each item's exercise and step), so a journal
-        edited by hand is one clear error, never a crash half-way through a command."""
-        journal = read_journal(path)
+    def load(self, path: Path | BinaryIO, name: str | None = None) -> Journal:
+        """The journal in ``path`` (or a stream called ``name``), checked against its format and
+        against this knowledge base (its answers, dates, run days, slots, and each item's
+        exercise and step), so a journal edited by hand is one clear error, never a crash
+        half-way through a command."""
+        if name is None:
+            name = str(path)
+        journal = read_journal(path, name)
         try:
             # answers left out take their defaults, as in an answers file
             journal["answers"] = dict(normalise(journal["answers"], self.planner.kb))
@@ -84,7 +87,7 @@ class Programme:
             if not set(journal["run_days"]) <= set(WEEKDAYS):
                 raise ProgrammeError("run_days must be weekday ids such as mon")
         except (AnswersError, ProgrammeError) as exc:
-            raise ProgrammeError(f"{path}: not a journal this programme can use: {exc}") from None
+            raise ProgrammeError(f"{name}: not a journal this programme can use: {exc}") from None
         return journal
 
     def describe(self, exercise: str, step: int) -> Description:
