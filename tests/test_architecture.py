@@ -14,7 +14,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "engine" / "hipcoach"
 #: Bottom to top. A module may import from its own layer and the layers before it.
 LAYERS = ("errors", "formats", "atomic", "kb", "reasoning", "planning", "programme", "present", "trace",
-          "batch", "cli")
+          "batch", "cli", "__main__")
 #: Third-party packages only one part of the package may import.
 CONFINED = {"durable": "reasoning.durable", "durable_rules_engine": "reasoning.durable",
             "click": "cli", "pandas": "batch", "openpyxl": "batch", "jinja2": "present.handout",
