@@ -21,8 +21,3 @@ def test_wheel_declares_every_data_file():
         assert config["package-data"][package] == ["*.yaml"]
         files = {p.name for p in (ROOT / folder).iterdir() if p.is_file()}
         assert files and all(name.endswith(".yaml") for name in files), files
-
-
-def test_requires_python_excludes_313():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["requires-python"] == ">=3.11,<3.13"
