@@ -34,14 +34,14 @@ help:
 
 # Create $(VENV) with $(PYTHON) if it is missing, and build durable-rules where this Python needs it.
 define venv
-	@test -n "$(PYTHON)" || { echo "error: hipcoach needs Python $(subst $() ,$(comma) ,$(PYTHONS)) and found none" \
-		"(not on PATH, nor installed by pyenv): install one, or name it with PYTHON=/path/to/python3.13" >&2; exit 1; }
+	@test -n "$(PYTHON)" || { echo "error: hipcoach needs Python $(lastword $(PYTHONS)) to $(firstword $(PYTHONS))" \
+		"and found none (as python3.X on PATH, or installed by pyenv): install one, or name it with" \
+		"PYTHON=/path/to/python3.X" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -c 'import sys; print(f"$(VENV): Python {sys.version.split()[0]} ({sys._base_executable})")'
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python tools/build_durable.py --wheel-dir $(WHEELS)
 endef
-comma := ,
 
 # what running hipcoach needs
 $(RUN_STAMP): pyproject.toml tools/build_durable.py
