@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.util
+import sys
+
 import pytest
 
 from hipcoach.errors import EngineError
@@ -175,3 +179,36 @@ def test_engine_refusals_are_engine_errors(monkeypatch):
     with pytest.raises(EngineError, match="error code: 304"):
         with adapter.Session(adapter.register(RULES), record([])) as session:
             session.assert_facts([{"t": "x", "n": 2}])
+
+
+class _Unloadable(importlib.abc.MetaPathFinder):
+    """Makes ``import durable_rules_engine`` fail as the extension does when it cannot load."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def find_spec(self, name, path, target=None):
+        if name == "durable_rules_engine":
+            raise ImportError(self.message)
+        return None
+
+
+def _import_adapter_afresh(monkeypatch, message: str) -> None:
+    monkeypatch.delitem(sys.modules, "durable_rules_engine", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [_Unloadable(message), *sys.meta_path])
+    spec = importlib.util.spec_from_file_location("hipcoach.reasoning.durable._adapter_afresh",
+                                                  adapter.__file__)
+    assert spec is not None and spec.loader is not None
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+
+
+def test_durable_rules_built_without_the_313_fix_says_how_to_rebuild_it(monkeypatch):
+    unfixed = ("/env/site-packages/durable_rules_engine.cpython-313-x86_64-linux-gnu.so: "
+               "undefined symbol: PyEval_CallObject")
+    with pytest.raises(ImportError, match="compiled without the fix") as raised:
+        _import_adapter_afresh(monkeypatch, unfixed)
+    assert "python tools/build_durable.py && python -m pip install --force-reinstall" in str(raised.value)
+    assert str(raised.value.__cause__) == unfixed
+    # any other failure to import it is left as it is
+    with pytest.raises(ImportError, match=r"^No module named 'durable_rules_engine'$"):
+        _import_adapter_afresh(monkeypatch, "No module named 'durable_rules_engine'")

@@ -26,7 +26,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "engine" / "hipcoach"
 #: Bottom to top. A module may import from its own layer and the layers before it.
 LAYERS = ("errors", "formats", "atomic", "kb", "reasoning", "planning", "programme", "present", "trace",
-          "batch", "web", "cli")
+          "batch", "web", "cli", "__main__")
 #: Each layer's modules, bottom to top (``__init__`` is the layer's package). A module may
 #: import only the modules of its layer declared before it.
 ORDER = {

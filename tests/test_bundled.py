@@ -26,7 +26,3 @@ def test_wheel_declares_every_data_file():
         assert files and all(any(fnmatch.fnmatch(name, pattern) for pattern in declared)
                              for name in files), files
 
-
-def test_requires_python_excludes_313():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["requires-python"] == ">=3.11,<3.13"

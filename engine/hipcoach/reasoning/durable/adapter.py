@@ -54,9 +54,20 @@ from collections.abc import Callable, Iterable, Mapping
 from operator import itemgetter
 from typing import Any
 
-import durable_rules_engine as _engine
-
 from ...errors import EngineError
+
+try:
+    import durable_rules_engine as _engine
+except ImportError as exc:
+    # durable-rules compiled from its published source on Python 3.13 or later: the extension
+    # builds, then cannot load (tools/build_durable.py makes the one fix it needs)
+    if "PyEval_CallObject" not in str(exc):
+        raise
+    raise ImportError(
+        "durable-rules was compiled without the fix this Python needs (its published source calls "
+        "PyEval_CallObject, which Python 3.13 removed). Rebuild it, from hipcoach's source folder: "
+        "python tools/build_durable.py && python -m pip install --force-reinstall --no-deps "
+        "--find-links wheels durable-rules==2.0.28") from exc
 
 Fact = dict[str, Any]
 #: Called for every firing with the rule id and the facts it matched, by pattern alias. The
