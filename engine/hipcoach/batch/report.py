@@ -125,7 +125,12 @@ class Bands:
                 cuts.add((target, 1))
             else:  # eq, ne: t is a band of its own
                 cuts |= {(target, 0), (target, 1)}
-        self.cuts = sorted(cuts)
+        # cuts every answer passes (at or below the minimum) or none does (above the maximum)
+        # make no band
+        low_end, high_end = question.min, question.max
+        self.cuts = sorted(cut for cut in cuts
+                           if (low_end is None or cut > (low_end, 0))
+                           and (high_end is None or cut < (high_end, 1)))
         self.whole = question.type == "int"
         low: tuple[float | None, int] = (question.min, 0)
         bounds = [low] + list(self.cuts) + [(None, 0)]
