@@ -126,8 +126,11 @@ def datapackage(survey: str, provenance: Provenance, described: tuple[Table, ...
          "dialect": {"delimiter": ",", "quoteChar": '"', "header": True},
          "schema": {"fields": [f.as_json() for f in table.fields], "missingValues": [""]}}
         for table in described]
+    # a JSON Lines file is read as text (one JSON record a line), not as a table
     resources += [{"name": path.replace(".", "-"), "path": path, "mediatype": mediatype,
-                   "format": path.rsplit(".", 1)[1], "title": title} for path, mediatype, title in others]
+                   "format": path.rsplit(".", 1)[1], "title": title,
+                   **({"type": "text"} if path.endswith(".jsonl") else {})}
+                  for path, mediatype, title in others]
     package = {"profile": "data-package", "name": "hipcoach-scores",
                "title": f"hipcoach scores of {survey}",
                "description": f"Every respondent of {survey} scored by {provenance.describe()}.",
