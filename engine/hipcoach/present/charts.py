@@ -52,7 +52,10 @@ def bars(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], u
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         if len(series) > 1:
             axes.legend(loc="lower right", frameon=False, fontsize=8)
-        figure.tight_layout()
+        # fixed margins, from the longest label, instead of a layout pass that draws it twice
+        longest = max((len(_short(label)) for label in labels), default=1)
+        figure.subplots_adjust(left=min(0.5, 0.03 + longest * 0.0095), right=0.98,
+                               bottom=0.45 / height + 0.05, top=1 - 0.12 / height)
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     svg = buffer.getvalue()
