@@ -65,7 +65,7 @@ def test_every_table_is_described_column_by_column(run, kb, rulebase):
     package = json.loads((run / "datapackage.json").read_text(encoding="utf-8"))
     for resource in package["resources"]:
         if resource["path"].endswith(".csv"):
-            header = next(csv.reader(open(run / resource["path"], encoding="utf-8")))
+            header = (run / resource["path"]).read_text(encoding="utf-8").splitlines()[0].split(",")
             assert [f["name"] for f in resource["schema"]["fields"]] == header
             assert all(f["description"] for f in resource["schema"]["fields"])
     errors = next(t for t in tables(kb, rulebase) if t.path == "errors.csv")
