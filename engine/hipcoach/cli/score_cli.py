@@ -166,7 +166,9 @@ def score(survey: Path, out: str, mapping: Path | None, layout: str | None,
     try:
         check_columns(options, prepared, planner)
     except ColumnError as exc:
-        raise click.BadParameter(str(exc), param_hint=f"--{exc.option.replace('_', '-')}") from exc
+        hint = suggestion(exc.column, list(prepared.columns))
+        raise click.BadParameter(f"{exc}; {hint}" if hint and exc.column not in prepared.index
+                                 else str(exc), param_hint=f"--{exc.option.replace('_', '-')}") from exc
     try:
         total = count_rows(survey, prepared.layout, prepared.dialect) if show_bar else 0
         with _Progress(total, show_bar) as bar:
