@@ -13,11 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clirunner import invoke, ok
 from conftest import EXAMPLES
 from hipcoach.batch.keys import Profiler
 from hipcoach.batch.report import FEWER, Bands
+from hipcoach.kb.ops import holds
 from test_handout import _colours, _print, needs_browser
 
 SURVEYS = EXAMPLES / "surveys"
@@ -342,3 +345,19 @@ def test_the_report_prints_with_every_referral(tmp_path, layout):
     assert referred and all(ident in text for ident in referred)
     assert "Who to contact first" in pages[0]
     assert "Rule coverage" in text
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_a_band_is_exactly_a_class_of_values_the_rules_tell_apart(kb, rulebase, data):
+    """Two answers fall in one band exactly when every comparison the rules make of them comes
+    out the same: the bands are the classes that can change a plan, named."""
+    compared = Profiler(rulebase, kb).compared
+    answer = data.draw(st.sampled_from(sorted(compared)))
+    question = kb.questions[answer]
+    values = st.integers(int(question.min), int(question.max)) if question.type == "int" else \
+        st.floats(question.min, question.max, allow_nan=False)
+    first, second = data.draw(values), data.draw(values)
+    bands = Bands(question, compared[answer])
+    same_class = all(holds(op, first, t) == holds(op, second, t) for op, t in compared[answer])
+    assert (bands.label(first) == bands.label(second)) == same_class
