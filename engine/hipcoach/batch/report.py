@@ -62,39 +62,36 @@ class Extras:
 
     @classmethod
     def of(cls, keep: tuple[str, ...], group_by: str | None, columns: tuple[str, ...],
-           mapping: Mapping, planner_kb: KnowledgeBase, rulebase: RuleBase) -> Extras:
+           mapping: Mapping, kb: KnowledgeBase, rulebase: RuleBase) -> Extras:
         """Resolve ``keep`` and ``group_by`` (export column names, or the id of an answer one
         column feeds) against the export's ``columns``."""
         index = {name: i for i, name in enumerate(columns)}
-        resolved = [_column(name, index, mapping, "keep") for name in keep]
-        if group_by is not None:
-            grouped = _column(group_by, index, mapping, "group_by")
-            if grouped not in resolved:
-                resolved.append(grouped)
-        kept = tuple(dict.fromkeys(resolved))
-        for name in kept:
+        named = {_column(name, index, mapping, "keep"): "keep" for name in keep}
+        grouped = None if group_by is None else _column(group_by, index, mapping, "group_by")
+        if grouped is not None:
+            named.setdefault(grouped, "group_by")
+        for name, option in named.items():
             if name in PLAN_COLUMNS:
-                raise ColumnError(f"cannot keep column {name!r}: plans.csv has a column of that "
-                                  f"name already", name, "keep")
-        if group_by is None:
-            return cls(kept, tuple(index[n] for n in kept))
-        grouped = _column(group_by, index, mapping, "group_by")
+                raise ColumnError(f"cannot carry column {name!r} into plans.csv: it has a column "
+                                  f"of that name already", name, option)
+        kept = tuple(named)
+        positions = tuple(index[name] for name in kept)
+        if grouped is None:
+            return cls(kept, positions)
         feeds = [c for c in mapping.columns if c.name == grouped]
-        band: Callable[[str], str] = _plain
-        order: tuple[str, ...] = ()
-        if feeds and planner_kb.questions[feeds[0].answer].type in NUMERIC:
-            question = planner_kb.questions[feeds[0].answer]
-            tests = Profiler(rulebase, planner_kb).compared.get(question.id)
-            if tests:
-                translator = Translator(mapping, index, planner_kb)
-                bands = Bands(question, tests)
-                order = tuple(bands.labels)
-                position, column = index[grouped], feeds[0]
+        question = kb.questions[feeds[0].answer] if feeds else None
+        tests = Profiler(rulebase, kb).compared.get(question.id) \
+            if question is not None and question.type in NUMERIC else None
+        if question is None or not tests:
+            return cls(kept, positions, kept.index(grouped), _plain)
+        translator, bands = Translator(mapping, index, kb), Bands(question, tests)
+        position, column = index[grouped], feeds[0]
 
-                def band(text: str) -> str:
-                    value, problem = translator.cell(position, column, text)
-                    return NOT_ANSWERED if value is None or problem else bands.label(value)
-        return cls(kept, tuple(index[n] for n in kept), kept.index(grouped), band, order)
+        def band(text: str) -> str:
+            value, problem = translator.cell(position, column, text)
+            return NOT_ANSWERED if value is None or problem else bands.label(value)
+
+        return cls(kept, positions, kept.index(grouped), band, tuple(bands.labels))
 
 
 def _column(name: str, index: dict[str, int], mapping: Mapping, option: str) -> str:
