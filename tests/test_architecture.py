@@ -1,8 +1,8 @@
 """The package's import contracts, checked on the source itself: durable_rules only in the
 durable backend, click only in the command line, pandas and Dask in batch scoring at most, jinja2
-in the HTML handout alone, matplotlib in the report's charts, pyarrow in the Parquet tables, and
-every layer importing only from layers below it (answers → facts → engine → conclusions → plan →
-programme → renderers; survey → mapping → profiles → scores; trace → how/why-not/graph)."""
+in the HTML handout alone, pyarrow in the Parquet tables, and every layer importing only from
+layers below it (answers → facts → engine → conclusions → plan → programme → renderers;
+survey → mapping → profiles → scores; trace → how/why-not/graph)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ LAYERS = ("errors", "formats", "atomic", "kb", "reasoning", "planning", "program
 CONFINED = {"durable": "reasoning.durable", "durable_rules_engine": "reasoning.durable",
             "click": "cli", "pandas": "batch", "openpyxl": "batch", "jinja2": "present.handout",
             "dask": "batch", "distributed": "batch",
-            # the report's charts and the Parquet tables, optional extras each imported in one place
-            "matplotlib": "present.charts", "pyarrow": "batch.outputs"}
+            # the Parquet tables, an optional extra imported in one place
+            "pyarrow": "batch.outputs"}
 
 
 def modules() -> list[Path]:

@@ -132,4 +132,4 @@ def test_a_missing_extra_is_named_before_anything_is_read(monkeypatch):
     with pytest.raises(ExtraError) as caught:
         outputs.require(Options(parquet=True))
     assert caught.value.extra == "parquet" and "pip install 'hipcoach[parquet]'" in str(caught.value)
-    outputs.require(Options(report=True))  # matplotlib is there
+    outputs.require(Options(report=True))  # the report needs nothing more

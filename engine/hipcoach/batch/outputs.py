@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .score import Options
 
 #: What each optional output needs, beyond hipcoach's own dependencies: (module, extra).
-NEEDS = {"report": ("matplotlib", "report"), "parquet": ("pyarrow", "parquet")}
+NEEDS = {"parquet": ("pyarrow", "parquet")}
 OTHERS = {"summary.json": ("application/json", "The run's counts: rows in, scored, rejected "
                                                "by column, and the findings' counts."),
           "report.html": ("text/html", "The report: who to contact first, findings, groups "

@@ -81,7 +81,7 @@ def _delimiter(value: str | None) -> str | None:
 @click.option("--report", "make_report", is_flag=True,
               help="Also write report.html: the run, who to contact first, findings, what was "
                    "prescribed and dropped, and rule coverage, with charts; one printable page "
-                   "that makes no requests. Needs pip install 'hipcoach[report]'.")
+                   "that makes no requests.")
 @click.option("--keep", "keep", multiple=True, metavar="COLUMN",
               help="Carry this export column (club, sex, team ...) into plans.csv, after "
                    "respondent_id (repeatable).")
