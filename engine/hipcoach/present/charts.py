@@ -10,6 +10,7 @@ escaped; nothing in the SVG refers to anything outside it.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 
 #: One colour per series, dark enough for text beside it and distinct in greyscale print.
@@ -20,6 +21,8 @@ CHAR = 6.4  # the width of an average character at FONT, for laying labels out
 BAR = 16  # the thickness of one bar
 GAP = 8  # between the bars of two labels
 LABEL_MAX = 42  # characters of a label shown; longer ones end in "…"
+#: Characters XML cannot hold, even escaped (a survey cell may have them)
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def bars(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], unit: str,
@@ -123,4 +126,7 @@ def _short(label: str, most: int = LABEL_MAX) -> str:
 
 
 def _xml(text: str) -> str:
+    """``text`` escaped for XML, without the control characters XML cannot hold at all."""
+    text = _UNWRITABLE.sub("\ufffd", text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
