@@ -52,4 +52,4 @@ def test_any_figures_give_one_well_formed_chart_the_same_each_time(rows):
     root = ET.fromstring(svg)
     width = float(root.get("width"))
     for rect in rects(svg):
-        assert 0 <= float(rect.get("x")) and float(rect.get("x")) + float(rect.get("width")) <= width
+        assert float(rect.get("x")) >= 0 and float(rect.get("x")) + float(rect.get("width")) <= width
