@@ -253,11 +253,14 @@ class Section:
 
 @dataclass(frozen=True)
 class Contact:
-    """The referred respondents of one urgency, most urgent first."""
+    """The referred respondents of one urgency, by their reasons: ``groups`` are ``(reasons,
+    respondents)``, the commonest reasons first, each respondent ``(id, row, group)`` in row
+    order; so a survey with thousands of referrals still prints one line per few respondents."""
 
     urgency: str
     heading: str
-    respondents: tuple[tuple[str, int, str | None, tuple[str, ...]], ...]  # id, row, group, reasons
+    count: int
+    groups: tuple[tuple[tuple[str, ...], tuple[tuple[str, int, str | None], ...]], ...]
 
 
 @dataclass(frozen=True)
@@ -316,12 +319,16 @@ def figures(summary: dict[str, Any], collector: Collector, kb: KnowledgeBase,
     urgencies = [(u.id, u.heading) for u in rulebase.urgencies]
     contacts = []
     for urgency, heading in urgencies + [(None, "Referred (no urgency given)")]:
-        people = tuple((ident, row, group, tuple(dict.fromkeys(r.message for r in
-                                                               outcomes[code].reasons)))
-                       for ident, row, code, group in sorted(collector.referred, key=lambda r: r[1])
-                       if outcomes[code].urgency == urgency)
-        if people:
-            contacts.append(Contact(urgency or "none", heading, people))
+        by_reasons: dict[tuple[str, ...], list[tuple[str, int, str | None]]] = {}
+        for ident, row, code, group in sorted(collector.referred, key=lambda r: r[1]):
+            if outcomes[code].urgency == urgency:
+                reasons = tuple(dict.fromkeys(r.message for r in outcomes[code].reasons))
+                by_reasons.setdefault(reasons, []).append((ident, row, group))
+        if by_reasons:
+            groups = tuple((reasons, tuple(people)) for reasons, people in
+                           sorted(by_reasons.items(), key=lambda kv: (-len(kv[1]), kv[0])))
+            contacts.append(Contact(urgency or "none", heading,
+                                    sum(len(people) for _, people in groups), groups))
 
     sections = [_findings_section(kind, count, kb, scored, share)
                 for kind in ("symptoms", "causes")]
