@@ -304,7 +304,8 @@ def test_hostile_group_names_are_escaped_and_stay_words(tmp_path):
 def test_keep_carries_columns_and_says_which_are_missing(tmp_path):
     survey = club_survey(tmp_path, {"Harriers": 2})
     out = tmp_path / "out"
-    ok(invoke("score", survey, "-o", out, "-q", "--keep", "club", "--keep", "age"))
+    warned = ok(invoke("score", survey, "-o", out, "--keep", "club", "--keep", "age")).stderr
+    assert "ignoring" not in warned  # a kept column is not ignored
     assert list(rows(out / "plans.csv")[0])[:3] == ["respondent_id", "club", "age"]
     package = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
     assert [f["name"] for f in package["resources"][0]["schema"]["fields"]][:3] == \

@@ -144,11 +144,18 @@ def score(survey: Path, out: str, mapping: Path | None, layout: str | None,
                       parquet=parquet, small_cell=not no_small_cell)
     require(options)
     prepared = prepare(survey, planner, options)
+    try:
+        kept = check_columns(options, prepared, planner).kept
+    except ColumnError as exc:
+        hint = suggestion(exc.column, list(prepared.columns))
+        raise click.BadParameter(f"{exc}; {hint}" if hint and exc.column not in prepared.index
+                                 else str(exc), param_hint=f"--{exc.option.replace('_', '-')}") from exc
     if not quiet:
-        if prepared.extra:
-            click.echo(f"warning: ignoring {len(prepared.extra)} column(s) the mapping does not "
-                       f"use: {', '.join(prepared.extra[:8])}"
-                       f"{' ...' if len(prepared.extra) > 8 else ''}", err=True)
+        ignored = [name for name in prepared.extra if name not in kept]
+        if ignored:
+            click.echo(f"warning: ignoring {len(ignored)} column(s) the mapping does not "
+                       f"use: {', '.join(ignored[:8])}{' ...' if len(ignored) > 8 else ''}",
+                       err=True)
         if prepared.defaulted:
             click.echo(f"warning: no column for {len(prepared.defaulted)} answer(s), so everyone "
                        f"gets the default: " + ", ".join(
@@ -163,12 +170,6 @@ def score(survey: Path, out: str, mapping: Path | None, layout: str | None,
             click.echo(f"rejected: {line}", err=True)
 
     show_bar = not quiet and sys.stderr.isatty()
-    try:
-        check_columns(options, prepared, planner)
-    except ColumnError as exc:
-        hint = suggestion(exc.column, list(prepared.columns))
-        raise click.BadParameter(f"{exc}; {hint}" if hint and exc.column not in prepared.index
-                                 else str(exc), param_hint=f"--{exc.option.replace('_', '-')}") from exc
     try:
         total = count_rows(survey, prepared.layout, prepared.dialect) if show_bar else 0
         with _Progress(total, show_bar) as bar:
