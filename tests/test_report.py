@@ -276,6 +276,10 @@ def test_a_group_counts_what_its_rows_hold(tmp_path):
             assert number(cells[position]) == counted[key]
         referred = sum(p["status"] == "refer" for p in mine)
         assert number(page.tables["groups"][club][2]) == referred
+        items = [i for i in rows(out / "plan_items.csv") if i["respondent_id"] in {p["respondent_id"] for p in mine}]
+        per_category = Counter(c for _, c in {(i["respondent_id"], i["category"]) for i in items})
+        assert {k: number(c[position]) for k, c in page.tables["categories_by_group"].items()} == \
+            dict(per_category)
 
 
 def test_numbers_are_grouped_in_the_bands_the_rules_tell_apart(tmp_path, kb, rulebase):

@@ -514,6 +514,13 @@ def _group_section(collector: Collector, kb: KnowledgeBase, small_cell: bool,
                                 tuple((g, tuple(round(100 * counts[g][k] / sizes[g], 1)
                                                 for k in keys)) for g in shown),
                                 "% of the group"))
+    categories = {g: counted(lambda found: found.categories, g) for g in labels}
+    named = sorted({c for g in labels for c in categories[g]})
+    tables.append(Table("categories_by_group", f"Plans with at least one exercise of each "
+                                               f"category, by {group}", ("",) + tuple(labels),
+                        tuple((c, (kb.vocabulary.label(c),) + tuple(cell(categories[g][c], g)
+                                                                      for g in labels))
+                              for c in named)))
     note = (f" Groups of {FEWER} respondents are shown as \u201c{FEWER}\u201d, without figures."
             if masked else "")
     return Section("groups", f"By {group}",
