@@ -209,6 +209,11 @@ def test_rule_coverage_lists_the_rules_that_never_fired(tmp_path, rulebase):
     for line in (out / "traces.jsonl").read_text(encoding="utf-8").splitlines():
         fired |= {e["rule"] for e in json.loads(line)["events"] if e["event"] == "fire"}
     assert set(page.tables["never_fired"]) == {r.id for r in rulebase.rules} - fired
+    # what plans left out, and why, as the traced plans hold it
+    dropped = Counter()
+    for line in (out / "traces.jsonl").read_text(encoding="utf-8").splitlines():
+        dropped.update({d["kind"] for d in json.loads(line)["plan"]["dropped"]})
+    assert {k: number(c[1]) for k, c in page.tables["dropped_by_reason"].items()} == dict(dropped)
     assert fired  # and a traced run counts as an untraced one
     untraced = _Report((scored(SURVEYS / "plain.csv", tmp_path / "plain") / "report.html")
                        .read_text(encoding="utf-8"))

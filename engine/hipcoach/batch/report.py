@@ -380,6 +380,7 @@ def _given_section(outcomes: list[Outcome], total: Counter[int],
     offered = sum(b * by_budget[b][0] for b in budgets)
     cats = sorted(categories, key=lambda k: (-categories[k], k))
     dropped = count(lambda o: [(d.exercise, d.kind) for d in o.dropped], planned)
+    reasons = count(lambda o: [d.kind for d in o.dropped], planned)
     unlock = count(lambda o: [e for d in o.dropped for e in d.lacking], planned)
     unlocks = sorted(unlock, key=lambda k: (-unlock[k], k))
     charts = []
@@ -424,6 +425,10 @@ def _given_section(outcomes: list[Outcome], total: Counter[int],
               tuple((e, (kb.exercises[e].name, kb.vocabulary.label(kb.exercises[e].category),
                          exercises[e], share(exercises[e], plans)))
                     for e in sorted(exercises, key=lambda k: (-exercises[k], k)))),
+        Table("dropped_by_reason", "Plans that left out at least one exercise, by why",
+              ("Why", "Plans", "Share of plans"),
+              tuple((kind, (DROP_WORDS.get(kind, kind), reasons[kind], share(reasons[kind], plans)))
+                    for kind in sorted(reasons, key=lambda k: (-reasons[k], k)))),
         Table("dropped", "Exercises left out of plans, and why", ("", "Why", "Plans"),
               tuple((f"{e}:{kind}", (kb.exercises[e].name, DROP_WORDS.get(kind, kind),
                                       dropped[(e, kind)]))
