@@ -11,7 +11,7 @@
   table of commands, whose modules are checked as if imported;
 - third-party packages stay in their part: durable_rules only in the durable backend, click only
   in the command line, pandas and Dask in batch scoring at most, jinja2 in the HTML handout and the web pages,
-  Starlette and uvicorn in the web pages alone.
+  Starlette and uvicorn in the web pages alone, pyarrow in the Parquet tables.
 """
 
 from __future__ import annotations
@@ -37,10 +37,10 @@ ORDER = {
     "planning": ("__init__", "assemble", "planner"),
     "programme": ("__init__", "journal", "layout", "rungs", "programme"),
     "present": ("__init__", "labels", "words", "explain", "form", "graph", "catalogue", "traces",
-                "journal", "calendar", "handout", "programme", "render"),
+                "journal", "calendar", "handout", "charts", "report", "programme", "render"),
     "trace": ("__init__", "tracefile", "whynot", "decisions", "scenarios"),
     "batch": ("__init__", "keys", "csvsafe", "records", "survey", "mapping", "coverage", "coding",
-              "profiles", "cluster", "score", "diff"),
+              "findings", "profiles", "tables", "report", "outputs", "cluster", "score", "diff"),
     "web": ("__init__", "engine", "guard", "questions", "why", "app", "server"),
     # the root group imports its commands (from its table, when one runs), so it comes last
     "cli": ("options", "kb_cli", "plan_cli", "programme_cli", "questionnaire_cli", "score_cli",
@@ -50,7 +50,9 @@ ORDER = {
 CONFINED = {"durable": "reasoning.durable", "durable_rules_engine": "reasoning.durable",
             "click": "cli", "pandas": "batch", "openpyxl": "batch",
             "jinja2": ("present.handout", "web"), "dask": "batch", "distributed": "batch",
-            "starlette": "web", "uvicorn": "web", "multipart": "web", "python_multipart": "web"}
+            "starlette": "web", "uvicorn": "web", "multipart": "web", "python_multipart": "web",
+            # the Parquet tables, an optional extra imported in one place
+            "pyarrow": "batch.outputs"}
 #: The modules that may import by name at run time, and the module-level table of the names
 #: (relative to the module's package) they import.
 DYNAMIC = {"cli": "COMMANDS"}

@@ -41,7 +41,8 @@ IDS = {
     "surveymonkey": [f"1141000000{i}" for i in range(6)],
     "qualtrics": [f"R_R0{i}x7Qa" for i in range(1, 7)],
 }
-OUTPUTS = ("plans.csv", "plan_items.csv", "errors.csv", "summary.json")
+OUTPUTS = ("plans.csv", "plan_items.csv", "errors.csv", "summary.json", "findings.csv",
+           "datapackage.json")
 
 
 # --- helpers -----------------------------------------------------------------------------------

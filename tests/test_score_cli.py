@@ -24,7 +24,8 @@ from hipcoach.trace.tracefile import read_traces
 
 SURVEYS = EXAMPLES / "surveys"
 LAYOUTS = ("plain", "google", "surveymonkey", "qualtrics")
-OUTPUTS = ["errors.csv", "plan_items.csv", "plans.csv", "summary.json"]
+OUTPUTS = ["datapackage.json", "errors.csv", "findings.csv", "plan_items.csv", "plans.csv",
+           "summary.json"]
 
 
 

@@ -234,8 +234,8 @@ def test_a_run_without_traces_removes_a_stale_trace_file(tmp_path: Path) -> None
     ok(invoke("score", forms.PLAIN, "--traces", "-o", out, "-q"))
     assert (out / "traces.jsonl").exists()
     ok(invoke("score", forms.PLAIN, "-o", out, "-q"))
-    assert sorted(p.name for p in out.iterdir()) == ["errors.csv", "plan_items.csv", "plans.csv",
-                                                     "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["datapackage.json", "errors.csv", "findings.csv",
+                                                     "plan_items.csv", "plans.csv", "summary.json"]
 
 
 def test_a_failed_run_keeps_the_old_trace_file(tmp_path: Path) -> None:
@@ -257,7 +257,8 @@ def test_temporary_files_of_a_killed_run_are_removed_by_the_next(tmp_path: Path)
     assert len(left) == 2 and all(n.startswith(".") and n.endswith(".tmp") for n in left)
     (out / ".notes.txt.keep.tmp").write_text("someone else's", encoding="utf-8")
     ok(invoke("score", forms.PLAIN, "-o", out, "-q"))
-    assert sorted(p.name for p in out.iterdir()) == [".notes.txt.keep.tmp", "errors.csv",
+    assert sorted(p.name for p in out.iterdir()) == [".notes.txt.keep.tmp", "datapackage.json",
+                                                     "errors.csv", "findings.csv",
                                                      "plan_items.csv", "plans.csv",
                                                      "summary.json"]
 

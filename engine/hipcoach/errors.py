@@ -84,6 +84,24 @@ class SurveyError(HipcoachError):
     """A survey export or its mapping cannot be used at all (not CSV, no id column, ...)."""
 
 
+class ColumnError(SurveyError):
+    """A column named for carrying through or grouping by that the export cannot give.
+    ``option`` says which: ``keep`` or ``group_by``."""
+
+    def __init__(self, message: str, column: str, option: str) -> None:
+        super().__init__(message)
+        self.column, self.option = column, option
+
+
+class ExtraError(HipcoachError):
+    """An output asked for needs an optional extra that is not installed (``extra``: its name
+    in ``pip install 'hipcoach[extra]'``)."""
+
+    def __init__(self, message: str, extra: str) -> None:
+        super().__init__(message)
+        self.extra = extra
+
+
 class MappingError(DataFileError):
     """A survey mapping file is invalid."""
 

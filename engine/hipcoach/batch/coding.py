@@ -45,6 +45,8 @@ class Chunk:
     keys: list[Any]
     wanted: dict[Any, dict[str, Any]]
     profiles: set[tuple[int, ...]] = field(default_factory=set)
+    #: each scored row's cells of the columns carried through (``--keep``), when there are any
+    kept: list[tuple[str, ...]] = field(default_factory=list)
 
 
 class Coder:

@@ -14,6 +14,7 @@ from typing import Any
 from ..planning.planner import Planner
 from ..trace.tracefile import dump
 from .csvsafe import row_text
+from .findings import Outcome, finding_tails, outcome
 
 PLAN_COLUMNS = ("respondent_id", "status", "referral_reasons", "symptoms", "causes", "exercises",
                 "total_minutes", "balanced")
@@ -33,6 +34,8 @@ class Rendered:
     exercises: tuple[str, ...]
     categories: tuple[str, ...]
     trace: str | None  # the trace line, starting with ID_SLOT
+    outcome: Outcome  # what the plan says, for the report
+    finding_tails: tuple[str, ...]  # one findings.csv record each, after the id cell
 
 
 def render(planner: Planner, answers: dict[str, Any], traces: bool) -> Rendered:
@@ -40,16 +43,19 @@ def render(planner: Planner, answers: dict[str, Any], traces: bool) -> Rendered:
     if traces:
         record = planner.trace(answers)
         plan = record["plan"]
+        fired: set[str] = {e["rule"] for e in record["events"] if e["event"] == "fire"}
         line = dump(record)
         assert line.startswith(ID_SLOT)
     else:
-        plan, line = planner.plan(answers), None
+        plan, derivation = planner.run(answers)
+        fired, line = derivation.fired, None
     causes = {c["id"]: c["name"] for c in plan["causes"]}
     plan_row = ["", plan["status"], ";".join(r["id"] for r in plan["reasons"]),
                 ";".join(s["id"] for s in plan["symptoms"]),
                 ";".join(f"{c['id']}:{c['confidence']}" for c in plan["causes"]),
                 ";".join(i["exercise"] for i in plan["items"]),
                 plan["total_minutes"], str(plan["balanced"]).lower()]
+    found = outcome(plan, fired, answers, planner.kb)
     items = []
     for order, item in enumerate(plan["items"], start=1):
         why = ", ".join(causes.get(c, c) for c in item["serves"]) or "general hip maintenance"
@@ -58,7 +64,8 @@ def render(planner: Planner, answers: dict[str, Any], traces: bool) -> Rendered:
     return Rendered(row_text(plan_row), tuple(items), plan["status"],
                     tuple(s["id"] for s in plan["symptoms"]), tuple(causes),
                     tuple(i["exercise"] for i in plan["items"]),
-                    tuple(i["category"] for i in plan["items"]), line)
+                    tuple(i["category"] for i in plan["items"]), line, found,
+                    finding_tails(found))
 
 
 # --- worker processes -------------------------------------------------------------------------

@@ -41,15 +41,22 @@ from ..planning.planner import Planner
 from . import coverage
 from .coding import Chunk, Coder, Problem, shown
 from .csvsafe import cell_texts, row_text
+from .findings import FINDING_COLUMNS
 from .keys import Profiler
 from .mapping import Mapping, Translator, form_mapping, load_mapping, question_texts
+from .outputs import finish, require
 from .profiles import ID_SLOT, ITEM_COLUMNS, PLAN_COLUMNS, Rendered, render, render_many, start_worker
 from .records import DEFAULT_ENCODING, Dialect, delimiter_hint, settle
+from .report import Collector, Extras
 from .survey import COMPLETE, detect, header, read_head, rows
 
 ERROR_COLUMNS = ("row", "respondent_id", "column", "value", "problem")
-OUTPUT_NAMES = ("plans.csv", "plan_items.csv", "errors.csv", "summary.json")
+OUTPUT_NAMES = ("plans.csv", "plan_items.csv", "errors.csv", "summary.json", "findings.csv",
+                "datapackage.json")
 TRACES_NAME = "traces.jsonl"
+REPORT_NAME = "report.html"
+#: the Parquet copy of each table (--parquet)
+PARQUET_NAMES = tuple(name.replace(".csv", ".parquet") for name in OUTPUT_NAMES if name.endswith(".csv"))
 #: Until a chunk brings this many new profiles, starting worker processes costs more than it saves.
 PARALLEL_MIN = 64
 #: Profiles a worker process is sent at once: small enough to keep every worker busy to the end.
@@ -78,6 +85,13 @@ class Options:
     dask: str | None = None
     #: seconds to wait for the Dask scheduler, and for its first worker
     dask_timeout: float = 30.0
+    #: export columns carried into plans.csv, and the one the report is broken down by
+    keep: tuple[str, ...] = ()
+    group_by: str | None = None
+    #: also write report.html; Parquet copies of the tables; groups under 5 shown without figures
+    report: bool = False
+    parquet: bool = False
+    small_cell: bool = True
 
 
 @dataclass
@@ -174,6 +188,12 @@ def prepare(survey: Path, planner: Planner, options: Options) -> Prepared:
         complete = (index[column], value)
     return Prepared(layout, cols.columns, mapping, index, extra, dialect, defaulted,
                     dict(options.assume), complete)
+
+
+def check_columns(options: Options, prepared: Prepared, planner: Planner) -> Extras:
+    """The columns ``options`` carries through and groups by, found in the export."""
+    return Extras.of(options.keep, options.group_by, prepared.columns, prepared.mapping,
+                     planner.kb, planner.rulebase)
 
 
 class _Pending(Protocol):
@@ -295,7 +315,10 @@ def score(survey: Path, out: Path | None, planner: Planner, options: Options,
     table to ``stdout`` when ``out`` is None, each rejected row then going to ``report``) and
     return the summary. ``progress`` is told how many rows were scored or rejected, chunk by
     chunk, as they are written."""
+    require(options)
     prepared = prepared or prepare(survey, planner, options)
+    extras = check_columns(options, prepared, planner)
+    collector = Collector(extras)
     # a cluster that cannot be reached fails the run before anything is written
     profiles = _Profiles(planner, options, knowledge, rules,
                          _cluster(planner, options, knowledge, rules) if options.dask else None)
@@ -304,21 +327,27 @@ def score(survey: Path, out: Path | None, planner: Planner, options: Options,
         if out is None:
             assert stdout is not None
             _run(survey, prepared, planner, options, profiles, tally, progress,
-                 plans=stdout, items=None, errors=None, traces=None, report=report)
+                 plans=stdout, items=None, errors=None, traces=None, report=report,
+                 extras=extras, collector=collector)
             return _summary(survey, prepared, tally, planner, options)
         out.mkdir(parents=True, exist_ok=True)
-        targets = list(OUTPUT_NAMES) + ([TRACES_NAME] if options.traces else [])
-        # what a killed run left behind; and a trace file from an earlier --traces run would
-        # describe other results, so a run without --traces removes it with its own commit
-        remove_leftovers(out, OUTPUT_NAMES + (TRACES_NAME,))
-        stale = [] if options.traces else [out / TRACES_NAME]
+        optional = {TRACES_NAME: options.traces, REPORT_NAME: options.report,
+                    **dict.fromkeys(PARQUET_NAMES, options.parquet)}
+        targets = list(OUTPUT_NAMES) + [name for name, wanted in optional.items() if wanted]
+        # what a killed run left behind; and a trace file (a report, Parquet tables) from an
+        # earlier run would describe other results, so a run without them removes them with its
+        # own commit
+        remove_leftovers(out, OUTPUT_NAMES + tuple(optional))
+        stale = [out / name for name, wanted in optional.items() if not wanted]
         with AtomicFiles(*(out / name for name in targets), remove=stale) as streams:
-            plans, items, errors, summary_file = streams[:4]
-            traces = streams[4] if options.traces else None
+            plans, items, errors, summary_file, findings = streams[:5]
+            traces = streams[targets.index(TRACES_NAME)] if options.traces else None
             _run(survey, prepared, planner, options, profiles, tally, progress,
-                 plans=plans, items=items, errors=errors, traces=traces)
+                 plans=plans, items=items, errors=errors, traces=traces, findings=findings,
+                 extras=extras, collector=collector)
             summary = _summary(survey, prepared, tally, planner, options)
             summary_file.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+            finish(dict(zip(targets, streams)), summary, planner, options, extras, collector)
         return summary
     finally:
         profiles.close()
@@ -327,8 +356,12 @@ def score(survey: Path, out: Path | None, planner: Planner, options: Options,
 def _run(survey: Path, prepared: Prepared, planner: Planner, options: Options,
          profiles: _Profiles, tally: Tally, progress: Callable[[int], None] | None,
          plans: TextIO, items: TextIO | None, errors: TextIO | None, traces: TextIO | None,
-         report: Callable[[str], None] | None = None) -> None:
-    plans.write(row_text(PLAN_COLUMNS))
+         report: Callable[[str], None] | None = None, findings: TextIO | None = None,
+         extras: Extras | None = None, collector: Collector | None = None) -> None:
+    extras = extras or Extras()
+    plans.write(row_text(PLAN_COLUMNS[:1] + extras.kept + PLAN_COLUMNS[1:]))
+    if findings is not None:
+        findings.write(row_text(FINDING_COLUMNS))
     if items is not None:
         items.write(row_text(ITEM_COLUMNS))
     if errors is not None:
@@ -348,7 +381,11 @@ def _run(survey: Path, prepared: Prepared, planner: Planner, options: Options,
             (record.line, shown(record.cells[id_column].strip())
              if len(record.cells) > id_column else "", [("", "", f"malformed record: {record.problem}")])
             for record in bad]
-        return coder.chunk(batch, problems, len(bad) + len(batch))
+        chunk = coder.chunk(batch, problems, len(bad) + len(batch))
+        if extras.kept:
+            at = {number: cells for number, cells in batch}
+            chunk.kept = [tuple(at[n][p] for p in extras.positions) for n in chunk.numbers.tolist()]
+        return chunk
 
     def write(chunk: Chunk, rendered_now: dict[Any, Rendered]) -> None:
         tally.rows_in += chunk.rows_in
@@ -370,9 +407,17 @@ def _run(survey: Path, prepared: Prepared, planner: Planner, options: Options,
         for rendered, many in zip(done, np.bincount(chunk.group, minlength=len(done)).tolist()):
             tally.count(rendered, many)
         id_cells = cell_texts(chunk.ids)
-        plans.write("".join((id_cells + _objects([r.plan_tail for r in done])[chunk.group]).tolist()))
+        tails = _objects([r.plan_tail for r in done])[chunk.group]
+        if extras.kept:
+            tails = _objects([row_text(("",) + kept)[:-1] for kept in chunk.kept]) + tails
+        plans.write("".join((id_cells + tails).tolist()))
         if items is not None:
-            items.write("".join(_item_lines(id_cells, chunk.group, done).tolist()))
+            items.write("".join(_item_lines(id_cells, chunk.group, [r.item_tails for r in done]).tolist()))
+        if findings is not None:
+            findings.write("".join(_item_lines(id_cells, chunk.group,
+                                               [r.finding_tails for r in done]).tolist()))
+        if collector is not None:
+            collector.add(chunk, done)
         if traces is not None:
             traces.write("".join(
                 '{"respondent":' + json.dumps(ident, ensure_ascii=False) + "," + trace[len(ID_SLOT):]
@@ -431,11 +476,11 @@ def _objects(texts: list[str]) -> npt.NDArray[np.object_]:
 
 
 def _item_lines(id_cells: npt.NDArray[np.object_], group: npt.NDArray[np.int64],
-                done: list[Rendered]) -> npt.NDArray[np.object_]:
-    """Every scored row's plan_items.csv records, in row order: each row's id cell in front of
-    each of its group's item records, without a Python loop over rows."""
-    counts = np.asarray([len(r.item_tails) for r in done], np.int64)
-    tails = _objects([tail for r in done for tail in r.item_tails])
+                done: list[tuple[str, ...]]) -> npt.NDArray[np.object_]:
+    """Every scored row's records of a long table (plan_items.csv, findings.csv), in row order:
+    each row's id cell in front of each of its group's records, without a Python loop over rows."""
+    counts = np.asarray([len(r) for r in done], np.int64)
+    tails = _objects([tail for r in done for tail in r])
     starts = np.cumsum(counts) - counts
     per_row = counts[group]
     total = int(per_row.sum())

@@ -14,7 +14,7 @@ from click.core import ParameterSource
 
 from ..atomic import write_atomic
 from ..batch.survey import LAYOUTS
-from ..errors import AnswersError
+from ..errors import AnswersError, ColumnError
 from ..present.explain import value_text
 from .options import engine_options, input_file, load_planner, suggestion, unwritable
 
@@ -78,27 +78,53 @@ def _delimiter(value: str | None) -> str | None:
 @ENCODING
 @DELIMITER
 @SHEET
+@click.option("--report", "make_report", is_flag=True,
+              help="Also write report.html: the run, who to contact first, findings, what was "
+                   "prescribed and dropped, and rule coverage, with charts; one printable page "
+                   "that makes no requests.")
+@click.option("--keep", "keep", multiple=True, metavar="COLUMN",
+              help="Carry this export column (club, sex, team ...) into plans.csv, after "
+                   "respondent_id (repeatable).")
+@click.option("--group-by", "group_by", default=None, metavar="COLUMN",
+              help="Break the report's counts and charts down by this column (kept in plans.csv "
+                   "too); a column or answer with numbers is grouped in the bands the rules tell "
+                   "apart. Groups of fewer than 5 respondents are shown without figures.")
+@click.option("--no-small-cell-rule", "no_small_cell", is_flag=True,
+              help="With --group-by: show the figures of groups of fewer than 5 respondents too "
+                   "(for a coach's own club, not for publishing).")
+@click.option("--parquet", "parquet", is_flag=True,
+              help="Also write each table as Parquet (plans.parquet ...). Needs pip install "
+                   "'hipcoach[parquet]'.")
 @engine_options
 def score(survey: Path, out: str, mapping: Path | None, layout: str | None,
           assume: tuple[str, ...], jobs: int, dask: str | None, dask_timeout: float,
           traces: bool, no_dedupe: bool, quiet: bool,
-          encoding: str, delimiter: str | None, sheet: str | None, kb: Path | None,
-          rules: Path | None) -> None:
+          encoding: str, delimiter: str | None, sheet: str | None, make_report: bool,
+          keep: tuple[str, ...], group_by: str | None, no_small_cell: bool, parquet: bool,
+          kb: Path | None, rules: Path | None) -> None:
     """Score every respondent of a survey export (CSV or .xlsx) into a plan.
 
     Writes, whole or not at all: plans.csv (one row per respondent, input order),
     plan_items.csv (one row per respondent and exercise), errors.csv (one row per problem of a
-    rejected respondent) and summary.json (counts; rows in = scored + rejected). One bad row
+    rejected respondent), summary.json (counts; rows in = scored + rejected), findings.csv (one
+    row per respondent and finding) and datapackage.json (every file's columns, for R, pandas
+    or frictionless), with report.html and Parquet tables when asked for. One bad row
     never stops the batch. A survey with no column for an answer the triage rules read is
     refused, unless you --assume its value.
     """
     from ..batch.coverage import parse_assumption  # only this command needs them
-    from ..batch.score import Options, prepare
+    from ..batch.outputs import require
+    from ..batch.score import Options, check_columns, prepare
     from ..batch.score import score as run
     from ..batch.survey import count_rows
 
     if out == "-" and traces:
         raise click.UsageError("--traces needs an output folder, not -o -")
+    for flag, given in (("--report", make_report), ("--parquet", parquet)):
+        if out == "-" and given:
+            raise click.UsageError(f"{flag} needs an output folder, not -o -")
+    if no_small_cell and group_by is None:
+        raise click.UsageError("--no-small-cell-rule needs --group-by")
     jobs = _workers(jobs, dask)
     _check_encoding(encoding)
     planner = load_planner(kb, rules)
@@ -114,13 +140,22 @@ def score(survey: Path, out: str, mapping: Path | None, layout: str | None,
         assumed[answer] = value
     options = Options(mapping, layout, jobs, traces, encoding, dedupe=not no_dedupe,
                       assume=assumed, delimiter=_delimiter(delimiter), sheet=sheet, dask=dask,
-                      dask_timeout=dask_timeout)
+                      dask_timeout=dask_timeout, keep=keep, group_by=group_by, report=make_report,
+                      parquet=parquet, small_cell=not no_small_cell)
+    require(options)
     prepared = prepare(survey, planner, options)
+    try:
+        kept = check_columns(options, prepared, planner).kept
+    except ColumnError as exc:
+        hint = suggestion(exc.column, list(prepared.columns))
+        raise click.BadParameter(f"{exc}; {hint}" if hint and exc.column not in prepared.index
+                                 else str(exc), param_hint=f"--{exc.option.replace('_', '-')}") from exc
     if not quiet:
-        if prepared.extra:
-            click.echo(f"warning: ignoring {len(prepared.extra)} column(s) the mapping does not "
-                       f"use: {', '.join(prepared.extra[:8])}"
-                       f"{' ...' if len(prepared.extra) > 8 else ''}", err=True)
+        ignored = [name for name in prepared.extra if name not in kept]
+        if ignored:
+            click.echo(f"warning: ignoring {len(ignored)} column(s) the mapping does not "
+                       f"use: {', '.join(ignored[:8])}{' ...' if len(ignored) > 8 else ''}",
+                       err=True)
         if prepared.defaulted:
             click.echo(f"warning: no column for {len(prepared.defaulted)} answer(s), so everyone "
                        f"gets the default: " + ", ".join(

@@ -91,6 +91,8 @@ class Derivation:
         self.slots: dict[str, list[tuple[str, Support]]] = {}
         self.events: list[dict[str, Any]] = []  # only when tracing
         self.unconsumed: list[dict[str, Any]] = []
+        #: every rule that fired, traced or not (what a survey's rule coverage counts)
+        self.fired: set[str] = set()
 
     @property
     def refer(self) -> bool:
@@ -125,6 +127,7 @@ class _Collector:
     def on_fire(self, rule_id: str, matched: dict[str, dict[str, Any]]) -> None:
         rule = self.rules[rule_id]
         self.seq += 1
+        self.out.fired.add(rule_id)
         known = self.premises.get(id(matched))
         if known is None:
             premises = tuple(_premise(fact) for fact in matched.values())
