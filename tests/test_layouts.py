@@ -82,7 +82,7 @@ def test_typeform_scores_completed_responses_and_rejects_partial_ones(tmp_path: 
     (error,) = table(out / "errors.csv")
     assert (error["row"], error["respondent_id"], error["column"], error["value"]) == \
         ("4", "tfpartial", "Response Type", "partial")
-    assert "only completed responses are scored" in error["problem"]
+    assert error["problem"] == "a partial response: Response Type is 'partial'; only 'completed' is scored"
 
 
 def test_a_mapping_for_one_tick_separator_reads_the_other(tmp_path: Path) -> None:
@@ -168,7 +168,7 @@ def test_a_delimiter_must_be_one_punctuation_character(given: str) -> None:
 def test_help_names_the_new_options() -> None:
     text = words(ok(invoke("score", "--help")).stdout)
     for needle in ("--assume ANSWER=VALUE", "--delimiter CHAR", "--sheet NAME", ".xlsx",
-                   "google|microsoft|typeform|surveymonkey|qualtrics|plain"):
+                   "qualtrics|surveymonkey|typeform|microsoft|google|limesurvey|redcap|kobo|jotform|plain"):
         assert needle in text, needle
 
 

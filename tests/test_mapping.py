@@ -100,7 +100,7 @@ def test_a_bad_column_names_the_file_and_column(tmp_path: Path, kb, spec: str,  
     ("respondent_id: id\n", "missing required key 'columns'"),
     ("respondent_id: id\ncolumns: [age]\n", "'columns' must be a mapping of column name"),
     ("format: excel\nrespondent_id: id\ncolumns: {}\n",
-     "'format' is 'excel'; allowed: google, microsoft, typeform, surveymonkey, qualtrics, plain"),
+     "'format' is 'excel'; allowed: qualtrics, surveymonkey, typeform, microsoft, google, limesurvey, redcap, kobo, jotform, plain"),
     ("respondent_id: id\ncolumns: {}\nignored: [x]\n", r"unknown key\(s\) ignored"),
     ("respondent_id: id\ncolumns: {}\nignore: x\n", "'ignore' must be a list of strings"),
     ("respondent_id: id\ncolumns:\n  a: age\n  a: weekly_km\n", "duplicate key 'a'"),
@@ -189,7 +189,8 @@ def test_an_unknown_checkbox_label_is_a_problem_naming_the_column(google: Mappin
     assert len(problems) == 1
     column, value, problem = problems[0]
     assert (column, value) == (KIT, "Foam roller, Kettlebell")
-    assert problem.startswith("equipment: 'Kettlebell' is not allowed")
+    assert problem.startswith("equipment: 'Foam roller, Kettlebell' is not an answer: 'Kettlebell' "
+                              "is not allowed; allowed: foam_roller, ")
 
 
 def test_split_keeps_known_labels_whole() -> None:
@@ -214,7 +215,8 @@ def test_surveymonkey_option_columns_unite_into_one_list(kb) -> None:  # type: i
            f"{KIT} | A doorway with room to kneel in it": "",
            f"{KIT} | Firm ball, such as a lacrosse or massage ball": "x",  # any mark ticks it
            f"{FLAGS} | Swelling in or around the knee or hip": "Swelling in or around the knee or hip",
-           f"{FLAGS} | A recent fall, knock or other injury to the area": "A recent fall"}
+           f"{FLAGS} | A recent fall, knock or other injury to the area":
+               "A recent fall, knock or other injury to the area"}
     raw, problems = run(mapping, row, kb)
     assert problems == []
     assert raw == {"equipment": ["foam_roller", "ball", "mat"],
@@ -239,7 +241,7 @@ def test_every_bad_cell_of_a_row_is_reported(kb) -> None:  # type: ignore[no-unt
     assert raw == {"minutes": 20}
     assert [(c, v) for c, v, _ in problems] == [("age", "7"), ("knee_pain", "ankle"),
                                                 ("squat_difficulty", "sometimes")]
-    assert problems[0][2] == "age: must be between 12 and 100"
+    assert problems[0][2] == "age: '7' is not an answer: must be between 12 and 100"
 
 
 # --- plain exports -----------------------------------------------------------------------------

@@ -274,7 +274,9 @@ def test_an_example_export_without_a_mapping_is_read_by_the_questionnaires_wordi
         summary = score(SURVEYS / f"{layout}.csv", tmp_path / layout, planner, Options())
         assert (summary["rows_in"], summary["scored"], summary["rejected"]) == (6, 0, 6)
         errors = table(tmp_path / layout / "errors.csv")
-        assert {e["problem"] for e in errors} == {"sitting_hours: must be a number between 0 and 24"}
+        assert {e["problem"] for e in errors} == {
+            f"sitting_hours: {e['value']!r} is not an answer: must be a number between 0 and 24"
+            for e in errors}
         assert {e["value"] for e in errors} >= {"6 to 8 hours", "Less than 4 hours"}
 
 
@@ -319,11 +321,12 @@ def test_mixed_good_and_bad_rows_are_all_accounted_for(tmp_path: Path, planner: 
     errors = table(tmp_path / "out" / "errors.csv")
     by_row = {(e["row"], e["respondent_id"], e["column"], e["value"]): e["problem"]
               for e in errors}
-    assert by_row.pop(("4", "b1", "minutes", "200")) == "minutes: must be between 5 and 90"
+    assert by_row.pop(("4", "b1", "minutes", "200")) == \
+        "minutes: '200' is not an answer: must be between 5 and 90"
     assert by_row.pop(("5", "b2", "knee_pain", "sideways")).startswith(
-        "knee_pain: must be one of: none, front, outside, other")
+        "knee_pain: 'sideways' is not an answer: must be one of: none, front, outside, other")
     assert by_row.pop(("5", "b2", "squat_difficulty", "maybe")).startswith(
-        "squat_difficulty: must be true or false")
+        "squat_difficulty: 'maybe' is not an answer: must be true or false")
     assert by_row.pop(("6", "", "respondent_id", "")) == "empty respondent id"
     ((where, ident, _column, _value), problem), = by_row.items()
     assert where == "10" and problem == "malformed record: record has 6 fields, the header has 5"
@@ -411,13 +414,18 @@ def test_bom_crlf_and_a_quoted_newline(tmp_path: Path, planner: Planner) -> None
     assert summary["extra_columns"] == []
 
 
-def test_plain_empty_cells_take_the_default(tmp_path: Path, planner: Planner) -> None:
+def test_a_row_with_no_answers_is_rejected_not_given_a_default_plan(tmp_path: Path,
+                                                                     planner: Planner) -> None:
+    """A submission with every question blank used to get a full plan made of defaults."""
     names = [q for q in planner.kb.questions]
     survey = write(tmp_path / "s.csv", "respondent_id," + ",".join(names) + "\n"
-                   "r1" + "," * len(names) + "\n")
-    run(planner, survey, tmp_path / "out")
-    (row,) = table(tmp_path / "out" / "plans.csv")
-    assert without_id([row]) == [expected_plan_row(planner.plan({}))]
+                   "r1" + "," * len(names) + "\n" + "r2,34" + "," * (len(names) - 1) + "\n")
+    summary = run(planner, survey, tmp_path / "out")
+    assert [row["respondent_id"] for row in table(tmp_path / "out" / "plans.csv")] == ["r2"]
+    (error,) = table(tmp_path / "out" / "errors.csv")
+    assert (error["row"], error["respondent_id"]) == ("2", "r1")
+    assert error["problem"].startswith("no answers at all")
+    assert summary["rejected_by_reason"] == {"no answers at all": 1}
 
 
 def test_plain_spellings_give_the_same_plan(tmp_path: Path, planner: Planner) -> None:

@@ -62,7 +62,7 @@ def test_the_new_commands_are_listed() -> None:
                  "errors.csv", "summary.json", "--mapping", "--format", "--jobs", "--dask ADDRESS",
                  "--dask-timeout", "--traces",
                  "--no-dedupe", "--quiet", "--encoding", "--assume", "--delimiter", "--sheet",
-                 "google|microsoft|typeform|surveymonkey|qualtrics|plain",
+                 "qualtrics|surveymonkey|typeform|microsoft|google|limesurvey|redcap|kobo|jotform|plain",
                  "or - to print the plans table"]),
     (["mapping"], ["Survey mappings", "init"]),
     (["mapping", "init"], ["starter mapping", "every column", "--format", "--output",
@@ -177,7 +177,8 @@ def test_quiet_prints_nothing_on_stderr(tmp_path: Path) -> None:
     assert result.stderr == "" and result.stdout == ""
     result = ok(invoke("score", survey, "--format", "plain", "--quiet", "-o", "-"))
     # the rejected row has no errors.csv to go to: it is reported, --quiet or not
-    assert result.stderr == "rejected: row 4 (r2): minutes: minutes: must be between 5 and 90\n"
+    assert result.stderr == "rejected: row 4 (r2): minutes: minutes: '200' is not an answer: "\
+                            "must be between 5 and 90\n"
     assert len(result.stdout.splitlines()) == 4
 
 

@@ -39,13 +39,13 @@ from ..errors import ClusterError, SurveyError
 from ..formats import Summary
 from ..planning.planner import Planner
 from . import coverage
-from .coding import Chunk, Coder, Problem, shown
+from .coding import MALFORMED, Chunk, Coder, Problem, shown
 from .csvsafe import cell_texts, row_text
 from .keys import Profiler
 from .mapping import Mapping, Translator, form_mapping, load_mapping, question_texts
 from .profiles import ID_SLOT, ITEM_COLUMNS, PLAN_COLUMNS, Rendered, render, render_many, start_worker
 from .records import DEFAULT_ENCODING, Dialect, delimiter_hint, settle
-from .survey import COMPLETE, detect, header, read_head, rows
+from .survey import LAYOUTS, Marker, detect, header, read_head, rows
 
 ERROR_COLUMNS = ("row", "respondent_id", "column", "value", "problem")
 OUTPUT_NAMES = ("plans.csv", "plan_items.csv", "errors.csv", "summary.json")
@@ -78,6 +78,8 @@ class Options:
     dask: str | None = None
     #: seconds to wait for the Dask scheduler, and for its first worker
     dask_timeout: float = 30.0
+    #: the decimal mark of number cells: "," or "."; None: a comma where the delimiter is not one
+    decimal: str | None = None
 
 
 @dataclass
@@ -90,6 +92,8 @@ class Tally:
     profiles: set[tuple[int, ...]] = field(default_factory=set)  # distinct profiles, coded
     status: Counter[str] = field(default_factory=Counter)
     rejected_by_column: Counter[str] = field(default_factory=Counter)  # rows, not problems
+    rejected_by_reason: Counter[str] = field(default_factory=Counter)  # rows, by first reason
+    defaulted: Counter[str] = field(default_factory=Counter)  # answer -> rows given its default
     counts: dict[str, Counter[str]] = field(default_factory=lambda: {k: Counter() for k in COUNTED})
 
     def count(self, rendered: Rendered, many: int) -> None:
@@ -102,16 +106,16 @@ class Tally:
                 counter[value] += many
 
 
-class _Cache(OrderedDict):  # type: ignore[type-arg]
+class _Cache(OrderedDict[Any, Rendered]):
     """A dict that forgets its least recently used entries beyond ``CACHE_SIZE``."""
 
-    def get(self, key: object, default: object = None) -> object:
+    def get(self, key: Any, default: Rendered | None = None) -> Rendered | None:  # type: ignore[override]
         if key in self:
             self.move_to_end(key)
             return self[key]
         return default
 
-    def __setitem__(self, key: object, value: object) -> None:
+    def __setitem__(self, key: Any, value: Rendered) -> None:
         super().__setitem__(key, value)
         if len(self) > CACHE_SIZE:
             self.popitem(last=False)
@@ -130,8 +134,12 @@ class Prepared:
     #: answers no column feeds and nobody assumed: everyone gets their default
     defaulted: tuple[str, ...] = ()
     assumed: dict[str, Any] = field(default_factory=dict)
-    #: (column index, value) a complete response holds there, for tools that export partial ones
-    complete: tuple[int, str] | None = None
+    #: (column index, marker, column name): the tool's marks of a finished, real response
+    markers: tuple[tuple[int, Marker, str], ...] = ()
+    #: answers the triage rules read: a blank one, where the question applied, rejects the row
+    needed: tuple[str, ...] = ()
+    #: whether a number cell may write its decimals after a comma ("6,5")
+    decimal_comma: bool = False
 
 
 def prepare(survey: Path, planner: Planner, options: Options) -> Prepared:
@@ -168,12 +176,12 @@ def prepare(survey: Path, planner: Planner, options: Options) -> Prepared:
     extra = tuple(name for name in cols.columns if name not in used)
     fed = {c.answer for c in mapping.columns} | set(options.assume)
     defaulted = tuple(answer for answer in kb.questions if answer not in fed)
-    complete = None
-    if layout in COMPLETE and COMPLETE[layout][0] in index:
-        column, value = COMPLETE[layout]
-        complete = (index[column], value)
+    markers = tuple((index[name], marker, name) for marker in LAYOUTS[layout].markers
+                    for name in marker.columns(cols.columns))
+    decimal_comma = options.decimal == "," or (
+        options.decimal is None and dialect.kind == "csv" and dialect.delimiter != ",")
     return Prepared(layout, cols.columns, mapping, index, extra, dialect, defaulted,
-                    dict(options.assume), complete)
+                    dict(options.assume), markers, tuple(needs), decimal_comma)
 
 
 class _Pending(Protocol):
@@ -290,7 +298,7 @@ def score(survey: Path, out: Path | None, planner: Planner, options: Options,
           knowledge: Path | None = None, rules: Path | None = None,
           progress: Callable[[int], None] | None = None, stdout: TextIO | None = None,
           report: Callable[[str], None] | None = None,
-          prepared: Prepared | None = None) -> dict[str, Any]:
+          prepared: Prepared | None = None) -> Summary:
     """Score every respondent in ``survey``; write the outputs to folder ``out`` (or the plans
     table to ``stdout`` when ``out`` is None, each rejected row then going to ``report``) and
     return the summary. ``progress`` is told how many rows were scored or rejected, chunk by
@@ -334,34 +342,34 @@ def _run(survey: Path, prepared: Prepared, planner: Planner, options: Options,
     if errors is not None:
         errors.write(row_text(ERROR_COLUMNS))
     id_column = prepared.index[prepared.mapping.respondent_id]
-    complete = prepared.complete
-    coder = Coder(Translator(prepared.mapping, prepared.index, planner.kb),
+    coder = Coder(Translator(prepared.mapping, prepared.index, planner.kb, prepared.decimal_comma),
                   Profiler(planner.rulebase, planner.kb), planner.kb, prepared.assumed,
                   (id_column, prepared.mapping.respondent_id),
                   key="row" if not options.dedupe else "exact" if options.traces else "class",
-                  full=options.traces,
-                  complete_cell=(complete[0], complete[1], prepared.columns[complete[0]])
-                  if complete else None)
+                  full=options.traces, markers=prepared.markers, needed=prepared.needed)
 
     def read(batch: list[tuple[int, tuple[str, ...]]], bad: list[Any]) -> Chunk:
         problems: list[Problem] = [
-            (record.line, shown(record.cells[id_column].strip())
-             if len(record.cells) > id_column else "", [("", "", f"malformed record: {record.problem}")])
+            Problem(record.line, shown(record.cells[id_column].strip())
+                    if len(record.cells) > id_column else "",
+                    [("", "", f"malformed record: {record.problem}")], MALFORMED)
             for record in bad]
         return coder.chunk(batch, problems, len(bad) + len(batch))
 
     def write(chunk: Chunk, rendered_now: dict[Any, Rendered]) -> None:
         tally.rows_in += chunk.rows_in
         tally.rejected += len(chunk.problems)
-        ordered = sorted(chunk.problems, key=lambda p: p[0])
-        for _, _, payload in ordered:
-            tally.rejected_by_column.update({column or "(record)" for column, _, _ in payload})
+        ordered = sorted(chunk.problems, key=lambda p: p.row)
+        for rejection in ordered:
+            tally.rejected_by_column.update({column or "(record)" for column, _, _ in rejection.cells})
+            tally.rejected_by_reason[rejection.reason] += 1
+        tally.defaulted.update(chunk.defaulted)
         if errors is not None:
-            for number, ident, payload in ordered:
+            for number, ident, payload, _ in ordered:
                 for column, value, problem in payload:
                     errors.write(row_text([number, ident, column, shown(value), problem]))
         elif report is not None:
-            for number, ident, payload in ordered:
+            for number, ident, payload, _ in ordered:
                 report(f"row {number} ({ident or 'no id'}): "
                        + "; ".join(f"{c or 'record'}: {problem}" for c, _, problem in payload))
         _note_ids(tally, chunk)
@@ -462,6 +470,8 @@ def _summary(survey: Path, prepared: Prepared, tally: Tally) -> Summary:
         "rejected_by_column": ordered(tally.rejected_by_column),
         "assumed": prepared.assumed,
         "defaulted": list(prepared.defaulted),
+        "defaulted_rows": dict(sorted(tally.defaulted.items())),
+        "rejected_by_reason": ordered(tally.rejected_by_reason),
         "status": ordered(tally.status),
         "symptoms": ordered(tally.counts["symptoms"]),
         "causes": ordered(tally.counts["causes"]),

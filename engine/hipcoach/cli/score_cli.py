@@ -19,7 +19,7 @@ from ..present.explain import value_text
 from .options import engine_options, input_file, load_planner, suggestion, unwritable
 
 SURVEY = click.argument("survey", type=click.Path(path_type=Path), callback=input_file)
-LAYOUT = click.option("--format", "layout", type=click.Choice(LAYOUTS), default=None,
+LAYOUT = click.option("--format", "layout", type=click.Choice(list(LAYOUTS)), default=None,
                       help="Which tool exported the survey (its header rows and id column). "
                            "Detected when unambiguous.")
 ENCODING = click.option("--encoding", default="utf-8-sig", show_default=True,
