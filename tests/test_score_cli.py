@@ -45,6 +45,11 @@ def mapping_args(layout: str) -> list[Any]:
     return [] if layout == "plain" else ["--mapping", SURVEYS / f"{layout}_mapping.yaml"]
 
 
+def table(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as stream:
+        return list(csv.DictReader(stream))
+
+
 def plans(path: Path) -> list[dict[str, str]]:
     with open(path, encoding="utf-8", newline="") as stream:
         return list(csv.DictReader(stream))
@@ -252,21 +257,23 @@ def test_latin1_with_the_encoding_option(tmp_path: Path) -> None:
     assert result.stdout.splitlines()[1].startswith("Zoé,plan,")
 
 
-def test_a_header_only_file_is_fine(tmp_path: Path) -> None:
+def test_a_header_only_file_exits_1_saying_there_is_nothing_to_score(tmp_path: Path) -> None:
     survey = write(tmp_path / "s.csv", "respondent_id,knee_pain,red_flags,pain_level\n")
-    result = ok(invoke("score", survey, "-o", tmp_path / "out"))
-    assert "scored 0 of 0 rows" in result.stderr
+    failed(invoke("score", survey, "-o", tmp_path / "out", "-q"),
+           "scored 0 of 0 rows: the export holds no responses")
     assert json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))["rows_in"] == 0
 
 
 @pytest.mark.parametrize("layout", ["google", "surveymonkey", "qualtrics"])
 def test_an_export_whose_options_differ_points_at_mapping_init(tmp_path: Path, layout: str) -> None:
     """The example forms ask for sitting hours in bands: without a mapping every row is
-    rejected (exit 0, nothing scored from a default), and the hint says how to map them."""
-    result = ok(invoke("score", SURVEYS / f"{layout}.csv", "-o", tmp_path / "out"))
-    assert "scored 0 of 6 rows, 6 rejected" in result.stderr
+    rejected (exit 1 with one line, nothing scored from a default), and the hint says how to
+    map them."""
+    result = invoke("score", SURVEYS / f"{layout}.csv", "-o", tmp_path / "out")
+    failed_with(result, 1, "scored 0 of 6 rows: every row was rejected; see errors.csv")
     assert "hint: 6 row(s) were rejected for column" in result.stderr
     assert "hipcoach mapping init" in result.stderr and "--mapping" in result.stderr
+    assert len(table(tmp_path / "out" / "errors.csv")) == 6  # what to read is there
 
 
 def test_a_mapping_whose_id_column_is_missing(tmp_path: Path) -> None:
@@ -366,3 +373,78 @@ def failed(result, *needles: str) -> str:  # type: ignore[no-untyped-def]
     """A clean exit 1 with one 'Error: ...' line holding every needle; returns that line."""
     one_line(result)
     return "Error: " + failed_with(result, 1, *needles)
+
+
+# --- mapping init writes what score accepts --------------------------------------------------
+
+@pytest.mark.parametrize("name", [*(path.name for path in sorted(SURVEYS.glob("*.csv"))),
+                                  "trailing_comma.csv"])
+def test_mapping_init_writes_a_mapping_score_accepts(tmp_path: Path, name: str) -> None:
+    """Every example export, and a header ending in a comma (an empty column, as a spreadsheet
+    that once had another column writes): the starter mapping scores every row."""
+    if name == "trailing_comma.csv":
+        lines = (SURVEYS / "plain.csv").read_text(encoding="utf-8").splitlines()
+        survey = write(tmp_path / name, "".join(line + ",\n" for line in lines))
+    else:
+        survey = SURVEYS / name
+    mapping = tmp_path / "mapping.yaml"
+    ok(invoke("mapping", "init", survey, "-o", mapping))
+    out = tmp_path / "out"
+    ok(invoke("score", survey, "--mapping", mapping, "-o", out, "-q"))
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["scored"] == summary["rows_in"] == 6
+
+
+# --- missing is not a value ------------------------------------------------------------------
+
+def test_a_blank_pain_level_for_a_runner_in_pain_rejects_the_row(tmp_path: Path) -> None:
+    """pain_level is a triage answer: scored as 0, a runner at 9/10 would get exercises. Where
+    the questionnaire's skip logic says it was not asked (no pain anywhere), the blank is right
+    and takes the default."""
+    survey = write(tmp_path / "s.csv",
+                   "respondent_id,knee_pain,hip_pain,low_back,pain_level,red_flags,age\n"
+                   "knee,front,none,none,,,30\nhip,none,back,none,,,30\nback,none,none,pain,,,30\n"
+                   "fine,none,none,none,,,30\nsaid,front,none,none,9,,30\nblank_site,,,,,,30\n")
+    out = tmp_path / "out"
+    result = ok(invoke("score", survey, "-o", out))
+    assert "scored 3 of 6 rows, 3 rejected" in result.stderr
+    assert [row["respondent_id"] for row in table(out / "plans.csv")] == \
+        ["fine", "said", "blank_site"]
+    errors = {row["respondent_id"]: row for row in table(out / "errors.csv")}
+    assert set(errors) == {"knee", "hip", "back"}
+    assert errors["knee"]["column"] == "pain_level"
+    assert errors["knee"]["problem"].startswith(
+        "pain_level is blank for a respondent whose knee_pain is front: the triage rules need it")
+    assert "hip_pain is back" in errors["hip"]["problem"]
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["rejected_by_reason"] == {"a blank answer triage needs": 3}
+    # the policy for other blanks: the default, counted per answer where it was asked
+    assert summary["defaulted_rows"]["knee_pain"] == 1  # blank_site: asked of everyone
+    assert summary["defaulted_rows"]["minutes"] == 3  # no column: all three scored rows
+    assert "pain_level" not in summary["defaulted_rows"]
+
+
+def test_a_blank_pain_level_is_reported_with_o_dash_too(tmp_path: Path) -> None:
+    survey = write(tmp_path / "s.csv", "respondent_id,knee_pain,pain_level,red_flags\n"
+                                       "a,front,,\nb,none,,\n")
+    result = ok(invoke("score", survey, "-o", "-", "-q"))
+    assert result.stderr.startswith("rejected: row 2 (a): pain_level: pain_level is blank")
+    assert len(result.stdout.splitlines()) == 2  # the header and b
+
+
+def test_an_assumed_answer_is_never_counted_as_defaulted(tmp_path: Path) -> None:
+    survey = write(tmp_path / "s.csv", "respondent_id,knee_pain,red_flags\na,none,\n")
+    out = tmp_path / "out"
+    ok(invoke("score", survey, "--assume", "pain_level=0", "-o", out, "-q"))
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["assumed"] == {"pain_level": 0}
+    assert "pain_level" not in summary["defaulted_rows"] and summary["scored"] == 1
+
+
+def test_every_row_rejected_exits_1_and_writes_the_errors(tmp_path: Path) -> None:
+    survey = write(tmp_path / "s.csv", "respondent_id,knee_pain,pain_level,red_flags\n"
+                                       "a,front,,\nb,sideways,3,\n")
+    out = tmp_path / "out"
+    failed(invoke("score", survey, "-o", out, "-q"),
+           "scored 0 of 2 rows: every row was rejected; see errors.csv")
+    assert len(table(out / "errors.csv")) == 2 and table(out / "plans.csv") == []

@@ -195,10 +195,16 @@ def load_mapping(path: Path, kb: KnowledgeBase) -> Mapping:
             if isinstance(shown, bool) or shown is None:
                 entry.fail(f"survey value {excerpt(shown)}: quote it (YAML reads an unquoted Yes/No/On/"
                            f"Off/null as true/false/null), e.g. \"Yes\": true")
-            _check(entry, question, shown, value)
+            if "item" not in spec:
+                _check(entry, question, shown, value)
         item = entry.get("item", str, None)
         if item is not None and (question.type != "multi" or item not in question.values):
             entry.fail(f"'item' {excerpt(item)} must be one of the choices of list answer {excerpt(answer)}")
+        if item is not None:
+            for shown, value in values.items():
+                if not isinstance(value, bool):
+                    entry.fail(f"survey value {excerpt(shown)} maps to {excerpt(value)}: in a "
+                               f"column per option, values say ticked (true) or not (false)")
         separator = entry.get("separator", str, None)
         if separator is not None and question.type != "multi":
             entry.fail(f"'separator' only applies to list answers, not {answer!r}")
@@ -210,8 +216,11 @@ def load_mapping(path: Path, kb: KnowledgeBase) -> Mapping:
 
 
 def _check(entry: Entry, question: Question, shown: Any, value: Any) -> None:
+    """A survey value's answer value must be one the question allows: for a list answer, one
+    choice, or a list of them (``[]`` for a "none of these" option)."""
     try:
-        question.coerce([value] if question.type == "multi" else value)
+        question.coerce([value] if question.type == "multi" and not isinstance(value, list)
+                        else value)
     except AnswersError as exc:
         entry.fail(f"value {excerpt(shown)} maps to {excerpt(value)}: {exc.problem}")
 
@@ -425,6 +434,8 @@ def starter(columns: tuple[str, ...], texts: tuple[str, ...], layout: str, sampl
              "columns:"]
     unused = []  # every other column, the respondent id's included, is listed as ignored
     for name, text, seen in zip(columns, texts, samples):
+        if not name:
+            continue  # a column with no header (a trailing delimiter): nothing to map or ignore
         if name == ident or LAYOUTS[layout].known(name):
             unused.append(name)
             continue
@@ -465,7 +476,9 @@ def starter(columns: tuple[str, ...], texts: tuple[str, ...], layout: str, sampl
         for choice in question.choices:
             lines.append(f"      {q(choice.label)}: {choice.value}")
         for value in values[:30]:
-            lines.append(f"      {q(value)}: {_guess_value(value, question)}")
+            guess = _guess_value(value, question)
+            lines.append(f"      {q(value)}: {guess}" if guess is not None else
+                         f"      # {q(value)}: ...  # TODO: which value? (left out until then)")
     lines.append("ignore:  # columns no answer comes from" if unused else "ignore: []")
     lines.extend(f"  - {q(name)}" for name in unused)
     return "\n".join(lines) + "\n"
@@ -518,16 +531,26 @@ def _guess_item(option: str, question: Question) -> str | None:
     return f"{labels[close[0]]}  # guessed" if close else None
 
 
-def _guess_value(value: str, question: Question) -> str:
+def _guess_value(value: str, question: Question) -> str | None:
+    """The answer value a survey value most likely means, marked 'guessed' or 'TODO' for
+    review; None when there is no guess that ``score`` would accept (the line is then written
+    as a comment to complete)."""
     import difflib
 
     if question.type == "bool":
         return "true  # TODO: true or false?"
     if question.type in ("int", "number"):
-        return f"null  # TODO: a number from {question.min:g} to {question.max:g}"
+        assert question.min is not None and question.max is not None  # a number question has both
+        numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", value)]
+        if not numbers:
+            return None
+        guess = min(max(sum(numbers[:2]) / len(numbers[:2]), question.min), question.max)
+        if question.type == "int":
+            guess = round(guess)
+        return f"{guess:g}  # TODO: check (a number from {question.min:g} to {question.max:g})"
     labels = {choice.label.lower(): choice.value for choice in question.choices}
     labels.update({choice.value: choice.value for choice in question.choices})
     if value.lower() in labels:
         return labels[value.lower()]
     close = difflib.get_close_matches(value.lower(), list(labels), n=1, cutoff=0.5)
-    return f"{labels[close[0]]}  # guessed" if close else "null  # TODO: which value?"
+    return f"{labels[close[0]]}  # guessed" if close else None

@@ -173,7 +173,7 @@ def prepare(survey: Path, planner: Planner, options: Options) -> Prepared:
     if gaps:
         raise coverage.refusal(str(survey), gaps, kb)
     used = {c.name for c in mapping.columns} | {mapping.respondent_id} | set(mapping.ignore)
-    extra = tuple(name for name in cols.columns if name not in used)
+    extra = tuple(name for name in cols.columns if name and name not in used)
     fed = {c.answer for c in mapping.columns} | set(options.assume)
     defaulted = tuple(answer for answer in kb.questions if answer not in fed)
     markers = tuple((index[name], marker, name) for marker in LAYOUTS[layout].markers
