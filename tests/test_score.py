@@ -13,6 +13,7 @@ import functools
 import io
 import itertools
 import json
+import os
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -592,7 +593,8 @@ def test_a_failure_half_way_into_a_new_folder_writes_no_output(
     out = tmp_path / "new"
     with pytest.raises(RuntimeError):
         run(planner, SURVEYS / "plain.csv", out)
-    assert list(out.iterdir()) == []
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no hidden folder either
 
 
 def test_an_unreadable_row_late_in_the_file_leaves_old_outputs(tmp_path: Path,
@@ -794,3 +796,95 @@ def test_progress_counts_rows_as_they_are_scored_not_as_they_are_read(
     first = events.index("progress")
     assert 0 < first < len(events) - 1 and events[:first] == ["evaluate"] * first
     assert events[-1] == "progress"
+
+
+# --- the output set, swapped in whole --------------------------------------------------------
+
+def hidden(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+def test_a_run_dying_at_the_swap_leaves_the_old_set_whole(tmp_path: Path, planner: Planner,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before, a kill between two renames left a new plans.csv beside an old summary.json. Now
+    the set is one folder swapped in by one exchange: killed just before it, the old set is
+    whole; the hidden new one is removed by the next run."""
+    import hipcoach.atomic as atomic
+
+    out = tmp_path / "out"
+    run(planner, SURVEYS / "plain.csv", out)
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    before = outputs(out)
+    def killed(a: Path, b: Path) -> bool:
+        raise KeyboardInterrupt  # the process dies just before the swap
+
+    monkeypatch.setattr(atomic, "_exchange", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run(planner, SURVEYS / "google.csv", out, Options(mapping=SURVEYS / "google_mapping.yaml"))
+    assert outputs(out) == before and hidden(tmp_path) == []
+    monkeypatch.undo()
+    run(planner, SURVEYS / "google.csv", out, Options(mapping=SURVEYS / "google_mapping.yaml"))
+    assert outputs(out) != before
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"  # carried over
+    assert hidden(tmp_path) == [] and hidden(out) == []
+
+
+def test_without_an_atomic_exchange_a_death_between_renames_is_never_a_mixed_set(
+        tmp_path: Path, planner: Planner, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hipcoach.atomic as atomic
+
+    out = tmp_path / "out"
+    run(planner, SURVEYS / "plain.csv", out)
+    before = outputs(out)
+    monkeypatch.setattr(atomic, "_exchange", lambda a, b: False)
+    real = os.rename
+    calls: list[int] = []
+
+    def dies_second(a: Any, b: Any) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # killed between the two renames
+        real(a, b)
+
+    monkeypatch.setattr(atomic.os, "rename", dies_second)
+    with pytest.raises(KeyboardInterrupt):
+        run(planner, SURVEYS / "google.csv", out, Options(mapping=SURVEYS / "google_mapping.yaml"))
+    assert not out.exists()  # no folder for a moment: never a mix of two runs
+    monkeypatch.setattr(atomic.os, "rename", real)
+    with pytest.raises(RuntimeError):  # the next run puts the old set back before it fails
+        fail_on_third(monkeypatch, "render")
+        run(planner, SURVEYS / "google.csv", out, Options(mapping=SURVEYS / "google_mapping.yaml"))
+    assert outputs(out) == before and hidden(tmp_path) == []
+
+
+def test_a_full_disk_leaves_no_hidden_files_and_the_old_set(tmp_path: Path, planner: Planner,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    out = tmp_path / "out"
+    run(planner, SURVEYS / "plain.csv", out)
+    before = outputs(out)
+
+    def full(*args: Any, **kw: Any) -> Any:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(score_module, "_summary", full)
+    with pytest.raises(OSError, match="No space left"):
+        run(planner, SURVEYS / "plain.csv", out)
+    assert outputs(out) == before and hidden(tmp_path) == [] and hidden(out) == []
+
+
+@pytest.mark.parametrize("inside", ["a folder", "the current folder"])
+def test_an_output_folder_holding_folders_is_refused_before_any_writing(
+        tmp_path: Path, planner: Planner, monkeypatch: pytest.MonkeyPatch, inside: str) -> None:
+    from hipcoach.errors import OutputError
+
+    out = tmp_path / "out"
+    (out / "keep").mkdir(parents=True)
+    if inside == "the current folder":
+        (out / "keep").rmdir()
+        monkeypatch.chdir(out)
+    with pytest.raises(OutputError, match="replace their folder as a whole"):
+        run(planner, SURVEYS / "plain.csv", out)
+    assert sorted(p.name for p in out.iterdir()) == ([] if inside != "a folder" else ["keep"])
+    assert hidden(tmp_path) == []

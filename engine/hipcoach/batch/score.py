@@ -25,6 +25,7 @@ import json
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -34,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from ..atomic import AtomicFiles, remove_leftovers
+from ..atomic import FolderSet
 from ..errors import ClusterError, SurveyError
 from ..formats import Summary
 from ..planning.planner import Planner
@@ -314,15 +315,14 @@ def score(survey: Path, out: Path | None, planner: Planner, options: Options,
             _run(survey, prepared, planner, options, profiles, tally, progress,
                  plans=stdout, items=None, errors=None, traces=None, report=report)
             return _summary(survey, prepared, tally)
-        out.mkdir(parents=True, exist_ok=True)
-        targets = list(OUTPUT_NAMES) + ([TRACES_NAME] if options.traces else [])
-        # what a killed run left behind; and a trace file from an earlier --traces run would
-        # describe other results, so a run without --traces removes it with its own commit
-        remove_leftovers(out, OUTPUT_NAMES + (TRACES_NAME,))
-        stale = [] if options.traces else [out / TRACES_NAME]
-        with AtomicFiles(*(out / name for name in targets), remove=stale) as streams:
-            plans, items, errors, summary_file = streams[:4]
-            traces = streams[4] if options.traces else None
+        # the whole set is written into a fresh hidden folder and swapped in; a trace file
+        # from an earlier --traces run would describe other results, so it is not carried over
+        with FolderSet(out, OUTPUT_NAMES + (TRACES_NAME,)) as folder, ExitStack() as files:
+            plans, items, errors, summary_file = (
+                files.enter_context(open(folder / name, "w", encoding="utf-8", newline=""))
+                for name in OUTPUT_NAMES)
+            traces = files.enter_context(open(folder / TRACES_NAME, "w", encoding="utf-8",
+                                              newline="")) if options.traces else None
             _run(survey, prepared, planner, options, profiles, tally, progress,
                  plans=plans, items=items, errors=errors, traces=traces)
             summary = _summary(survey, prepared, tally)
