@@ -448,3 +448,96 @@ def test_every_row_rejected_exits_1_and_writes_the_errors(tmp_path: Path) -> Non
     failed(invoke("score", survey, "-o", out, "-q"),
            "scored 0 of 2 rows: every row was rejected; see errors.csv")
     assert len(table(out / "errors.csv")) == 2 and table(out / "plans.csv") == []
+
+
+# --- worker processes ----------------------------------------------------------------------------
+
+def varied(path: Path, count: int) -> Path:
+    """``count`` respondents, nearly each a profile of its own: enough work for --jobs."""
+    import random
+
+    rng = random.Random(5)
+    lines = ["respondent_id,age,weekly_km,sitting_hours,knee_pain,pain_level,red_flags,minutes"]
+    for n in range(count):
+        lines.append(f"r{n},{rng.randint(12, 100)},{rng.randint(0, 120)},{rng.randint(0, 24)},"
+                     f"{rng.choice(['none', 'front', 'outside'])},{rng.randint(0, 7)},,"
+                     f"{rng.randint(5, 90)}")
+    return write(path, "\n".join(lines) + "\n")
+
+
+def children(pid: int) -> set[int]:
+    """The worker processes ``pid`` started (not multiprocessing's resource tracker)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        text = (task / "children").read_text() if (task / "children").exists() else ""
+        for child in map(int, text.split()):
+            try:
+                command = Path(f"/proc/{child}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"spawn_main" in command:
+                found.add(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def wait_for(condition: Any, seconds: float = 120.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def score_in_background(tmp_path: Path) -> tuple[subprocess.Popen[str], set[int]]:
+    survey = varied(tmp_path / "varied.csv", 30_000)
+    code = "import sys; from hipcoach.cli import cli; sys.exit(cli())"
+    process = subprocess.Popen([sys.executable, "-c", code, "score", str(survey), "-o",
+                                str(tmp_path / "out"), "--jobs", "2", "-q"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               stdin=subprocess.DEVNULL)
+    workers: set[int] = set()
+
+    def started() -> bool:
+        workers.update(children(process.pid))
+        return len(workers) >= 2 or process.poll() is not None
+
+    assert wait_for(started), "no worker processes started"
+    assert process.poll() is None, process.communicate()
+    return process, set(workers)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+def test_a_dying_worker_ends_the_run_with_one_line(tmp_path: Path) -> None:
+    """Before: a 42-line BrokenProcessPool traceback."""
+    import signal
+
+    process, workers = score_in_background(tmp_path)
+    os.kill(min(workers), signal.SIGKILL)
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 1, stderr
+    assert "Traceback" not in stderr
+    (line,) = stderr.strip().splitlines()
+    assert line.startswith("Error: a worker process died while scoring")
+    assert not (tmp_path / "out").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+def test_workers_do_not_outlive_a_killed_run(tmp_path: Path) -> None:
+    import signal
+
+    process, workers = score_in_background(tmp_path)
+    os.kill(process.pid, signal.SIGKILL)
+    process.communicate(timeout=60)
+    assert wait_for(lambda: not any(alive(pid) for pid in workers)), "workers live on"

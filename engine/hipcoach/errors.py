@@ -97,3 +97,7 @@ class ClusterError(HipcoachError):
 class OutputError(HipcoachError):
     """An output folder that cannot be replaced as a whole (a file, the current folder, or one
     holding folders of its own)."""
+
+
+class WorkerError(HipcoachError):
+    """A worker process of ``score --jobs`` died (killed, or out of memory) during the run."""

@@ -22,9 +22,11 @@ any row is read, unless the user assumes a value for it (:mod:`.coverage`).
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -36,7 +38,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from ..atomic import FolderSet
-from ..errors import ClusterError, SurveyError
+from ..errors import ClusterError, SurveyError, WorkerError
 from ..formats import Summary
 from ..planning.planner import Planner
 from . import coverage
@@ -212,14 +214,41 @@ class _Processes:
     def __init__(self, size: int, knowledge: Path | None, rules: Path | None) -> None:
         self.size, self.batch_max = size, BATCH_MAX
         self.executor = ProcessPoolExecutor(size, mp_context=get_context("spawn"),
-                                            initializer=start_worker, initargs=(knowledge, rules))
+                                            initializer=start_worker,
+                                            initargs=(knowledge, rules, os.getpid()))
 
     def submit(self, batch: list[tuple[Any, dict[str, Any]]], traces: bool) -> _Pending:
-        future: Future[list[tuple[Any, Rendered]]] = self.executor.submit(render_many, batch, traces)
-        return future
+        try:
+            future: Future[list[tuple[Any, Rendered]]] = self.executor.submit(render_many, batch,
+                                                                              traces)
+        except BrokenProcessPool:
+            raise _died() from None
+        return _Worked(future)
 
     def close(self) -> None:
         self.executor.shutdown(cancel_futures=True)
+
+
+def _died() -> WorkerError:
+    return WorkerError("a worker process died while scoring (killed, or out of memory): the run "
+                       "is stopped and no outputs were written; score again, perhaps with "
+                       "fewer --jobs")
+
+
+class _Worked:
+    """A batch in a worker process: its result, or one error if the process died."""
+
+    def __init__(self, future: Future[list[tuple[Any, Rendered]]]) -> None:
+        self.future = future
+
+    def done(self) -> bool:
+        return self.future.done()
+
+    def result(self) -> list[tuple[Any, Rendered]]:
+        try:
+            return self.future.result()
+        except BrokenProcessPool:
+            raise _died() from None
 
 
 @dataclass
