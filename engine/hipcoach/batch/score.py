@@ -35,7 +35,6 @@ from typing import Any, Protocol, TextIO
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from ..atomic import FolderSet
 from ..errors import ClusterError, SurveyError, WorkerError
@@ -45,6 +44,7 @@ from . import coverage
 from .coding import MALFORMED, Chunk, Coder, Problem, shown
 from .csvsafe import cell_texts, row_text
 from .keys import Profiler
+from .ledger import Ledger
 from .mapping import Mapping, Translator, form_mapping, load_mapping, question_texts
 from .profiles import ID_SLOT, ITEM_COLUMNS, PLAN_COLUMNS, Rendered, render, render_many, start_worker
 from .records import DEFAULT_ENCODING, Dialect, delimiter_hint, settle
@@ -90,9 +90,8 @@ class Tally:
     rows_in: int = 0
     scored: int = 0
     rejected: int = 0
-    ids: dict[str, int] = field(default_factory=dict)
-    duplicates: dict[str, list[int]] = field(default_factory=dict)
-    profiles: set[tuple[int, ...]] = field(default_factory=set)  # distinct profiles, coded
+    #: every scored row's id and profile, in bounded memory
+    ledger: Ledger = field(default_factory=Ledger)
     status: Counter[str] = field(default_factory=Counter)
     rejected_by_column: Counter[str] = field(default_factory=Counter)  # rows, not problems
     rejected_by_reason: Counter[str] = field(default_factory=Counter)  # rows, by first reason
@@ -359,6 +358,7 @@ def score(survey: Path, out: Path | None, planner: Planner, options: Options,
         return summary
     finally:
         profiles.close()
+        tally.ledger.close()
 
 
 def _run(survey: Path, prepared: Prepared, planner: Planner, options: Options,
@@ -401,8 +401,7 @@ def _run(survey: Path, prepared: Prepared, planner: Planner, options: Options,
             for number, ident, payload, _ in ordered:
                 report(f"row {number} ({ident or 'no id'}): "
                        + "; ".join(f"{c or 'record'}: {problem}" for c, _, problem in payload))
-        _note_ids(tally, chunk)
-        tally.profiles |= chunk.profiles
+        tally.ledger.add(chunk.ids.tolist(), chunk.numbers.tolist(), chunk.profiles)
         done = [rendered_now[key] for key in chunk.keys]
         for rendered, many in zip(done, np.bincount(chunk.group, minlength=len(done)).tolist()):
             tally.count(rendered, many)
@@ -447,20 +446,6 @@ def _cluster(planner: Planner, options: Options, knowledge: Path | None,
     return Cluster(options.dask, planner, knowledge, rules, options.jobs, options.dask_timeout)
 
 
-def _note_ids(tally: Tally, chunk: Chunk) -> None:
-    """Remember each respondent id's first row, and the rows of every id seen before."""
-    ids, seen = chunk.ids.tolist(), tally.ids
-    again = pd.Series(chunk.ids, dtype=object).duplicated(keep=False).to_numpy() | \
-        np.fromiter((ident in seen for ident in ids), bool, len(ids))
-    firsts = ~again
-    tally.ids.update(zip(chunk.ids[firsts].tolist(), chunk.numbers[firsts].tolist()))
-    for ident, number in zip(chunk.ids[again].tolist(), chunk.numbers[again].tolist()):
-        if ident in tally.ids:
-            tally.duplicates.setdefault(ident, [tally.ids[ident]]).append(number)
-        else:
-            tally.ids[ident] = number
-
-
 def _objects(texts: list[str]) -> npt.NDArray[np.object_]:
     array = np.empty(len(texts), dtype=object)
     array[:] = texts
@@ -493,8 +478,8 @@ def _summary(survey: Path, prepared: Prepared, tally: Tally) -> Summary:
         "scored": tally.scored,
         "rejected": tally.rejected,
         "accounted": tally.rows_in == tally.scored + tally.rejected,
-        "distinct_profiles": len(tally.profiles),
-        "duplicate_ids": {ident: rows for ident, rows in sorted(tally.duplicates.items())},
+        "distinct_profiles": tally.ledger.distinct_profiles(),
+        "duplicate_ids": tally.ledger.duplicates(),
         "extra_columns": list(prepared.extra),
         "rejected_by_column": ordered(tally.rejected_by_column),
         "assumed": prepared.assumed,
