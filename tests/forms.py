@@ -230,8 +230,9 @@ def redcap_raw(incomplete: bool = False) -> tuple[str, list[str]]:
     the answer ids and whose choice codes are the answer values: a record id first, the survey
     identifier and timestamp, one ``field___code`` column per checkbox option holding 1 or 0,
     yes/no fields as 1/0, and the instrument's ``<instrument>_complete`` status (2: Complete).
-    (The layout as REDCap's own guide to exported files and its checkbox sub-variable naming
-    describe it.)"""
+    (The layout as described by the "Guide to REDCap exported files", sections "Instrument status
+    variable" and "Checkbox fields", https://www.scribd.com/document/378243716, and REDCap's
+    checkbox sub-variables, https://bdeveer.github.io/REDCap_KB_RAG/RC-BL-04_Branching-Logic-Structured-Fields-and-Checkboxes/.)"""
     ids = [str(n) for n in range(1, 7)]
     head = ["record_id", "redcap_survey_identifier", "hip_survey_timestamp"]
     for question in KB.questions.values():
@@ -295,9 +296,10 @@ def kobo(not_approved: bool = False) -> tuple[str, list[str]]:
     """KoboToolbox's CSV export with 'XML values and headers', groups kept ('group/question',
     separator '/') and select-multiple questions 'both' ways: the summary column of
     space-joined choice names and a ``group/question/choice`` column per option holding 1 or 0
-    (the export settings KoboToolbox offers: lang _xml, group_sep '/', multi_sel 'both'); ';'
-    separates the fields, as Kobo's CSV does by default; yes/no questions are a select-one of
-    yes/no; then Kobo's own ``_id``, ``_uuid``, ``_submission_time``, ... columns."""
+    (the export settings KoboToolbox's export API takes: lang _xml, group_sep '/', multi_sel
+    'both', fields separated by ';' by default; as documented for its R client,
+    https://rdrr.io/cran/KoboconnectR/man/kobo_export_create.html); yes/no questions are a
+    select-one of yes/no; then Kobo's own ``_id``, ``_uuid``, ``_submission_time``, ... columns."""
     ids = [f"5d0c{n}e8a-7b1f-4c3e-9a2d-0f1e2d3c4b5a" for n in range(1, 7)]
     head = ["start", "end"]
     for question in KB.questions.values():
@@ -335,7 +337,9 @@ def limesurvey(unfinished: bool = False) -> tuple[str, list[str]]:
     (its export_responses with heading type full and response type long): Response ID, Date
     submitted (empty for a response never submitted), Last page, Start language, Seed, then the
     questions, a multiple-choice question one ``Question [Option]`` column per option holding
-    Yes or nothing."""
+    Yes or nothing. (LimeSurvey's RemoteControl export_responses: sHeadingType code, full or
+    abbreviated; sCompletionStatus complete, incomplete or all;
+    https://rdrr.io/github/mbonoli/funcionesMBO/src/R/ls_get_responses.R.)"""
     ids = [str(n) for n in range(1, 7)]
     head = ["Response ID", "Date submitted", "Last page", "Start language", "Seed"]
     for question in KB.questions.values():
@@ -362,7 +366,9 @@ def limesurvey(unfinished: bool = False) -> tuple[str, list[str]]:
 def jotform() -> tuple[str, list[str]]:
     """Jotform's CSV download of the submissions table: Submission Date first, the questions,
     each ticked option of a checkbox question on a line of its own in one cell, then the
-    Submission IP and Submission ID columns."""
+    Submission IP and Submission ID columns (Jotform's "How to Download Form Submissions to
+    Excel/CSV/PDF", linked from https://www.jotform.com/answers/224879; the column order and the
+    one-label-a-line cells are as we understand that download, not checked against a real one)."""
     ids = [f"58{n}1234567890123456" for n in range(1, 7)]
     rows: list[list[Any]] = [["Submission Date", *prompts(), "Submission IP", "Submission ID"]]
     for ident, row in zip(ids, twin()):
