@@ -407,3 +407,17 @@ def test_split_ticks_reads_every_tools_joiner(kb, cell: str, separator: str | No
 
     labels = [c.label for c in kb.questions["equipment"].choices]
     assert split_ticks(cell, labels, separator) == expected
+
+
+def test_starter_leaves_a_coded_option_column_as_a_commented_todo(kb, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """REDCap's raw export names option columns by the project's codes (red_flags___1): which
+    choice a code is cannot be guessed, so the column is written out commented, to complete,
+    and the mapping as written still loads."""
+    columns = ("record_id", "pain_level", "red_flags___1", "hip_survey_complete")
+    text = starter(columns, columns, "redcap", [set(), {"3"}, {"0", "1"}, {"2"}], kb)
+    assert '  # "red_flags___1":  # TODO: which choice of red_flags does it tick?' in text
+    path = tmp_path / "m.yaml"
+    path.write_text(text, encoding="utf-8")
+    mapping = load_mapping(path, kb)
+    assert [c.name for c in mapping.columns] == ["pain_level"]
+    assert mapping.ignore == ("record_id", "hip_survey_complete")

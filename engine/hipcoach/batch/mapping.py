@@ -447,7 +447,12 @@ def starter(columns: tuple[str, ...], texts: tuple[str, ...], layout: str, sampl
             if parent is not None and kb.questions[parent].type == "multi":
                 guess, exact, option = parent, sure, parts[1]
                 item = _guess_item(option, kb.questions[parent])
-        if guess is None or (option and item is None):
+        if option and item is None and guess is not None:  # the option is a code of the tool's
+            lines += [f"  # {q(name)}:  # TODO: which choice of {guess} does it tick?",
+                      f"  #   answer: {guess}", "  #   item: ...  # one of: "
+                      + ", ".join(kb.questions[guess].values)]
+            continue
+        if guess is None:
             unused.append(name)
             continue
         question = kb.questions[guess]
