@@ -246,6 +246,157 @@ def european_excel() -> tuple[bytes, list[str]]:
     return to_csv(rows, delimiter=";").encode("cp1252"), ids
 
 
+def redcap_raw(incomplete: bool = False) -> tuple[str, list[str]]:
+    """REDCap's 'CSV / Microsoft Excel (raw data)' export of a project whose variable names are
+    the answer ids and whose choice codes are the answer values: a record id first, the survey
+    identifier and timestamp, one ``field___code`` column per checkbox option holding 1 or 0,
+    yes/no fields as 1/0, and the instrument's ``<instrument>_complete`` status (2: Complete).
+    (The layout as described by the "Guide to REDCap exported files", sections "Instrument status
+    variable" and "Checkbox fields", https://www.scribd.com/document/378243716, and REDCap's
+    checkbox sub-variables, https://bdeveer.github.io/REDCap_KB_RAG/RC-BL-04_Branching-Logic-Structured-Fields-and-Checkboxes/.)"""
+    ids = [str(n) for n in range(1, 7)]
+    head = ["record_id", "redcap_survey_identifier", "hip_survey_timestamp"]
+    for question in KB.questions.values():
+        head += [f"{question.id}___{c.value}" for c in question.choices] \
+            if question.type == "multi" else [question.id]
+    head.append("hip_survey_complete")
+    rows: list[list[Any]] = [head]
+    for ident, row in zip(ids, twin()):
+        cells: list[Any] = [ident, "", "2026-11-04 18:52:43"]
+        for question in KB.questions.values():
+            cell = row[question.id]
+            if question.type == "multi":
+                ticked = cell.split(";")
+                cells += ["1" if c.value in ticked else "0" for c in question.choices]
+            elif question.type == "bool":
+                cells.append("1" if cell.lower() in ("yes", "true", "1") else "0")
+            else:
+                cells.append(cell)
+        rows.append(cells + ["2"])
+    if incomplete:  # started, not finished: REDCap exports it with status 0 (Incomplete)
+        cells = ["7", "", "[not completed]"] + ["0"] * (len(head) - 4) + ["0"]
+        cells[3] = "44"
+        rows.append(cells)
+        ids.append("7")
+    return to_csv(rows), ids
+
+
+def redcap_labels(incomplete: bool = False) -> tuple[str, list[str]]:
+    """REDCap's 'CSV / Microsoft Excel (labels)' export: the fields' labels as headers,
+    ``Label (choice=Option)`` per checkbox option holding Checked or Unchecked, choices as their
+    labels, yes/no as Yes/No, and the instrument's ``Complete?`` status by its label."""
+    ids = [str(n) for n in range(1, 7)]
+    head = ["Record ID", "Survey Identifier", "Survey Timestamp"]
+    for question in KB.questions.values():
+        head += [f"{question.prompt} (choice={c.label})" for c in question.choices] \
+            if question.type == "multi" else [question.prompt]
+    head.append("Complete?")
+    rows: list[list[Any]] = [head]
+    for ident, row in zip(ids, twin()):
+        cells: list[Any] = [ident, "", "2026-11-04 18:52:43"]
+        for question in KB.questions.values():
+            if question.type == "multi":
+                ticked = row[question.id].split(";")
+                cells += ["Checked" if c.value in ticked else "Unchecked" for c in question.choices]
+            else:
+                cells.append(shown(question, row[question.id]))
+        rows.append(cells + ["Complete"])
+    if incomplete:
+        cells = ["7", "", "[not completed]"] + ["Unchecked"] * (len(head) - 4) + ["Incomplete"]
+        cells[3] = "44"
+        rows.append(cells)
+        ids.append("7")
+    return to_csv(rows), ids
+
+
+KOBO_TAIL = ["_id", "_uuid", "_submission_time", "_validation_status", "_notes", "_status",
+             "_submitted_by", "__version__", "_tags", "_index"]
+
+
+def kobo(not_approved: bool = False) -> tuple[str, list[str]]:
+    """KoboToolbox's CSV export with 'XML values and headers', groups kept ('group/question',
+    separator '/') and select-multiple questions 'both' ways: the summary column of
+    space-joined choice names and a ``group/question/choice`` column per option holding 1 or 0
+    (the export settings KoboToolbox's export API takes: lang _xml, group_sep '/', multi_sel
+    'both', fields separated by ';' by default; as documented for its R client,
+    https://rdrr.io/cran/KoboconnectR/man/kobo_export_create.html); yes/no questions are a
+    select-one of yes/no; then Kobo's own ``_id``, ``_uuid``, ``_submission_time``, ... columns."""
+    ids = [f"5d0c{n}e8a-7b1f-4c3e-9a2d-0f1e2d3c4b5a" for n in range(1, 7)]
+    head = ["start", "end"]
+    for question in KB.questions.values():
+        head.append(f"runner/{question.id}")
+        if question.type == "multi":
+            head += [f"runner/{question.id}/{c.value}" for c in question.choices]
+    head += KOBO_TAIL
+    rows: list[list[Any]] = [head]
+    for n, (ident, row) in enumerate(zip(ids, twin())):
+        cells: list[Any] = ["2026-11-04T18:50:01.000+01:00", "2026-11-04T18:52:43.000+01:00"]
+        for question in KB.questions.values():
+            cell = row[question.id]
+            if question.type == "multi":
+                ticked = [v for v in cell.split(";") if v]
+                cells.append(" ".join(ticked))
+                cells += ["1" if c.value in ticked else "0" for c in question.choices]
+            elif question.type == "bool":
+                cells.append("yes" if cell.lower() in ("yes", "true", "1") else "no")
+            else:
+                cells.append(cell)
+        cells += [str(1000 + n), ident, "2026-11-04T17:52:44", "", "[]", "submitted_via_web",
+                  "", "vAbC123", "[]", str(n + 1)]
+        rows.append(cells)
+    if not_approved:  # a submission a reviewer marked not approved
+        bad = list(rows[1])
+        bad[head.index("_uuid")] = "0bad0bad-0000-4000-8000-000000000000"
+        bad[head.index("_validation_status")] = "validation_status_not_approved"
+        rows.append(bad)
+        ids.append(bad[head.index("_uuid")])
+    return to_csv(rows, delimiter=";"), ids
+
+
+def limesurvey(unfinished: bool = False) -> tuple[str, list[str]]:
+    """LimeSurvey's response export with 'full question text' headings and 'full answers'
+    (its export_responses with heading type full and response type long): Response ID, Date
+    submitted (empty for a response never submitted), Last page, Start language, Seed, then the
+    questions, a multiple-choice question one ``Question [Option]`` column per option holding
+    Yes or nothing. (LimeSurvey's RemoteControl export_responses: sHeadingType code, full or
+    abbreviated; sCompletionStatus complete, incomplete or all;
+    https://rdrr.io/github/mbonoli/funcionesMBO/src/R/ls_get_responses.R.)"""
+    ids = [str(n) for n in range(1, 7)]
+    head = ["Response ID", "Date submitted", "Last page", "Start language", "Seed"]
+    for question in KB.questions.values():
+        head += [f"{question.prompt} [{c.label}]" for c in question.choices] \
+            if question.type == "multi" else [question.prompt]
+    rows: list[list[Any]] = [head]
+    for ident, row in zip(ids, twin()):
+        cells: list[Any] = [ident, "2026-11-04 18:52:43", "3", "en", "123456"]
+        for question in KB.questions.values():
+            if question.type == "multi":
+                ticked = row[question.id].split(";")
+                cells += ["Yes" if c.value in ticked else "" for c in question.choices]
+            else:
+                cells.append(shown(question, row[question.id]))
+        rows.append(cells)
+    if unfinished:
+        cells = ["7", "", "1", "en", "654321"] + [""] * (len(head) - 5)
+        cells[5] = "44"
+        rows.append(cells)
+        ids.append("7")
+    return to_csv(rows), ids
+
+
+def jotform() -> tuple[str, list[str]]:
+    """Jotform's CSV download of the submissions table: Submission Date first, the questions,
+    each ticked option of a checkbox question on a line of its own in one cell, then the
+    Submission IP and Submission ID columns (Jotform's "How to Download Form Submissions to
+    Excel/CSV/PDF", linked from https://www.jotform.com/answers/224879; the column order and the
+    one-label-a-line cells are as we understand that download, not checked against a real one)."""
+    ids = [f"58{n}1234567890123456" for n in range(1, 7)]
+    rows: list[list[Any]] = [["Submission Date", *prompts(), "Submission IP", "Submission ID"]]
+    for ident, row in zip(ids, twin()):
+        rows.append(["Nov 4, 2026", *answers_row(row, "\n"), "203.0.113.7", ident])
+    return to_csv(rows), ids
+
+
 TEXT_LAYOUTS: dict[str, tuple[str, Callable[[], tuple[Any, list[str]]]]] = {
     # name: (layout detected, writer)
     "google_download": ("google", google_download),
@@ -256,6 +407,11 @@ TEXT_LAYOUTS: dict[str, tuple[str, Callable[[], tuple[Any, list[str]]]]] = {
     "qualtrics": ("qualtrics", qualtrics),
     "qualtrics_tsv": ("qualtrics", qualtrics_tsv),
     "european_excel": ("plain", european_excel),
+    "redcap_raw": ("redcap", redcap_raw),
+    "redcap_labels": ("redcap", redcap_labels),
+    "kobo": ("kobo", kobo),
+    "limesurvey": ("limesurvey", limesurvey),
+    "jotform": ("jotform", jotform),
 }
 
 

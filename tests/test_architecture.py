@@ -40,7 +40,7 @@ ORDER = {
                 "journal", "calendar", "handout", "charts", "report", "programme", "render"),
     "trace": ("__init__", "tracefile", "whynot", "decisions", "scenarios"),
     "batch": ("__init__", "keys", "csvsafe", "records", "survey", "mapping", "coverage", "coding",
-              "findings", "profiles", "tables", "report", "outputs", "cluster", "score", "diff"),
+              "findings", "profiles", "tables", "report", "outputs", "ledger", "cluster", "score", "diff"),
     "web": ("__init__", "engine", "guard", "questions", "why", "app", "server"),
     # the root group imports its commands (from its table, when one runs), so it comes last
     "cli": ("options", "kb_cli", "plan_cli", "programme_cli", "questionnaire_cli", "score_cli",

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import hipcoach.batch.score as score_module
 from hipcoach import Planner
+from hipcoach.batch.coverage import triage_needs
 from hipcoach.batch.csvsafe import cell_texts, row_text
 from hipcoach.batch.keys import Profiler
 from hipcoach.batch.mapping import Translator, form_mapping
@@ -21,7 +22,7 @@ from hipcoach.batch.profiles import ID_SLOT, ITEM_COLUMNS, PLAN_COLUMNS, render
 from hipcoach.batch.score import Options, score
 from hipcoach.batch.survey import Header
 from hipcoach.batch.survey import rows as survey_rows
-from hipcoach.kb.answers import complete
+from hipcoach.kb.answers import complete, should_ask
 from test_properties import _PLANNER
 
 #: Cells a form export may hold for each column: good values in several spellings, bad ones,
@@ -41,6 +42,21 @@ CELLS = {
 }
 
 
+def scored(planner: Planner, translator: Translator, cells: tuple[str, ...]
+           ) -> dict[str, object] | None:
+    """A row's complete answers, or None for a row that must be rejected: a bad cell, no id, no
+    answers at all, or a blank triage answer where the questionnaire asks it."""
+    raw, problems = translator.row(cells)
+    if problems or not cells[0].strip() or not raw:
+        return None
+    answers = complete(raw, planner.kb)
+    for answer in triage_needs(planner.rulebase, planner.kb):
+        question = planner.kb.questions[answer]
+        if answer not in raw and question.type != "multi" and should_ask(question, answers):
+            return None
+    return answers
+
+
 def reference(planner: Planner, text: str, traces: bool) -> dict[str, str]:
     """plans.csv, plan_items.csv (and traces.jsonl) as a row-by-row reading gives them."""
     header = text.splitlines()[0].split(",")
@@ -53,11 +69,10 @@ def reference(planner: Planner, text: str, traces: bool) -> dict[str, str]:
         path.write_text(text, encoding="utf-8")
         for batch, _ in survey_rows(path, "plain", len(header)):
             for _, cells in batch:
-                raw, problems = translator.row(cells)
-                ident = cells[0].strip()
-                if problems or not ident:
+                answers = scored(planner, translator, cells)
+                if answers is None:
                     continue
-                answers = complete(raw, planner.kb)
+                ident = cells[0].strip()
                 rendered = render(planner, answers, traces)
                 cell = row_text([ident])[:-1]
                 plans.append(cell + rendered.plan_tail)
@@ -99,9 +114,9 @@ def test_scoring_by_codes_writes_what_row_by_row_scoring_writes(
                             {n: i for i, n in enumerate(header)}, _PLANNER.kb)
     profiles = set()
     for line in lines:
-        raw, problems = translator.row(line)
-        if any(cell.strip() for cell in line) and not problems and line[0].strip():
-            profiles.add(profiler.keys(complete(raw, _PLANNER.kb))[0])
+        answers = scored(_PLANNER, translator, line)
+        if answers is not None:
+            profiles.add(profiler.keys(answers)[0])
     assert summary["distinct_profiles"] == len(profiles)
 
 

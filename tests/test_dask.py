@@ -174,6 +174,36 @@ def test_an_unreachable_scheduler_is_one_error_and_writes_nothing(tmp_path: Path
     assert not out.exists()
 
 
+@pytest.mark.parametrize("service", ["a web server", "a silent listener"])
+def test_a_service_that_is_not_a_scheduler_fails_within_the_timeout(tmp_path: Path,
+                                                                    service: str) -> None:
+    """It accepts the connection but never answers as a Dask scheduler: before, the run hung
+    for ever (a silent listener) or died with 'Maximum allowed dimension exceeded' and a
+    traceback (an HTTP server)."""
+    import http.server
+    import socket
+    import threading
+
+    if service == "a web server":
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                                 http.server.SimpleHTTPRequestHandler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        port, stop = server.server_address[1], server.shutdown
+    else:
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        port, stop = listener.getsockname()[1], listener.close
+    try:
+        failed(invoke("score", SURVEYS / "plain.csv", "-o", tmp_path / "out", "--dask",
+                      f"tcp://127.0.0.1:{port}", "--dask-timeout", "2"), 1,
+               f"no Dask scheduler answered at tcp://127.0.0.1:{port}")
+    finally:
+        stop()
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_malformed_address_is_one_error(tmp_path: Path) -> None:
     failed(invoke("score", SURVEYS / "plain.csv", "-o", tmp_path / "out", "--dask", "nowhere"),
            1, "'nowhere' is not a Dask scheduler's address", "tcp://HOST:8786")
@@ -225,7 +255,7 @@ def test_a_lost_scheduler_is_one_error_and_leaves_no_outputs(
         with pytest.raises(ClusterError, match=r"the Dask cluster at tcp://127\.0\.0\.1"):
             run(planner, survey, out, Options(dask=cluster.scheduler_address, dask_timeout=1),
                 progress=stop_the_scheduler)
-    assert list(out.iterdir()) == []
+    assert not out.exists() and [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
 def test_a_failing_task_names_the_worker(planner: Planner, address: str) -> None:

@@ -82,7 +82,7 @@ def test_typeform_scores_completed_responses_and_rejects_partial_ones(tmp_path: 
     (error,) = table(out / "errors.csv")
     assert (error["row"], error["respondent_id"], error["column"], error["value"]) == \
         ("4", "tfpartial", "Response Type", "partial")
-    assert "only completed responses are scored" in error["problem"]
+    assert error["problem"] == "a partial response: Response Type is 'partial'; only 'completed' is scored"
 
 
 def test_a_mapping_for_one_tick_separator_reads_the_other(tmp_path: Path) -> None:
@@ -168,7 +168,7 @@ def test_a_delimiter_must_be_one_punctuation_character(given: str) -> None:
 def test_help_names_the_new_options() -> None:
     text = words(ok(invoke("score", "--help")).stdout)
     for needle in ("--assume ANSWER=VALUE", "--delimiter CHAR", "--sheet NAME", ".xlsx",
-                   "google|microsoft|typeform|surveymonkey|qualtrics|plain"):
+                   "qualtrics|surveymonkey|typeform|microsoft|google|limesurvey|redcap|kobo|jotform|plain"):
         assert needle in text, needle
 
 
@@ -182,3 +182,206 @@ def test_an_answer_id_header_takes_labels_as_well_as_values(tmp_path: Path, plan
                              "equipment": ["foam_roller", "mat"]})
     assert plans[0]["exercises"] == ";".join(i["exercise"] for i in expected["items"])
     assert (plans[1]["status"], plans[1]["referral_reasons"]) == ("refer", "swelling")
+
+
+# --- finished responses only -------------------------------------------------------------------
+
+def qualtrics_with(finished: str, status: str) -> str:
+    """The Qualtrics fixture with its Status column, and the third respondent's Finished and
+    Status cells replaced (a numeric export writes Finished 1/0 and Status 0/1/2...)."""
+    rows, _ = forms.qualtrics_rows()
+    rows[0].insert(1, "Status")
+    rows[1].insert(1, "Response Type")
+    rows[2].insert(1, '{"ImportId":"status"}')
+    for row in rows[3:]:
+        row.insert(1, "IP Address")
+    rows[5][1], rows[5][2] = status, finished
+    return forms.to_csv(rows)
+
+
+@pytest.mark.parametrize("name,writer,row,column,value,why", [
+    ("redcap_raw", lambda: forms.redcap_raw(incomplete=True), "8", "hip_survey_complete", "0",
+     "an incomplete record (its form is not marked Complete)"),
+    ("redcap_labels", lambda: forms.redcap_labels(incomplete=True), "8", "Complete?", "Incomplete",
+     "an incomplete record (its form is not marked Complete)"),
+    ("limesurvey", lambda: forms.limesurvey(unfinished=True), "8", "Date submitted", "",
+     "an unfinished response (never submitted)"),
+    ("kobo", lambda: forms.kobo(not_approved=True), "8", "_validation_status",
+     "validation_status_not_approved", "a submission marked not approved"),
+    ("qualtrics_unfinished", lambda: (qualtrics_with("False", "IP Address"), []), "6", "Finished",
+     "False", "an unfinished response"),
+    ("qualtrics_unfinished_numeric", lambda: (qualtrics_with("0", "0"), []), "6", "Finished", "0",
+     "an unfinished response"),
+    ("qualtrics_preview", lambda: (qualtrics_with("True", "Survey Preview"), []), "6", "Status",
+     "Survey Preview", "a preview, test or spam response"),
+    ("qualtrics_test_numeric", lambda: (qualtrics_with("1", "2"), []), "6", "Status", "2",
+     "a preview, test or spam response"),
+])
+def test_only_finished_real_responses_are_scored(tmp_path: Path, name: str, writer, row: str,  # type: ignore[no-untyped-def]
+                                                 column: str, value: str, why: str) -> None:
+    """Each layout's own marker of an unfinished or test response rejects the row, with the
+    reason, and summary.json counts it; the other respondents are scored as usual."""
+    data, _ids = writer()
+    survey = tmp_path / f"{name}.csv"
+    survey.write_text(data, encoding="utf-8")
+    out = tmp_path / "out"
+    result = ok(invoke("score", survey, "-o", out))
+    (error,) = table(out / "errors.csv")
+    assert (error["row"], error["column"], error["value"]) == (row, column, value)
+    assert error["problem"].startswith(f"{why}: {column} is {value!r}; ")
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["rejected"] == 1 and summary["rejected_by_reason"] == {why: 1}
+    assert summary["scored"] == len(table(out / "plans.csv")) == (6 if name == "limesurvey"
+                                                                   or "redcap" in name
+                                                                   or name == "kobo" else 5)
+    assert "scored" in result.stderr
+
+
+def test_a_note_row_under_the_data_is_not_a_respondent(tmp_path: Path, reference: Path) -> None:
+    """Exports and hand-kept sheets end with notes and totals: 'Responses: 6' in the first
+    column, every other cell empty. It is rejected, never scored from defaults."""
+    data, _ids = forms.google_sheet()
+    survey = tmp_path / "sheet.csv"
+    width = len(next(csv.reader(data.splitlines())))
+    survey.write_text(data + "Responses: 6" + "," * (width - 1) + "\r\n", encoding="utf-8")
+    out = tmp_path / "out"
+    ok(invoke("score", survey, "-o", out, "-q"))
+    assert without_id(table(out / "plans.csv")) == without_id(table(reference / "plans.csv"))
+    (error,) = table(out / "errors.csv")
+    assert error["row"] == "8" and error["problem"].startswith("no answers at all")
+
+
+# --- tick boxes in every shape -------------------------------------------------------------------
+
+FLAG = "Do any of these apply to you at the moment?"
+
+
+@pytest.mark.parametrize("ticked,unticked", [("1", "0"), ("Checked", "Unchecked"),
+                                             ("TRUE", "FALSE"), ("Yes", ""), ("Yes", "No"),
+                                             ("Swelling in or around the knee or hip", "")])
+def test_a_column_per_option_reads_not_ticked_as_not_ticked(tmp_path: Path, ticked: str,
+                                                           unticked: str) -> None:
+    """With the 'item' mapping the README shows, 0 (REDCap raw, Kobo), Unchecked (REDCap
+    labels) and FALSE used to count as ticked: every respondent referred."""
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "format: plain\nrespondent_id: respondent_id\ncolumns:\n"
+        f'  "{FLAG} | Swelling": {{answer: red_flags, item: swelling}}\n'
+        f'  "{FLAG} | Fever": {{answer: red_flags, item: fever_or_unwell}}\n'
+        "  pain_level: pain_level\n", encoding="utf-8")
+    survey = tmp_path / "s.csv"
+    survey.write_text(f'respondent_id,"{FLAG} | Swelling","{FLAG} | Fever",pain_level\n'
+                      f'a,{unticked},{unticked},3\nb,"{ticked}",{unticked},3\n', encoding="utf-8")
+    out = tmp_path / "out"
+    # the other red flags were never asked: say so (the ticks given are still read)
+    ok(invoke("score", survey, "--mapping", mapping, "--assume", "red_flags=", "-o", out, "-q"))
+    assert [(row["respondent_id"], row["status"], row["referral_reasons"])
+            for row in table(out / "plans.csv")] == [("a", "plan", ""),
+                                                     ("b", "refer", "swelling")]
+
+
+def test_a_tick_cell_that_is_neither_is_rejected_quoting_it(tmp_path: Path) -> None:
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("format: plain\nrespondent_id: respondent_id\ncolumns:\n"
+                       "  swelling: {answer: red_flags, item: swelling}\n  pain_level: pain_level\n",
+                       encoding="utf-8")
+    survey = tmp_path / "s.csv"
+    survey.write_text("respondent_id,swelling,pain_level\na,maybe,3\nb,0,3\n", encoding="utf-8")
+    out = tmp_path / "out"
+    ok(invoke("score", survey, "--mapping", mapping, "--assume", "red_flags=", "-o", out, "-q"))
+    (error,) = table(out / "errors.csv")
+    assert (error["respondent_id"], error["value"]) == ("a", "maybe")
+    assert error["problem"].startswith("red_flags: 'maybe' is neither ticked nor not ticked")
+    assert "1 or 0, Checked or Unchecked" in error["problem"]
+
+
+def test_none_of_these_maps_to_nothing_ticked(tmp_path: Path) -> None:
+    """A required tick-box question's explicit 'none of these' option: {label: []}."""
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "format: plain\nrespondent_id: respondent_id\ncolumns:\n"
+        "  flags:\n    answer: red_flags\n    separator: ';'\n"
+        '    values: {"None of these apply to me": [], "Swelling": swelling}\n'
+        "  pain_level: pain_level\n", encoding="utf-8")
+    survey = tmp_path / "s.csv"
+    survey.write_text("respondent_id,flags,pain_level\na,None of these apply to me,3\n"
+                      "b,Swelling,3\n", encoding="utf-8")
+    out = tmp_path / "out"
+    ok(invoke("score", survey, "--mapping", mapping, "-o", out, "-q"))
+    assert [row["status"] for row in table(out / "plans.csv")] == ["plan", "refer"]
+
+
+def test_jotform_labels_one_a_line_stay_whole(tmp_path: Path) -> None:
+    """Jotform puts each ticked label on a line of its own; labels hold commas and spaces, so a
+    split at either would give 'Firm ball' and 'such as a lacrosse or massage ball'."""
+    data, _ids = forms.jotform()
+    assert "Firm ball, such as a lacrosse or massage ball\nResistance band" in data
+    survey = tmp_path / "jotform.csv"
+    survey.write_text(data, encoding="utf-8")
+    out = tmp_path / "out"
+    ok(invoke("score", survey, "-o", out, "-q"))
+    assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["rejected"] == 0
+
+
+def test_space_and_line_separators_match_whole_labels_longest_first() -> None:
+    from hipcoach.batch.mapping import split_ticks
+
+    labels = ["Foam roller", "Foam roller (long)", "Exercise or yoga mat"]
+    assert split_ticks("Foam roller (long)\nExercise or yoga mat", labels, "\n") == \
+        ["Foam roller (long)", "Exercise or yoga mat"]
+    assert split_ticks("Foam roller Exercise or yoga mat", labels, " ") == \
+        ["Foam roller", "Exercise or yoga mat"]
+    assert split_ticks("foam_roller mat", ["foam_roller", "mat"], " ") == ["foam_roller", "mat"]
+
+
+# --- Excel's leftovers ---------------------------------------------------------------------------
+
+def test_excels_sep_line_is_honoured(tmp_path: Path, reference: Path) -> None:
+    data, _ids = forms.european_excel()
+    survey = tmp_path / "excel.csv"
+    survey.write_bytes(b"sep=;\r\n" + data)
+    for args in ([], ["--delimiter", ";"]):
+        out = tmp_path / f"out{len(args)}"
+        ok(invoke("score", survey, "--encoding", "cp1252", *args, "-o", out, "-q"))
+        assert without_id(table(out / "plans.csv")) == without_id(table(reference / "plans.csv"))
+    out = tmp_path / "refused"
+    failed(1, invoke("score", survey, "--encoding", "cp1252", "--delimiter", ",", "-o", out),
+           "sep=;", "--delimiter gives ','")
+    assert not out.exists()
+
+
+def test_decimal_commas_where_they_are_unambiguous(tmp_path: Path) -> None:
+    head = "respondent_id;pain_level;knee_pain;sitting_hours;red_flags\n"
+    survey = tmp_path / "s.csv"
+    survey.write_text(head + "a;3;front;6,5;\nb;3;front;6.5;\n", encoding="utf-8")
+    out = tmp_path / "out"
+    ok(invoke("score", survey, "-o", out, "-q"))
+    plans = table(out / "plans.csv")
+    assert len(plans) == 2 and without_id(plans[:1]) == without_id(plans[1:])
+    # in a comma-delimited file a quoted "6,5" is refused unless --decimal says so, never 65
+    comma = tmp_path / "c.csv"
+    comma.write_text(head.replace(";", ",") + 'a,3,front,"6,5",\n', encoding="utf-8")
+    failed(1, invoke("score", comma, "-o", tmp_path / "c"), "scored 0 of 1 rows")
+    (error,) = table(tmp_path / "c" / "errors.csv")
+    assert error["problem"].startswith("sitting_hours: '6,5' is not an answer")
+    ok(invoke("score", comma, "--decimal", ",", "-o", tmp_path / "d", "-q"))
+    assert without_id(table(tmp_path / "d" / "plans.csv")) == without_id(plans[:1])
+    # a thousands separator is never read as a decimal one
+    thousands = tmp_path / "t.csv"
+    thousands.write_text(head + "a;3;front;1.000,5;\n", encoding="utf-8")
+    failed(1, invoke("score", thousands, "-o", tmp_path / "t"), "scored 0 of 1 rows")
+
+
+def test_typographic_apostrophes_match_the_plain_labels(tmp_path: Path) -> None:
+    """A cp1252 file saved by Word or Excel writes a typographic apostrophe (U+2019) for the
+    label's plain one."""
+    label = next(c.label for c in forms.KB.questions["red_flags"].choices if "'" in c.label)
+    survey = tmp_path / "s.csv"
+    curly = label.replace("'", "\u2019")
+    text = (f'respondent_id,{FLAG},"Where do you feel knee pain, if anywhere?",pain_level\n'
+            f'a,"{curly}",No knee pain,\n')
+    survey.write_bytes(text.encode("cp1252"))
+    out = tmp_path / "out"
+    ok(invoke("score", survey, "--encoding", "cp1252", "-o", out, "-q"))
+    (plan,) = table(out / "plans.csv")
+    assert plan["status"] == "refer"

@@ -344,7 +344,10 @@ def test_a_report_of_a_survey_with_every_row_rejected_says_so(tmp_path):
     bad = [line.replace(",front,", ",banana,").replace(",none,", ",banana,", 1) for line in source[1:]]
     survey = tmp_path / "bad.csv"
     survey.write_text("\n".join([source[0], *bad]) + "\n", encoding="utf-8")
-    out = scored(survey, tmp_path / "out")
+    out = tmp_path / "out"
+    result = invoke("score", survey, "-o", out, "--report", "-q")
+    assert result.exit_code == 1  # a run that scores no row fails, with its outputs written
+    assert "scored 0 of 6 rows: every row was rejected; see errors.csv" in result.output
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["scored"] == 0 and summary["rejected"] == 6
     page = _Report((out / "report.html").read_text(encoding="utf-8"))

@@ -13,6 +13,7 @@ import functools
 import io
 import itertools
 import json
+import os
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -275,7 +276,9 @@ def test_an_example_export_without_a_mapping_is_read_by_the_questionnaires_wordi
         summary = score(SURVEYS / f"{layout}.csv", tmp_path / layout, planner, Options())
         assert (summary["rows_in"], summary["scored"], summary["rejected"]) == (6, 0, 6)
         errors = table(tmp_path / layout / "errors.csv")
-        assert {e["problem"] for e in errors} == {"sitting_hours: must be a number between 0 and 24"}
+        assert {e["problem"] for e in errors} == {
+            f"sitting_hours: {e['value']!r} is not an answer: must be a number between 0 and 24"
+            for e in errors}
         assert {e["value"] for e in errors} >= {"6 to 8 hours", "Less than 4 hours"}
 
 
@@ -320,11 +323,12 @@ def test_mixed_good_and_bad_rows_are_all_accounted_for(tmp_path: Path, planner: 
     errors = table(tmp_path / "out" / "errors.csv")
     by_row = {(e["row"], e["respondent_id"], e["column"], e["value"]): e["problem"]
               for e in errors}
-    assert by_row.pop(("4", "b1", "minutes", "200")) == "minutes: must be between 5 and 90"
+    assert by_row.pop(("4", "b1", "minutes", "200")) == \
+        "minutes: '200' is not an answer: must be between 5 and 90"
     assert by_row.pop(("5", "b2", "knee_pain", "sideways")).startswith(
-        "knee_pain: must be one of: none, front, outside, other")
+        "knee_pain: 'sideways' is not an answer: must be one of: none, front, outside, other")
     assert by_row.pop(("5", "b2", "squat_difficulty", "maybe")).startswith(
-        "squat_difficulty: must be true or false")
+        "squat_difficulty: 'maybe' is not an answer: must be true or false")
     assert by_row.pop(("6", "", "respondent_id", "")) == "empty respondent id"
     ((where, ident, _column, _value), problem), = by_row.items()
     assert where == "10" and problem == "malformed record: record has 6 fields, the header has 5"
@@ -412,13 +416,18 @@ def test_bom_crlf_and_a_quoted_newline(tmp_path: Path, planner: Planner) -> None
     assert summary["extra_columns"] == []
 
 
-def test_plain_empty_cells_take_the_default(tmp_path: Path, planner: Planner) -> None:
+def test_a_row_with_no_answers_is_rejected_not_given_a_default_plan(tmp_path: Path,
+                                                                     planner: Planner) -> None:
+    """A submission with every question blank used to get a full plan made of defaults."""
     names = [q for q in planner.kb.questions]
     survey = write(tmp_path / "s.csv", "respondent_id," + ",".join(names) + "\n"
-                   "r1" + "," * len(names) + "\n")
-    run(planner, survey, tmp_path / "out")
-    (row,) = table(tmp_path / "out" / "plans.csv")
-    assert without_id([row]) == [expected_plan_row(planner.plan({}))]
+                   "r1" + "," * len(names) + "\n" + "r2,34" + "," * (len(names) - 1) + "\n")
+    summary = run(planner, survey, tmp_path / "out")
+    assert [row["respondent_id"] for row in table(tmp_path / "out" / "plans.csv")] == ["r2"]
+    (error,) = table(tmp_path / "out" / "errors.csv")
+    assert (error["row"], error["respondent_id"]) == ("2", "r1")
+    assert error["problem"].startswith("no answers at all")
+    assert summary["rejected_by_reason"] == {"no answers at all": 1}
 
 
 def test_plain_spellings_give_the_same_plan(tmp_path: Path, planner: Planner) -> None:
@@ -585,7 +594,8 @@ def test_a_failure_half_way_into_a_new_folder_writes_no_output(
     out = tmp_path / "new"
     with pytest.raises(RuntimeError):
         run(planner, SURVEYS / "plain.csv", out)
-    assert list(out.iterdir()) == []
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no hidden folder either
 
 
 def test_an_unreadable_row_late_in_the_file_leaves_old_outputs(tmp_path: Path,
@@ -792,3 +802,95 @@ def test_progress_counts_rows_as_they_are_scored_not_as_they_are_read(
     first = events.index("progress")
     assert 0 < first < len(events) - 1 and events[:first] == ["evaluate"] * first
     assert events[-1] == "progress"
+
+
+# --- the output set, swapped in whole --------------------------------------------------------
+
+def hidden(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+def test_a_run_dying_at_the_swap_leaves_the_old_set_whole(tmp_path: Path, planner: Planner,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before, a kill between two renames left a new plans.csv beside an old summary.json. Now
+    the set is one folder swapped in by one exchange: killed just before it, the old set is
+    whole; the hidden new one is removed by the next run."""
+    import hipcoach.atomic as atomic
+
+    out = tmp_path / "out"
+    run(planner, SURVEYS / "plain.csv", out)
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    before = outputs(out)
+    def killed(a: Path, b: Path) -> bool:
+        raise KeyboardInterrupt  # the process dies just before the swap
+
+    monkeypatch.setattr(atomic, "_exchange", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run(planner, SURVEYS / "google.csv", out, Options(mapping=SURVEYS / "google_mapping.yaml"))
+    assert outputs(out) == before and hidden(tmp_path) == []
+    monkeypatch.undo()
+    run(planner, SURVEYS / "google.csv", out, Options(mapping=SURVEYS / "google_mapping.yaml"))
+    assert outputs(out) != before
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"  # carried over
+    assert hidden(tmp_path) == [] and hidden(out) == []
+
+
+def test_without_an_atomic_exchange_a_death_between_renames_is_never_a_mixed_set(
+        tmp_path: Path, planner: Planner, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hipcoach.atomic as atomic
+
+    out = tmp_path / "out"
+    run(planner, SURVEYS / "plain.csv", out)
+    before = outputs(out)
+    monkeypatch.setattr(atomic, "_exchange", lambda a, b: False)
+    real = os.rename
+    calls: list[int] = []
+
+    def dies_second(a: Any, b: Any) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # killed between the two renames
+        real(a, b)
+
+    monkeypatch.setattr(atomic.os, "rename", dies_second)
+    with pytest.raises(KeyboardInterrupt):
+        run(planner, SURVEYS / "google.csv", out, Options(mapping=SURVEYS / "google_mapping.yaml"))
+    assert not out.exists()  # no folder for a moment: never a mix of two runs
+    monkeypatch.setattr(atomic.os, "rename", real)
+    with pytest.raises(RuntimeError):  # the next run puts the old set back before it fails
+        fail_on_third(monkeypatch, "render")
+        run(planner, SURVEYS / "google.csv", out, Options(mapping=SURVEYS / "google_mapping.yaml"))
+    assert outputs(out) == before and hidden(tmp_path) == []
+
+
+def test_a_full_disk_leaves_no_hidden_files_and_the_old_set(tmp_path: Path, planner: Planner,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    out = tmp_path / "out"
+    run(planner, SURVEYS / "plain.csv", out)
+    before = outputs(out)
+
+    def full(*args: Any, **kw: Any) -> Any:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(score_module, "_summary", full)
+    with pytest.raises(OSError, match="No space left"):
+        run(planner, SURVEYS / "plain.csv", out)
+    assert outputs(out) == before and hidden(tmp_path) == [] and hidden(out) == []
+
+
+@pytest.mark.parametrize("inside", ["a folder", "the current folder"])
+def test_an_output_folder_holding_folders_is_refused_before_any_writing(
+        tmp_path: Path, planner: Planner, monkeypatch: pytest.MonkeyPatch, inside: str) -> None:
+    from hipcoach.errors import OutputError
+
+    out = tmp_path / "out"
+    (out / "keep").mkdir(parents=True)
+    if inside == "the current folder":
+        (out / "keep").rmdir()
+        monkeypatch.chdir(out)
+    with pytest.raises(OutputError, match="replace their folder as a whole"):
+        run(planner, SURVEYS / "plain.csv", out)
+    assert sorted(p.name for p in out.iterdir()) == ([] if inside != "a folder" else ["keep"])
+    assert hidden(tmp_path) == []

@@ -47,6 +47,11 @@ def mapping_args(layout: str) -> list[Any]:
     return [] if layout == "plain" else ["--mapping", SURVEYS / f"{layout}_mapping.yaml"]
 
 
+def table(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as stream:
+        return list(csv.DictReader(stream))
+
+
 def plans(path: Path) -> list[dict[str, str]]:
     with open(path, encoding="utf-8", newline="") as stream:
         return list(csv.DictReader(stream))
@@ -64,7 +69,7 @@ def test_the_new_commands_are_listed() -> None:
                  "errors.csv", "summary.json", "--mapping", "--format", "--jobs", "--dask ADDRESS",
                  "--dask-timeout", "--traces",
                  "--no-dedupe", "--quiet", "--encoding", "--assume", "--delimiter", "--sheet",
-                 "google|microsoft|typeform|surveymonkey|qualtrics|plain",
+                 "qualtrics|surveymonkey|typeform|microsoft|google|limesurvey|redcap|kobo|jotform|plain",
                  "or - to print the plans table"]),
     (["mapping"], ["Survey mappings", "init"]),
     (["mapping", "init"], ["starter mapping", "every column", "--format", "--output",
@@ -183,7 +188,8 @@ def test_quiet_prints_nothing_on_stderr(tmp_path: Path) -> None:
     assert result.stderr == "" and result.stdout == ""
     result = ok(invoke("score", survey, "--format", "plain", "--quiet", "-o", "-"))
     # the rejected row has no errors.csv to go to: it is reported, --quiet or not
-    assert result.stderr == "rejected: row 4 (r2): minutes: minutes: must be between 5 and 90\n"
+    assert result.stderr == "rejected: row 4 (r2): minutes: minutes: '200' is not an answer: "\
+                            "must be between 5 and 90\n"
     assert len(result.stdout.splitlines()) == 4
 
 
@@ -259,21 +265,23 @@ def test_latin1_with_the_encoding_option(tmp_path: Path) -> None:
     assert result.stdout.splitlines()[1].startswith("Zoé,plan,")
 
 
-def test_a_header_only_file_is_fine(tmp_path: Path) -> None:
+def test_a_header_only_file_exits_1_saying_there_is_nothing_to_score(tmp_path: Path) -> None:
     survey = write(tmp_path / "s.csv", "respondent_id,knee_pain,red_flags,pain_level\n")
-    result = ok(invoke("score", survey, "-o", tmp_path / "out"))
-    assert "scored 0 of 0 rows" in result.stderr
+    failed(invoke("score", survey, "-o", tmp_path / "out", "-q"),
+           "scored 0 of 0 rows: the export holds no responses")
     assert json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))["rows_in"] == 0
 
 
 @pytest.mark.parametrize("layout", ["google", "surveymonkey", "qualtrics"])
 def test_an_export_whose_options_differ_points_at_mapping_init(tmp_path: Path, layout: str) -> None:
     """The example forms ask for sitting hours in bands: without a mapping every row is
-    rejected (exit 0, nothing scored from a default), and the hint says how to map them."""
-    result = ok(invoke("score", SURVEYS / f"{layout}.csv", "-o", tmp_path / "out"))
-    assert "scored 0 of 6 rows, 6 rejected" in result.stderr
+    rejected (exit 1 with one line, nothing scored from a default), and the hint says how to
+    map them."""
+    result = invoke("score", SURVEYS / f"{layout}.csv", "-o", tmp_path / "out")
+    failed_with(result, 1, "scored 0 of 6 rows: every row was rejected; see errors.csv")
     assert "hint: 6 row(s) were rejected for column" in result.stderr
     assert "hipcoach mapping init" in result.stderr and "--mapping" in result.stderr
+    assert len(table(tmp_path / "out" / "errors.csv")) == 6  # what to read is there
 
 
 def test_a_mapping_whose_id_column_is_missing(tmp_path: Path) -> None:
@@ -375,3 +383,171 @@ def failed(result, *needles: str) -> str:  # type: ignore[no-untyped-def]
     """A clean exit 1 with one 'Error: ...' line holding every needle; returns that line."""
     one_line(result)
     return "Error: " + failed_with(result, 1, *needles)
+
+
+# --- mapping init writes what score accepts --------------------------------------------------
+
+@pytest.mark.parametrize("name", [*(path.name for path in sorted(SURVEYS.glob("*.csv"))),
+                                  "trailing_comma.csv"])
+def test_mapping_init_writes_a_mapping_score_accepts(tmp_path: Path, name: str) -> None:
+    """Every example export, and a header ending in a comma (an empty column, as a spreadsheet
+    that once had another column writes): the starter mapping scores every row."""
+    if name == "trailing_comma.csv":
+        lines = (SURVEYS / "plain.csv").read_text(encoding="utf-8").splitlines()
+        survey = write(tmp_path / name, "".join(line + ",\n" for line in lines))
+    else:
+        survey = SURVEYS / name
+    mapping = tmp_path / "mapping.yaml"
+    ok(invoke("mapping", "init", survey, "-o", mapping))
+    out = tmp_path / "out"
+    ok(invoke("score", survey, "--mapping", mapping, "-o", out, "-q"))
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["scored"] == summary["rows_in"] == 6
+
+
+# --- missing is not a value ------------------------------------------------------------------
+
+def test_a_blank_pain_level_for_a_runner_in_pain_rejects_the_row(tmp_path: Path) -> None:
+    """pain_level is a triage answer: scored as 0, a runner at 9/10 would get exercises. Where
+    the questionnaire's skip logic says it was not asked (no pain anywhere), the blank is right
+    and takes the default."""
+    survey = write(tmp_path / "s.csv",
+                   "respondent_id,knee_pain,hip_pain,low_back,pain_level,red_flags,age\n"
+                   "knee,front,none,none,,,30\nhip,none,back,none,,,30\nback,none,none,pain,,,30\n"
+                   "fine,none,none,none,,,30\nsaid,front,none,none,9,,30\nblank_site,,,,,,30\n")
+    out = tmp_path / "out"
+    result = ok(invoke("score", survey, "-o", out))
+    assert "scored 3 of 6 rows, 3 rejected" in result.stderr
+    assert [row["respondent_id"] for row in table(out / "plans.csv")] == \
+        ["fine", "said", "blank_site"]
+    errors = {row["respondent_id"]: row for row in table(out / "errors.csv")}
+    assert set(errors) == {"knee", "hip", "back"}
+    assert errors["knee"]["column"] == "pain_level"
+    assert errors["knee"]["problem"].startswith(
+        "pain_level is blank for a respondent whose knee_pain is front: the triage rules need it")
+    assert "hip_pain is back" in errors["hip"]["problem"]
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["rejected_by_reason"] == {"a blank answer triage needs": 3}
+    # the policy for other blanks: the default, counted per answer where it was asked
+    assert summary["defaulted_rows"]["knee_pain"] == 1  # blank_site: asked of everyone
+    assert summary["defaulted_rows"]["minutes"] == 3  # no column: all three scored rows
+    assert "pain_level" not in summary["defaulted_rows"]
+
+
+def test_a_blank_pain_level_is_reported_with_o_dash_too(tmp_path: Path) -> None:
+    survey = write(tmp_path / "s.csv", "respondent_id,knee_pain,pain_level,red_flags\n"
+                                       "a,front,,\nb,none,,\n")
+    result = ok(invoke("score", survey, "-o", "-", "-q"))
+    assert result.stderr.startswith("rejected: row 2 (a): pain_level: pain_level is blank")
+    assert len(result.stdout.splitlines()) == 2  # the header and b
+
+
+def test_an_assumed_answer_is_never_counted_as_defaulted(tmp_path: Path) -> None:
+    survey = write(tmp_path / "s.csv", "respondent_id,knee_pain,red_flags\na,none,\n")
+    out = tmp_path / "out"
+    ok(invoke("score", survey, "--assume", "pain_level=0", "-o", out, "-q"))
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["assumed"] == {"pain_level": 0}
+    assert "pain_level" not in summary["defaulted_rows"] and summary["scored"] == 1
+
+
+def test_every_row_rejected_exits_1_and_writes_the_errors(tmp_path: Path) -> None:
+    survey = write(tmp_path / "s.csv", "respondent_id,knee_pain,pain_level,red_flags\n"
+                                       "a,front,,\nb,sideways,3,\n")
+    out = tmp_path / "out"
+    failed(invoke("score", survey, "-o", out, "-q"),
+           "scored 0 of 2 rows: every row was rejected; see errors.csv")
+    assert len(table(out / "errors.csv")) == 2 and table(out / "plans.csv") == []
+
+
+# --- worker processes ----------------------------------------------------------------------------
+
+def varied(path: Path, count: int) -> Path:
+    """``count`` respondents, nearly each a profile of its own: enough work for --jobs."""
+    import random
+
+    rng = random.Random(5)
+    lines = ["respondent_id,age,weekly_km,sitting_hours,knee_pain,pain_level,red_flags,minutes"]
+    for n in range(count):
+        lines.append(f"r{n},{rng.randint(12, 100)},{rng.randint(0, 120)},{rng.randint(0, 24)},"
+                     f"{rng.choice(['none', 'front', 'outside'])},{rng.randint(0, 7)},,"
+                     f"{rng.randint(5, 90)}")
+    return write(path, "\n".join(lines) + "\n")
+
+
+def children(pid: int) -> set[int]:
+    """The worker processes ``pid`` started (not multiprocessing's resource tracker)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        text = (task / "children").read_text() if (task / "children").exists() else ""
+        for child in map(int, text.split()):
+            try:
+                command = Path(f"/proc/{child}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"spawn_main" in command:
+                found.add(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def wait_for(condition: Any, seconds: float = 120.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def score_in_background(tmp_path: Path) -> tuple[subprocess.Popen[str], set[int]]:
+    survey = varied(tmp_path / "varied.csv", 30_000)
+    code = "import sys; from hipcoach.cli import cli; sys.exit(cli())"
+    process = subprocess.Popen([sys.executable, "-c", code, "score", str(survey), "-o",
+                                str(tmp_path / "out"), "--jobs", "2", "-q"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               stdin=subprocess.DEVNULL)
+    workers: set[int] = set()
+
+    def started() -> bool:
+        workers.update(children(process.pid))
+        return len(workers) >= 2 or process.poll() is not None
+
+    assert wait_for(started), "no worker processes started"
+    assert process.poll() is None, process.communicate()
+    return process, set(workers)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+def test_a_dying_worker_ends_the_run_with_one_line(tmp_path: Path) -> None:
+    """Before: a 42-line BrokenProcessPool traceback."""
+    import signal
+
+    process, workers = score_in_background(tmp_path)
+    os.kill(min(workers), signal.SIGKILL)
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 1, stderr
+    assert "Traceback" not in stderr
+    (line,) = stderr.strip().splitlines()
+    assert line.startswith("Error: a worker process died while scoring")
+    assert not (tmp_path / "out").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+def test_workers_do_not_outlive_a_killed_run(tmp_path: Path) -> None:
+    import signal
+
+    process, workers = score_in_background(tmp_path)
+    os.kill(process.pid, signal.SIGKILL)
+    process.communicate(timeout=60)
+    assert wait_for(lambda: not any(alive(pid) for pid in workers)), "workers live on"

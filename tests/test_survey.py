@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES
-from hipcoach.batch.survey import HEADER_ROWS, detect, header, read_head, rows
+from hipcoach.batch.survey import LAYOUTS, detect, header, read_head, rows
 from hipcoach.errors import SurveyError
 
 SURVEYS = EXAMPLES / "surveys"
@@ -87,8 +87,9 @@ def test_each_example_export_is_detected(layout: str, answer_ids: set[str]) -> N
     ["age", "knee_pain"],  # answer ids but no respondent_id
 ])
 def test_an_ambiguous_header_asks_for_format(first: list[str], answer_ids: set[str]) -> None:
-    with pytest.raises(SurveyError, match=r"pass --format \(google, microsoft, typeform, "
-                                          r"surveymonkey, qualtrics, plain\)"):
+    with pytest.raises(SurveyError, match=r"pass --format \(qualtrics, surveymonkey, typeform, "
+                                          r"microsoft, google, limesurvey, redcap, kobo, "
+                                          r"jotform, plain\)"):
         detect([first, ["1"] * len(first)], answer_ids)
 
 
@@ -137,7 +138,7 @@ def test_qualtrics_columns_are_the_ids_and_texts_the_question_row() -> None:
 
 @pytest.mark.parametrize("layout", ["surveymonkey", "qualtrics"])
 def test_too_few_rows_for_the_layout_is_an_error(layout: str) -> None:
-    with pytest.raises(SurveyError, match=f"a {layout} export has {HEADER_ROWS[layout]} header rows"):
+    with pytest.raises(SurveyError, match=f"a {layout} export has {LAYOUTS[layout].header_rows} header rows"):
         header([["a", "b"]], layout)
 
 
@@ -155,7 +156,7 @@ def test_rows_skip_each_layouts_header_rows() -> None:
         path = SURVEYS / f"{layout}.csv"
         width = len(read_head(path, ENC)[0])
         good, bad = all_rows(path, layout, width)
-        assert [number for number, _ in good] == [HEADER_ROWS[layout] + i for i in range(1, 7)]
+        assert [number for number, _ in good] == [LAYOUTS[layout].header_rows + i for i in range(1, 7)]
         assert all(len(cells) == width for _, cells in good)
         assert bad == []
 

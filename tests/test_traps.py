@@ -199,7 +199,7 @@ def test_a_quote_that_never_closes_is_refused_at_the_line_it_opens(tmp_path: Pat
                                                  "r4,none,,\nr5,none,,\n")
     failed(invoke("score", survey, "-o", tmp_path / "out"), "line 5:",
            "a quote opens here and never closes")
-    assert list((tmp_path / "out").iterdir()) == []  # nothing written, not even in part
+    assert not (tmp_path / "out").exists()  # nothing written, not even in part
 
 
 def test_a_stray_quote_inside_a_cell_rejects_that_record(tmp_path: Path) -> None:
@@ -217,12 +217,14 @@ def test_quiet_stdout_still_reports_rejected_rows(tmp_path: Path) -> None:
     survey = write(tmp_path / "s.csv", TRIAGED + "r1,front,,3\nr2,ankle,,3\nr3,front\n")
     result = ok(invoke("score", survey, "-o", "-", "--quiet"))
     assert result.stderr.splitlines() == [
-        "rejected: row 3 (r2): knee_pain: knee_pain: must be one of: none, front, outside, other",
+        "rejected: row 3 (r2): knee_pain: knee_pain: 'ankle' is not an answer: must be one of: "
+        "none, front, outside, other",
         "rejected: row 4 (r3): record: malformed record: record has 2 fields, the header has 4"]
 
 
 def test_many_rejected_rows_are_counted_after_the_first_few(tmp_path: Path) -> None:
-    survey = write(tmp_path / "s.csv", TRIAGED + "".join(f"r{i},ankle,,3\n" for i in range(25)))
+    survey = write(tmp_path / "s.csv", TRIAGED + "ok,front,,3\n"
+                   + "".join(f"r{i},ankle,,3\n" for i in range(25)))
     lines = ok(invoke("score", survey, "-o", "-", "-q")).stderr.splitlines()
     assert len(lines) == 11 and lines[-1].startswith("rejected: ... and 15 more row(s)")
 
@@ -283,8 +285,9 @@ def test_rows_in_is_scored_plus_rejected_whatever_the_field_counts(records: list
         survey = write(Path(folder) / "s.csv", "\n".join(lines) + "\n")
         result = invoke("score", survey, "--delimiter", delimiter, "-o", Path(folder) / "out",
                         "-q")
-        assert result.exit_code == 0, result.output
         summary = summary_of(Path(folder) / "out")
+        # a run that scores nobody says so with exit 1, after writing the outputs that say why
+        assert result.exit_code == (0 if summary["scored"] else 1), result.output
         plans = table(Path(folder) / "out" / "plans.csv")
     assert summary["rows_in"] == len(records)
     assert summary["rows_in"] == summary["scored"] + summary["rejected"]

@@ -114,3 +114,12 @@ class ClusterError(HipcoachError):
     """Scoring on a Dask cluster cannot start or go on: Dask is not installed, the scheduler
     cannot be reached or was lost, no worker joined, or a worker failed or would score with
     other code or other files than this process."""
+
+
+class OutputError(HipcoachError):
+    """An output folder that cannot be replaced as a whole (a file, the current folder, or one
+    holding folders of its own)."""
+
+
+class WorkerError(HipcoachError):
+    """A worker process of ``score --jobs`` died (killed, or out of memory) during the run."""

@@ -255,6 +255,7 @@ class ScoreOptions(TypedDict):
     layout: str | None  # as asked (None: detected; ``format`` says what was used)
     encoding: str
     delimiter: str | None  # None: detected
+    decimal: str | None  # the decimal mark; None: a comma where the delimiter is not one
     sheet: str | None
 
 
@@ -272,8 +273,12 @@ class Summary(TypedDict):
     duplicate_ids: dict[str, list[int]]  # respondent id -> the rows it appears on
     extra_columns: list[str]
     rejected_by_column: dict[str, int]
+    rejected_by_reason: dict[str, int]  # rows, by the first reason each was rejected for
     assumed: dict[str, Any]  # --assume ANSWER=VALUE, as checked answers
     defaulted: list[str]  # answers no column feeds: everyone gets the default
+    #: answer -> scored rows that took its default where the questionnaire asked it of them
+    #: (a blank cell, or no column)
+    defaulted_rows: dict[str, int]
     status: dict[str, int]
     symptoms: dict[str, int]
     causes: dict[str, int]

@@ -22,6 +22,7 @@ import logging
 import pickle
 import secrets
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +159,7 @@ class Cluster:
                 except ValueError as exc:
                     raise ClusterError(f"{address!r} is not a Dask scheduler's address ({exc}): "
                                        f"give one such as tcp://HOST:8786, or {LOCAL}") from None
-            self.client = Client(address, timeout=timeout, set_as_default=False)
+            self.client = _connect(address, timeout)
             try:
                 self.client.wait_for_workers(1, timeout=timeout)
             except TimeoutError:
@@ -199,6 +200,34 @@ class Cluster:
                     self.local.close()
         finally:
             self.quiet.close()
+
+
+def _connect(address: str, timeout: float) -> Client:
+    """A client of the scheduler at ``address``, within ``timeout`` seconds whatever listens
+    there. Dask's own timeout covers the connection, not the greeting after it: a service that
+    accepts the connection and never answers as a scheduler (a silent listener, a web server)
+    would hold it for ever, so the attempt runs on a thread of its own and is given up on."""
+    found: list[Client] = []
+    failed: list[BaseException] = []
+
+    def attempt() -> None:
+        try:
+            found.append(Client(address, timeout=timeout, set_as_default=False))
+        except BaseException as exc:  # handed to the caller's thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=attempt, name="hipcoach-dask-connect", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if failed:
+        raise ClusterError(f"no Dask scheduler answered at {address}: {_reason(failed[0])} (is "
+                           f"a Dask scheduler listening there, and not another service?)")
+    if not found:
+        raise ClusterError(f"no Dask scheduler answered at {address} within {timeout:g} s: "
+                           f"something accepts connections there but does not speak as a "
+                           f"Dask scheduler (another service on that port?), or the scheduler "
+                           f"is too busy; check the address, or raise --dask-timeout")
+    return found[0]
 
 
 def _failed(address: str, exc: BaseException) -> ClusterError:

@@ -10,8 +10,9 @@ form one group, evaluated once, and the outputs are mapped back to rows by group
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -20,12 +21,29 @@ import pandas as pd
 from ..kb.answers import complete
 from ..kb.knowledge import KnowledgeBase
 from ..kb.ops import holds
+from ..present.explain import value_text
 from . import coverage
 from .keys import Profiler
 from .mapping import Column, Translator
+from .survey import Marker
 
-#: A rejected row: ``(row number, respondent id, [(column, value, problem), ...])``.
-Problem = tuple[int, str, list[tuple[str, str, str]]]
+
+class Problem(NamedTuple):
+    """A rejected row: its number, its respondent id, its problems as ``(column, value,
+    problem)`` and the reason it is counted under in summary.json."""
+
+    row: int
+    ident: str
+    cells: list[tuple[str, str, str]]
+    reason: str
+
+
+#: The reasons a row is rejected for, as summary.json counts them (and a layout's markers').
+NO_ANSWERS = "no answers at all"
+NOT_ALLOWED = "a value the questionnaire does not allow"
+TRIAGE_BLANK = "a blank answer triage needs"
+NO_ID = "an empty respondent id"
+MALFORMED = "a malformed record"
 Codes = npt.NDArray[np.int64]
 #: A rejected row's cell is shown at most this long in errors.csv and messages.
 VALUE_SHOWN = 200
@@ -47,6 +65,8 @@ class Chunk:
     profiles: set[tuple[int, ...]] = field(default_factory=set)
     #: each scored row's cells of the columns carried through (``--keep``), when there are any
     kept: list[tuple[str, ...]] = field(default_factory=list)
+    #: answer -> scored rows that took its default where the question applied to them
+    defaulted: Counter[str] = field(default_factory=Counter)
 
 
 class Coder:
@@ -56,19 +76,28 @@ class Coder:
 
     def __init__(self, translator: Translator, profiler: Profiler, kb: KnowledgeBase,
                  assumed: dict[str, Any], id_column: tuple[int, str], key: str = "class",
-                 full: bool = False, complete_cell: tuple[int, str, str] | None = None) -> None:
+                 full: bool = False, markers: tuple[tuple[int, Marker, str], ...] = (),
+                 needed: tuple[str, ...] = ()) -> None:
         self.translator, self.profiler, self.kb = translator, profiler, kb
         self.assumed, self.key = assumed, key
         self.id_column, self.id_name = id_column
         #: whether an evaluation gets every answer (a trace quotes them all) or only those
         #: that can change a plan
         self.full = full
-        #: (column index, the value a complete response holds, column name) where partial
-        #: responses are exported too
-        self.complete_cell = complete_cell
+        #: (column index, marker, column name): the tool's marks of a finished, real response
+        self.markers = markers
         self.feeds: dict[str, list[tuple[int, Column]]] = {}
         for position, column in translator.columns:
             self.feeds.setdefault(column.answer, []).append((position, column))
+        #: answers the triage rules read whose blank, where the question applied, rejects the
+        #: row (a list answer's blank is "nothing ticked", an answer in itself)
+        self.needed = tuple(answer for answer in needed if answer in self.feeds
+                            and kb.questions[answer].type != "multi")
+        #: answers whose blank (or missing column) takes the default, counted as defaulted
+        self.defaultable = tuple(
+            answer for answer in kb.questions if answer not in assumed
+            and answer not in self.needed
+            and not (answer in self.feeds and kb.questions[answer].type == "multi"))
         #: every answer, coded: its final value for a row with no cell for it (the default)
         self.answers = tuple(kb.questions)
         self.codes: dict[str, dict[Any, int]] = {a: {} for a in self.answers}
@@ -89,30 +118,51 @@ class Coder:
         numbers = np.fromiter((number for number, _ in batch), np.int64, count)
         columns = list(zip(*(cells for _, cells in batch)))
         rejected = np.zeros(count, bool)
-        if self.complete_cell is not None:
-            position, wanted_value, name = self.complete_cell
-            partial = _array(columns[position])
-            partial_mask = _lowered(partial) != wanted_value
-            for row in np.flatnonzero(partial_mask):
-                value = partial[row].strip()
-                problems.append((int(numbers[row]), batch[row][1][self.id_column].strip(),
-                                 [(name, value, f"not a {wanted_value} response: only "
-                                   f"{wanted_value} responses are scored")]))
-            rejected |= partial_mask
+        ids = _array(tuple(text.strip() for text in columns[self.id_column]))
+        for position, marker, name in self.markers:
+            cells, uniques = _factorize(columns[position])
+            fails = ~np.fromiter((marker.holds(text) for text in uniques), bool,
+                                 len(uniques))[cells] & ~rejected
+            for row in np.flatnonzero(fails):
+                value = columns[position][row]
+                problems.append(Problem(int(numbers[row]), shown(ids[row]),
+                                        [(name, shown(value.strip()), marker.problem(name, value))],
+                                        marker.why))
+            rejected |= fails
         value_codes: dict[str, Codes] = {}
         bad = np.zeros(count, bool)
         for answer in self.answers:
             value_codes[answer] = self._answer(answer, columns, count, bad)
-        ids = _array(tuple(text.strip() for text in columns[self.id_column]))
-        empty = (ids == "") & ~bad & ~rejected
+        given = {answer: self._given(answer, columns, count) for answer in self.answers}
+        nothing = ~np.logical_or.reduce([given[a] for a in self.feeds]) if self.feeds \
+            else np.ones(count, bool)
+        nothing &= ~rejected
+        for row in np.flatnonzero(nothing):
+            problems.append(Problem(int(numbers[row]), shown(ids[row]), [
+                ("", "", "no answers at all: an empty response, or a row that is not a "
+                         "response (a note or a total)")], NO_ANSWERS))
+        rejected |= nothing
         for row in np.flatnonzero(bad & ~rejected):
             _, found = self.translator.row(batch[row][1])
-            problems.append((int(numbers[row]), ids[row], [
-                (column, shown(value), problem) for column, value, problem in found]))
+            problems.append(Problem(int(numbers[row]), ids[row], [
+                (column, shown(value), problem) for column, value, problem in found], NOT_ALLOWED))
+        rejected |= bad
+        applies = {answer: self._applies(answer, value_codes, count) for answer in self.answers}
+        for answer in self.needed:
+            blank = np.flatnonzero(~given[answer] & applies[answer] & ~rejected)
+            for row in blank:
+                problems.append(Problem(int(numbers[row]), ids[row], [
+                    (self.feeds[answer][0][1].name, "",
+                     self._needed_problem(answer, value_codes, int(row)))], TRIAGE_BLANK))
+            rejected[blank] = True
+        empty = (ids == "") & ~rejected
         for row in np.flatnonzero(empty):
-            problems.append((int(numbers[row]), "", [
-                (self.id_name, "", "empty respondent id")]))
-        good = np.flatnonzero(~(bad | rejected | empty))
+            problems.append(Problem(int(numbers[row]), "", [
+                (self.id_name, "", "empty respondent id")], NO_ID))
+        good = np.flatnonzero(~(rejected | empty))
+        defaulted = Counter({answer: int(np.count_nonzero(~given[answer][good]
+                                                          & applies[answer][good]))
+                             for answer in self.defaultable})
         profile = np.column_stack([value_codes[a][good] for a in self.profiler.fields]) \
             if len(good) else np.zeros((0, len(self.profiler.fields)), np.int64)
         if self.key == "row":
@@ -132,7 +182,49 @@ class Coder:
             wanted[key] = {a: self.values[a][value_codes[a][source]] for a in
                            (self.answers if self.full else self.profiler.fields)}
         profiles = {tuple(p) for p in np.unique(profile, axis=0).tolist()} if len(good) else set()
-        return Chunk(rows_in, problems, numbers[good], ids[good], group, keys, wanted, profiles)
+        return Chunk(rows_in, problems, numbers[good], ids[good], group, keys, wanted, profiles,
+                     defaulted=+defaulted)
+
+    def _given(self, answer: str, columns: list[tuple[str, ...]], count: int) -> npt.NDArray[np.bool_]:
+        """Which rows give ``answer`` at all: a cell that is not blank, or a ticked box (an
+        assumed answer counts as given)."""
+        if answer in self.assumed:
+            return np.ones(count, bool)
+        mask = np.zeros(count, bool)
+        for position, column in self.feeds.get(answer, []):
+            cells, uniques = _factorize(columns[position])
+            mask |= np.fromiter((self.translator.gives(column, text) for text in uniques), bool,
+                                len(uniques))[cells]
+        return mask
+
+    def _applies(self, answer: str, value_codes: dict[str, Codes], count: int
+                 ) -> npt.NDArray[np.bool_]:
+        """Which rows the questionnaire asks ``answer`` of, by its skip logic and their other
+        answers (as scored: given, assumed or defaulted)."""
+        question = self.kb.questions[answer]
+        if not question.ask_if_any:
+            return np.ones(count, bool)
+        mask = np.zeros(count, bool)
+        for cond in question.ask_if_any:
+            values = self.values[cond.answer]
+            # one more, False, for the code -1 of a bad cell (its row is rejected anyway)
+            holding = np.fromiter((*(holds(cond.op, value, cond.value) for value in values),
+                                   False), bool, len(values) + 1)
+            mask |= holding[value_codes[cond.answer]]
+        return mask
+
+    def _needed_problem(self, answer: str, value_codes: dict[str, Codes], row: int) -> str:
+        """Why a blank ``answer`` rejects row ``row``: the triage rules read it, and the
+        questionnaire asks it of this respondent (naming the answer that made it apply)."""
+        question = self.kb.questions[answer]
+        because = ""
+        for cond in question.ask_if_any:
+            value = self.values[cond.answer][int(value_codes[cond.answer][row])]
+            if holds(cond.op, value, cond.value):
+                because = f" for a respondent whose {cond.answer} is {value_text(value)}"
+                break
+        return (f"{answer} is blank{because}: the triage rules need it to tell who should "
+                f"see a clinician first, so the row is not scored from a default")
 
     def _answer(self, answer: str, columns: list[tuple[str, ...]], count: int,
                 bad: npt.NDArray[np.bool_]) -> Codes:
@@ -193,10 +285,6 @@ class Coder:
 
 def _array(cells: tuple[str, ...]) -> npt.NDArray[np.object_]:
     return np.array(cells, dtype=object)
-
-
-def _lowered(cells: npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:
-    return np.array([c.strip().lower() for c in cells], dtype=object)
 
 
 def _factorize(cells: tuple[str, ...]) -> tuple[Codes, list[str]]:

@@ -4,7 +4,7 @@ A mapping is a YAML file a coach or researcher edits for their own form:
 
 .. code-block:: yaml
 
-    format: google                      # google, surveymonkey, qualtrics or plain
+    format: google                      # a layout: google, redcap, kobo, ... or plain
     respondent_id: "Email address"      # the column that identifies a respondent
     columns:
       "How old are you?": age           # shorthand: the column holds the answer as is
@@ -17,18 +17,29 @@ A mapping is a YAML file a coach or researcher edits for their own form:
         values: {"Foam roller": foam_roller}
       "What do you have at home? | Mat":  # SurveyMonkey: one column per option
         answer: equipment
-        item: mat                        # a non-empty cell adds this item
+        item: mat                        # a ticked cell adds this item
+      "Do any of these apply to you?":
+        answer: red_flags
+        values: {"None of these apply to me": []}   # an explicit "none of these"
     ignore: [Timestamp]                 # columns known and deliberately unused
+
+A column per option (``item``) reads ticks as the tools write them: ``1``, ``Checked``,
+``TRUE``, ``Yes``, ``Y``, ``X`` or the option's own label or value for ticked; empty, ``0``,
+``Unchecked``, ``FALSE``, ``No`` or ``N`` for not ticked; its ``values`` may add words of the
+form's own (``{"Ja": true, "Nein": false}``). A cell that is neither is a problem of the row,
+never a tick.
 
 Unmapped cell values are passed on as they are, so ``yes``/``no``, numbers and the answer values
 themselves work without a ``values`` entry; a value that matches a ``values`` entry only in
 case is mapped too. Several columns may feed one list answer, but one column at most may feed
 any other answer: with two, either could hold the respondent's real answer.
 
-Tick boxes joined in one cell are split on the known labels first, so a label holding the
-separator stays whole, and on ``separator``, ``;`` or ``,`` between them: Google's CSV download
-joins with ``;``, its linked sheet with ``, ``, Microsoft Forms with ``;`` and a trailing ``;``,
-and a mapping written for one reads the others.
+Tick boxes joined in one cell are split on the known labels first (the longest first), so a
+label holding the separator stays whole, and on ``separator``, ``;`` or ``,`` between them:
+Google's CSV download joins with ``;``, its linked sheet with ``, ``, Microsoft Forms with ``;``
+and a trailing ``;``, Jotform puts each on a line of its own and KoboToolbox joins codes with a
+space, and a mapping written for one reads the others. Labels are compared in any case, with
+typographic apostrophes and quotes (U+2019, U+201C, ...) as their plain forms.
 
 A form built from the questionnaire itself needs no mapping file at all (:func:`form_mapping`):
 its headers are the questions' prompts and its cells the choices' labels or values.
@@ -36,6 +47,7 @@ its headers are the questions' prompts and its cells the choices' labels or valu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +56,7 @@ from typing import Any
 from ..errors import AnswersError, MappingError, SurveyError, excerpt
 from ..kb.knowledge import KnowledgeBase, Question
 from ..kb.schema import Entry, load_yaml
-from .survey import ID_COLUMNS, LAYOUTS, TOOL_COLUMNS, Header
+from .survey import LAYOUTS, Header, split_option
 
 PLAIN_ID = "respondent_id"
 
@@ -72,9 +84,21 @@ def plain_mapping(columns: tuple[str, ...], kb: KnowledgeBase) -> Mapping:
     return Mapping("plain", PLAIN_ID, mapped)
 
 
+#: Typographic quotes as their plain forms, one character for one (positions stay as they were).
+PLAIN_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'",
+                              "\u2032": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"',
+                              "\u201f": '"', "\u2033": '"'})
+
+
+def fold(text: str) -> str:
+    """``text`` in lower case with typographic quotes as plain ones, same length."""
+    return text.translate(PLAIN_QUOTES).lower()
+
+
 def _plain_text(text: str) -> str:
-    """A header or label as a person reads it: case and runs of spaces do not matter."""
-    return " ".join(text.split()).lower()
+    """A header or label as a person reads it: case, runs of spaces and typographic quotes do
+    not matter."""
+    return fold(" ".join(text.split()))
 
 
 def question_texts(kb: KnowledgeBase) -> set[str]:
@@ -85,30 +109,43 @@ def question_texts(kb: KnowledgeBase) -> set[str]:
 def form_mapping(cols: Header, kb: KnowledgeBase) -> Mapping:
     """The mapping of a form built from the questionnaire, read off its headers.
 
-    A column is an answer's when its header (or, for Qualtrics, its question text) is the
-    answer id, or the question's prompt (trimmed, in any case); its cells may hold the choices'
-    labels or values, ``Yes``/``No`` or numbers. A tick-box question exported one column per
-    option is recognised by 'prompt | label' (SurveyMonkey) or by the label alone (Typeform),
+    A column is an answer's when its header (or, for Qualtrics, its question text; for
+    KoboToolbox, its last ``/`` part) is the answer id, or the question's prompt (trimmed, in any
+    case); its cells may hold the choices' labels or values, ``Yes``/``No`` or numbers. A
+    tick-box question exported one column per option is recognised by the tool's naming of
+    them (:func:`.survey.split_option`: 'prompt | label', 'Prompt [Label]', 'Prompt
+    (choice=Label)', 'answer___value', 'group/answer/value') or by the label alone (Typeform),
     when no other list question has that label. The respondent id is the tool's own id column.
     Columns matching nothing are left over, and reported as extra.
     """
+    layout = LAYOUTS[cols.layout]
     prompts = {_plain_text(q.prompt): q for q in kb.questions.values()}
     labels: dict[str, list[tuple[Question, str]]] = {}
     for question in kb.questions.values():
         if question.type == "multi":
             for choice in question.choices:
                 labels.setdefault(_plain_text(choice.label), []).append((question, choice.value))
+
+    def asked(text: str) -> Question | None:
+        return kb.questions.get(text) or prompts.get(_plain_text(text)) or \
+            kb.questions.get(text.rpartition("/")[2])
+
+    ident = next((name for name in layout.ids if name in cols.columns), layout.ids[0])
     columns = []
     for name, text in zip(cols.columns, cols.texts):
-        named = kb.questions.get(name) or prompts.get(_plain_text(text))
+        if name == ident or layout.known(name):
+            continue
+        named = asked(name) or asked(text)
         if named is not None:  # values as in plain.csv, or the labels the form showed
             values = {choice.label: choice.value for choice in named.choices}
             columns.append(Column(name, named.id, values))
             continue
-        asked, _, option = text.rpartition(" | ")
-        parent = prompts.get(_plain_text(asked)) if asked else None
-        if parent is not None and parent.type == "multi":
-            item = {_plain_text(c.label): c.value for c in parent.choices}.get(_plain_text(option))
+        parts = split_option(text)
+        parent = asked(parts[0]) if parts else None
+        if parts and parent is not None and parent.type == "multi":
+            options = {_plain_text(c.label): c.value for c in parent.choices}
+            options.update({c.value.lower(): c.value for c in parent.choices})
+            item = options.get(_plain_text(parts[1]))
             if item is not None:
                 columns.append(Column(name, parent.id, item=item))
             continue
@@ -116,11 +153,8 @@ def form_mapping(cols: Header, kb: KnowledgeBase) -> Mapping:
         if len(owners) == 1:
             owner, item = owners[0]
             columns.append(Column(name, owner.id, item=item))
-    ident = next((name for name in ID_COLUMNS[cols.layout] if name in cols.columns),
-                 ID_COLUMNS[cols.layout][0])
-    columns = [c for c in columns if c.name != ident]
     one_column_each(columns, kb, lambda problem: SurveyError(f"the header {problem}"))
-    ignore = tuple(name for name in TOOL_COLUMNS[cols.layout] if name in cols.columns)
+    ignore = tuple(name for name in cols.columns if layout.known(name))
     return Mapping(cols.layout, ident, tuple(columns), ignore)
 
 
@@ -144,7 +178,7 @@ def load_mapping(path: Path, kb: KnowledgeBase) -> Mapping:
     data = load_yaml(Path(path), MappingError)
     head = Entry(data, str(path), "mapping", MappingError)
     head.only({"format", "respondent_id", "columns", "ignore"})
-    layout = head.choice("format", LAYOUTS, None)
+    layout = head.choice("format", list(LAYOUTS), None)
     ident = head.text("respondent_id")
     raw_columns = head.get("columns", dict, what="a mapping of column name to answer")
     columns = []
@@ -161,10 +195,16 @@ def load_mapping(path: Path, kb: KnowledgeBase) -> Mapping:
             if isinstance(shown, bool) or shown is None:
                 entry.fail(f"survey value {excerpt(shown)}: quote it (YAML reads an unquoted Yes/No/On/"
                            f"Off/null as true/false/null), e.g. \"Yes\": true")
-            _check(entry, question, shown, value)
+            if "item" not in spec:
+                _check(entry, question, shown, value)
         item = entry.get("item", str, None)
         if item is not None and (question.type != "multi" or item not in question.values):
             entry.fail(f"'item' {excerpt(item)} must be one of the choices of list answer {excerpt(answer)}")
+        if item is not None:
+            for shown, value in values.items():
+                if not isinstance(value, bool):
+                    entry.fail(f"survey value {excerpt(shown)} maps to {excerpt(value)}: in a "
+                               f"column per option, values say ticked (true) or not (false)")
         separator = entry.get("separator", str, None)
         if separator is not None and question.type != "multi":
             entry.fail(f"'separator' only applies to list answers, not {answer!r}")
@@ -176,26 +216,63 @@ def load_mapping(path: Path, kb: KnowledgeBase) -> Mapping:
 
 
 def _check(entry: Entry, question: Question, shown: Any, value: Any) -> None:
+    """A survey value's answer value must be one the question allows: for a list answer, one
+    choice, or a list of them (``[]`` for a "none of these" option)."""
     try:
-        question.coerce([value] if question.type == "multi" else value)
+        question.coerce([value] if question.type == "multi" and not isinstance(value, list)
+                        else value)
     except AnswersError as exc:
         entry.fail(f"value {excerpt(shown)} maps to {excerpt(value)}: {exc.problem}")
 
 
+#: How the tools write a ticked and a not-ticked box in a column of its own (in any case).
+TICKED = frozenset({"1", "checked", "true", "yes", "y", "x", "\u2713", "\u2714", "selected"})
+NOT_TICKED = frozenset({"", "0", "unchecked", "false", "no", "n", "not selected"})
+#: A decimal comma in a number cell: digits, one comma, digits (never a thousands separator).
+DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+
+
 class Translator:
     """Turns export rows into checked answers, translating each distinct cell of a column once
-    (a survey repeats the same few cell values in every column, row after row)."""
+    (a survey repeats the same few cell values in every column, row after row).
+
+    ``decimal_comma``: a number cell such as ``6,5`` is six and a half (the export's delimiter
+    is not a comma, or the user said so); otherwise it is refused, never read as 65."""
 
     #: Cell translations remembered at most before the cache starts afresh.
     LIMIT = 200_000
 
-    def __init__(self, mapping: Mapping, index: dict[str, int], kb: KnowledgeBase) -> None:
+    def __init__(self, mapping: Mapping, index: dict[str, int], kb: KnowledgeBase,
+                 decimal_comma: bool = False) -> None:
         self.kb = kb
+        self.decimal_comma = decimal_comma
         self.columns = [(index[column.name], column) for column in mapping.columns]
         self.cache: dict[tuple[int, str], tuple[Any, str | None]] = {}
-        #: each column's values by their lower-case form, for cells that differ only in case
+        #: each column's values by their folded form, for cells that differ only in case
         self.folded = {column.name: {_plain_text(k): v for k, v in column.values.items()}
                        for column in mapping.columns}
+        #: each option column's words for ticked (True) and not ticked (False)
+        self.ticks = {column.name: self._ticks(column, kb) for column in mapping.columns
+                      if column.item is not None}
+
+    @staticmethod
+    def _ticks(column: Column, kb: KnowledgeBase) -> dict[str, bool]:
+        ticks = dict.fromkeys(NOT_TICKED, False)
+        ticks.update(dict.fromkeys(TICKED, True))
+        assert column.item is not None
+        choice = next(c for c in kb.questions[column.answer].choices if c.value == column.item)
+        parts = split_option(column.name)
+        for text in (choice.label, choice.value, column.name, *(parts[1:] if parts else ())):
+            ticks[_plain_text(text)] = True  # the tools that write the option's own label
+        ticks.update({_plain_text(k): bool(v) for k, v in column.values.items()})
+        return ticks
+
+    def gives(self, column: Column, text: str) -> bool:
+        """Whether a cell gives its answer at all: not blank, or, in a column per option,
+        ticked (a box left unticked says nothing by itself)."""
+        if column.item is not None:
+            return self.ticks[column.name].get(_plain_text(text)) is True
+        return bool(text.strip())
 
     def row(self, cells: tuple[str, ...]) -> tuple[dict[str, Any], list[tuple[str, str, str]]]:
         """One row's checked answers, and its problems as ``(column, value, problem)``: every
@@ -232,26 +309,37 @@ class Translator:
 
     def _cell(self, column: Column, cell: str) -> tuple[Any, str | None]:
         """``(answer value, None)``, ``(None, None)`` for an empty cell, or ``(None, problem)``."""
-        if not cell:
-            return None, None
         question = self.kb.questions[column.answer]
         if column.item is not None:
-            value: Any = [column.item]
-        elif question.type == "multi":
-            if column.separator or column.values:
-                parts = split_ticks(cell, column.values, column.separator)
-            else:
-                parts = [cell]
-            value = [self._value(column, part.strip()) for part in parts if part.strip()]
+            ticked = self.ticks[column.name].get(_plain_text(cell))
+            if ticked is None:
+                return None, (f"{column.answer}: {excerpt(cell)} is neither ticked nor not "
+                              f"ticked for {column.item!r}; allowed: 1 or 0, Checked or "
+                              f"Unchecked, TRUE or FALSE, Yes or No (or empty), or the "
+                              f"option's own label")
+            return [column.item] if ticked else [], None
+        if not cell:
+            return None, None
+        if question.type == "multi":
+            parts = split_ticks(cell, [*column.values, *(c.label for c in question.choices),
+                                       *question.values], column.separator) \
+                if column.separator or column.values else [cell]
+            value: Any = []
+            for part in parts:
+                mapped = self._value(column, part.strip())
+                value.extend(mapped if isinstance(mapped, list) else [mapped])
             if not column.separator and len(value) == 1 and isinstance(value[0], str) \
                     and value[0] not in question.values:
                 value = value[0]  # let the answer parser split "a;b" or "a, b"
         else:
             value = self._value(column, cell)
+            if question.type in ("int", "number") and isinstance(value, str) \
+                    and self.decimal_comma and DECIMAL_COMMA.match(value):
+                value = value.replace(",", ".")
         try:
             return question.coerce(value), None
         except AnswersError as exc:
-            return None, f"{column.answer}: {exc.problem}"
+            return None, f"{column.answer}: {excerpt(cell)} is not an answer: {exc.problem}"
 
     def _value(self, column: Column, text: str) -> Any:
         if text in column.values:
@@ -271,20 +359,26 @@ TICK_SEPARATORS = (";", ",")
 
 def split_ticks(cell: str, known: Iterable[str], separator: str | None = None) -> list[str]:
     """Split a cell of ticked boxes into its labels, keeping a known label whole even when it
-    holds a separator ("Firm ball, such as a lacrosse ball").
+    holds a separator ("Firm ball, such as a lacrosse ball") or spaces.
 
-    Known labels (in any case) are matched first, longest first, where they end at a separator
-    or the end of the cell; other text runs to the next separator (``separator``, ``;`` or
-    ``,``). Separators and spaces between labels are skipped, so ``"a;b;"``, ``"a, b"`` and
-    ``"a,b"`` all split alike: one mapping reads every tool's way of joining ticks.
+    Known labels (in any case, typographic quotes as plain ones) are matched first, longest
+    first, where they end at a separator, a line break or the end of the cell; other text runs
+    to the next separator (``separator``, ``;`` or ``,``; a line break always separates).
+    Separators and spaces between labels are skipped, so ``"a;b;"``, ``"a, b"`` and ``"a,b"``
+    all split alike: one mapping reads every tool's way of joining ticks, Jotform's one label
+    a line and KoboToolbox's space-joined codes included.
     """
-    separators = tuple(dict.fromkeys([*([separator] if separator else []), *TICK_SEPARATORS]))
-    lower = cell.lower()
-    labels = sorted({label.strip().lower() for label in known if label.strip()},
+    spaced = separator is not None and separator.strip() == ""
+    separators = tuple(dict.fromkeys([*([separator] if separator and not spaced else []),
+                                      *TICK_SEPARATORS, "\n"]))
+    lower = fold(cell)
+    labels = sorted({fold(label.strip()) for label in known if label.strip()},
                     key=len, reverse=True) if len(lower) == len(cell) else []
 
     def at_separator(position: int) -> bool:
-        rest = cell[position:].lstrip()
+        if position >= len(cell) or (spaced and cell[position].isspace()):
+            return True
+        rest = cell[position:].lstrip(" \t")
         return not rest or rest.startswith(separators)
 
     parts: list[str] = []
@@ -301,6 +395,9 @@ def split_ticks(cell: str, known: Iterable[str], separator: str | None = None) -
             end = position + len(found)
         else:
             ends = [cell.find(s, position) for s in separators]
+            if spaced:
+                ends += [position + index for index, char in enumerate(cell[position:])
+                         if char.isspace()][:1]
             end = min((e for e in ends if e > position), default=len(cell))
         parts.append(cell[position:end].strip())
         position = max(end, skipped + 1)
@@ -310,12 +407,6 @@ def split_ticks(cell: str, known: Iterable[str], separator: str | None = None) -
 def _split(cell: str, separator: str, known: dict[str, Any]) -> list[str]:
     """:func:`split_ticks` with one mapping column's separator and labels."""
     return split_ticks(cell, known, separator)
-
-
-#: How each layout joins several ticked choices in one cell (SurveyMonkey uses one column each).
-#: Any of them reads the others too (see :func:`split_ticks`).
-JOINERS = {"google": ", ", "microsoft": ";", "typeform": ", ", "qualtrics": ",", "plain": None,
-           "surveymonkey": None}
 
 
 def starter(columns: tuple[str, ...], texts: tuple[str, ...], layout: str, samples: list[set[str]],
@@ -343,19 +434,35 @@ def starter(columns: tuple[str, ...], texts: tuple[str, ...], layout: str, sampl
              "columns:"]
     unused = []  # every other column, the respondent id's included, is listed as ignored
     for name, text, seen in zip(columns, texts, samples):
-        question_text, _, option = text.partition(" | ") if layout == "surveymonkey" else (text, "", "")
-        guess, exact = _guess_question(name, question_text, kb)
-        if guess is None or name == ident:
+        if not name:
+            continue  # a column with no header (a trailing delimiter): nothing to map or ignore
+        if name == ident or LAYOUTS[layout].known(name):
+            unused.append(name)
+            continue
+        guess, exact = _guess_question(name, text, kb)
+        option, item = "", None
+        parts = split_option(text)
+        if parts is not None and not exact:
+            parent, sure = _guess_question(parts[0].rpartition("/")[2], parts[0], kb)
+            if parent is not None and kb.questions[parent].type == "multi":
+                guess, exact, option = parent, sure, parts[1]
+                item = _guess_item(option, kb.questions[parent])
+        if option and item is None and guess is not None:  # the option is a code of the tool's
+            lines += [f"  # {q(name)}:  # TODO: which choice of {guess} does it tick?",
+                      f"  #   answer: {guess}", "  #   item: ...  # one of: "
+                      + ", ".join(kb.questions[guess].values)]
+            continue
+        if guess is None:
             unused.append(name)
             continue
         question = kb.questions[guess]
         lines += [f"  {q(name)}:", f"    answer: {guess}" + ("" if exact else "  # guessed")]
         if layout == "plain" and name == guess:
             continue  # an answer id as header: the cells hold answer values as they are
-        if question.type == "multi" and option:
-            lines.append(f"    item: {_guess_value(option, question)}")
+        if item is not None:
+            lines.append(f"    item: {item}")
             continue
-        joiner = JOINERS[layout] if question.type == "multi" else None
+        joiner = LAYOUTS[layout].joiner if question.type == "multi" else None
         values = sorted(seen)
         if question.type == "multi":
             if joiner:
@@ -374,7 +481,9 @@ def starter(columns: tuple[str, ...], texts: tuple[str, ...], layout: str, sampl
         for choice in question.choices:
             lines.append(f"      {q(choice.label)}: {choice.value}")
         for value in values[:30]:
-            lines.append(f"      {q(value)}: {_guess_value(value, question)}")
+            guess = _guess_value(value, question)
+            lines.append(f"      {q(value)}: {guess}" if guess is not None else
+                         f"      # {q(value)}: ...  # TODO: which value? (left out until then)")
     lines.append("ignore:  # columns no answer comes from" if unused else "ignore: []")
     lines.extend(f"  - {q(name)}" for name in unused)
     return "\n".join(lines) + "\n"
@@ -404,7 +513,7 @@ def _is_number_text(text: str) -> bool:
 
 def _guess_id(columns: tuple[str, ...], layout: str) -> tuple[str, bool]:
     """The respondent id column, and whether it is the tool's own (else a guess to check)."""
-    for wanted in ID_COLUMNS[layout]:
+    for wanted in LAYOUTS[layout].ids:
         if wanted in columns:
             return wanted, True
     for wanted in (PLAIN_ID, "ResponseId", "Respondent ID", "Email address", "Email Address"):
@@ -413,16 +522,40 @@ def _guess_id(columns: tuple[str, ...], layout: str) -> tuple[str, bool]:
     return (columns[0] if columns else PLAIN_ID), False
 
 
-def _guess_value(value: str, question: Question) -> str:
+def _guess_item(option: str, question: Question) -> str | None:
+    """The choice of list ``question`` an option column ticks: the one whose label or value it
+    names (in any case), or a close label; None when nothing is close (the column is then left
+    for the user to map)."""
+    import difflib
+
+    labels = {_plain_text(choice.label): choice.value for choice in question.choices}
+    labels.update({choice.value: choice.value for choice in question.choices})
+    if _plain_text(option) in labels:
+        return labels[_plain_text(option)]
+    close = difflib.get_close_matches(_plain_text(option), list(labels), n=1, cutoff=0.6)
+    return f"{labels[close[0]]}  # guessed" if close else None
+
+
+def _guess_value(value: str, question: Question) -> str | None:
+    """The answer value a survey value most likely means, marked 'guessed' or 'TODO' for
+    review; None when there is no guess that ``score`` would accept (the line is then written
+    as a comment to complete)."""
     import difflib
 
     if question.type == "bool":
         return "true  # TODO: true or false?"
     if question.type in ("int", "number"):
-        return f"null  # TODO: a number from {question.min:g} to {question.max:g}"
+        assert question.min is not None and question.max is not None  # a number question has both
+        numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", value)]
+        if not numbers:
+            return None
+        guess = min(max(sum(numbers[:2]) / len(numbers[:2]), question.min), question.max)
+        if question.type == "int":
+            guess = round(guess)
+        return f"{guess:g}  # TODO: check (a number from {question.min:g} to {question.max:g})"
     labels = {choice.label.lower(): choice.value for choice in question.choices}
     labels.update({choice.value: choice.value for choice in question.choices})
     if value.lower() in labels:
         return labels[value.lower()]
     close = difflib.get_close_matches(value.lower(), list(labels), n=1, cutoff=0.5)
-    return f"{labels[close[0]]}  # guessed" if close else "null  # TODO: which value?"
+    return f"{labels[close[0]]}  # guessed" if close else None

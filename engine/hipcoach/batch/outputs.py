@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TextIO
 
 from ..errors import ExtraError
+from ..formats import Summary
 from ..planning.planner import Planner
 from .report import Collector, Extras, figures
 from .tables import Table, datapackage, tables
@@ -44,7 +45,7 @@ def require(options: Asked) -> None:
                              "parquet") from None
 
 
-def finish(streams: dict[str, TextIO], summary: dict[str, Any], planner: Planner,
+def finish(streams: dict[str, TextIO], summary: Summary, planner: Planner,
            options: Asked, extras: Extras, collector: Collector) -> None:
     """Write datapackage.json and, if asked for, report.html and the Parquet tables into
     ``streams`` (output name -> its temporary file), once the tables are complete."""

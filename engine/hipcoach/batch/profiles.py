@@ -7,6 +7,9 @@ stays free of pandas.
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,10 +75,25 @@ def render(planner: Planner, answers: dict[str, Any], traces: bool) -> Rendered:
 _planner: Planner | None = None
 
 
-def start_worker(knowledge: Path | None, rules: Path | None) -> None:
-    """Process-pool initializer: one planner (one ruleset registration) per process."""
+def start_worker(knowledge: Path | None, rules: Path | None, parent: int | None = None) -> None:
+    """Process-pool initializer: one planner (one ruleset registration) per process, and a
+    watch on ``parent``, the process of the run: a worker whose run was killed (and so could
+    not stop it), even while the worker was still starting, ends itself instead of living on."""
     global _planner
+    if parent is not None:
+        threading.Thread(target=_end_with, args=(parent,), name="hipcoach-parent-watch",
+                         daemon=True).start()
     _planner = Planner(knowledge, rules)
+
+
+#: How often, in seconds, a worker checks that the run that started it is still there.
+PARENT_CHECK = 0.5
+
+
+def _end_with(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK)
+    os._exit(1)  # the parent is gone: nobody will ever read what this process would return
 
 
 def render_all(planner: Planner, batch: list[tuple[Any, dict[str, Any]]],

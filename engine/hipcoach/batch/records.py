@@ -6,6 +6,9 @@ UTF-16 with one, or an Excel workbook (Microsoft Forms' default download). This 
 which (:func:`settle`) and yields the records in it (:func:`records`), each numbered as a
 spreadsheet numbers its rows, so the rest of the pipeline sees one thing: rows of text cells.
 
+Excel writes (and reads) a first line ``sep=;`` naming the delimiter; it is honoured and is not
+a record (Excel does not show it either).
+
 A record that cannot be parsed as written (a stray quote inside a cell) comes with a problem
 instead of stopping the batch. A quote that never closes swallows the rest of the file: nothing
 after it can be trusted, so it refuses the whole file, naming the line where it opened.
@@ -16,6 +19,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +47,8 @@ class Dialect:
     encoding: str = DEFAULT_ENCODING
     delimiter: str = ","
     sheet: str | None = None
+    #: whether the file starts with Excel's ``sep=X`` line, skipped when reading records
+    sep_line: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,9 +78,28 @@ def settle(path: Path, encoding: str = DEFAULT_ENCODING, delimiter: str | None =
             encoding = "utf-16"  # the byte-order mark says so; Qualtrics' TSV export is UTF-16
     elif _binary(start):
         raise SurveyError(f"{path}: not a CSV file (it holds binary data)")
+    named = _sep_line(path, encoding)
+    if named is not None and delimiter is not None and named != delimiter:
+        raise SurveyError(f"{path}: its first line, sep={named}, says the delimiter is "
+                          f"{DELIMITER_NAMES.get(named, repr(named))}, but --delimiter gives "
+                          f"{delimiter!r}; leave --delimiter out, or remove the sep= line")
     if delimiter is None:
-        delimiter = _sniff(_sample(path, encoding))
-    return Dialect("csv", encoding, delimiter)
+        delimiter = named or _sniff(_sample(path, encoding))
+    return Dialect("csv", encoding, delimiter, sep_line=named is not None)
+
+
+SEP_LINE = re.compile(r"^\ufeff?sep=(.)\r?\n?$")
+
+
+def _sep_line(path: Path, encoding: str) -> str | None:
+    """The delimiter named by Excel's ``sep=X`` first line, or None when there is none."""
+    with _open(path, encoding) as stream:
+        try:
+            first = stream.readline(64)
+        except UnicodeDecodeError:
+            raise _not_encoded(path, encoding) from None
+    match = SEP_LINE.match(first)
+    return match.group(1) if match else None
 
 
 def _start(path: Path) -> bytes:
@@ -113,6 +138,8 @@ def delimiter_hint(path: Path, dialect: Dialect) -> str:
 def _sample(path: Path, encoding: str) -> str:
     with _open(path, encoding) as stream:
         try:
+            if _sep_line(path, encoding) is not None:
+                stream.readline()
             text = stream.read(SNIFF_CHARS)
         except UnicodeDecodeError:
             raise _not_encoded(path, encoding) from None
@@ -173,10 +200,14 @@ def _csv_records(path: Path, dialect: Dialect) -> Iterator[Record]:
     # (checked by the caller, so one record is rejected) and this one are read whole.
     csv.field_size_limit(max(csv.field_size_limit(), RUNAWAY_CHARS))
     with _open(path, dialect.encoding) as stream:
+        skipped = 0
+        if dialect.sep_line:
+            stream.readline()
+            skipped = 1
         reader = csv.reader(stream, delimiter=dialect.delimiter, strict=True)
         number = 0
         while True:
-            opened = reader.line_num + 1  # the line this record starts on
+            opened = reader.line_num + 1 + skipped  # the line this record starts on
             try:
                 cells = next(reader)
             except StopIteration:

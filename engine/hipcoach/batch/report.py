@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ColumnError
+from ..formats import Summary
 from ..kb.knowledge import KnowledgeBase, Question
 from ..kb.provenance import Provenance
 from ..kb.rulefile import RuleBase
@@ -275,7 +276,7 @@ class Figures:
     fewer: str = FEWER
 
 
-def figures(summary: dict[str, Any], collector: Collector, kb: KnowledgeBase,
+def figures(summary: Summary, collector: Collector, kb: KnowledgeBase,
             rulebase: RuleBase, provenance: Provenance, small_cell: bool = True) -> Figures:
     """The report's figures from a run's ``summary`` and what ``collector`` counted."""
     outcomes = collector.outcomes

@@ -22,9 +22,12 @@ any row is read, unless the user assumes a value for it (:mod:`.coverage`).
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -32,23 +35,23 @@ from typing import Any, Protocol, TextIO
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
-from ..atomic import AtomicFiles, remove_leftovers
-from ..errors import ClusterError, SurveyError
+from ..atomic import FolderSet
+from ..errors import ClusterError, SurveyError, WorkerError
 from ..formats import MappingFile, ScoreOptions, Summary
 from ..planning.planner import Planner
 from . import coverage
-from .coding import Chunk, Coder, Problem, shown
+from .coding import MALFORMED, Chunk, Coder, Problem, shown
 from .csvsafe import cell_texts, row_text
 from .findings import FINDING_COLUMNS
 from .keys import Profiler
+from .ledger import Ledger
 from .mapping import Mapping, Translator, form_mapping, load_mapping, question_texts
 from .outputs import finish, require
 from .profiles import ID_SLOT, ITEM_COLUMNS, PLAN_COLUMNS, Rendered, render, render_many, start_worker
 from .records import DEFAULT_ENCODING, Dialect, delimiter_hint, settle
 from .report import Collector, Extras
-from .survey import COMPLETE, detect, header, read_head, rows
+from .survey import LAYOUTS, Marker, detect, header, read_head, rows
 
 ERROR_COLUMNS = ("row", "respondent_id", "column", "value", "problem")
 OUTPUT_NAMES = ("plans.csv", "plan_items.csv", "errors.csv", "summary.json", "findings.csv",
@@ -92,6 +95,8 @@ class Options:
     report: bool = False
     parquet: bool = False
     small_cell: bool = True
+    #: the decimal mark of number cells: "," or "."; None: a comma where the delimiter is not one
+    decimal: str | None = None
 
 
 @dataclass
@@ -99,11 +104,12 @@ class Tally:
     rows_in: int = 0
     scored: int = 0
     rejected: int = 0
-    ids: dict[str, int] = field(default_factory=dict)
-    duplicates: dict[str, list[int]] = field(default_factory=dict)
-    profiles: set[tuple[int, ...]] = field(default_factory=set)  # distinct profiles, coded
+    #: every scored row's id and profile, in bounded memory
+    ledger: Ledger = field(default_factory=Ledger)
     status: Counter[str] = field(default_factory=Counter)
     rejected_by_column: Counter[str] = field(default_factory=Counter)  # rows, not problems
+    rejected_by_reason: Counter[str] = field(default_factory=Counter)  # rows, by first reason
+    defaulted: Counter[str] = field(default_factory=Counter)  # answer -> rows given its default
     counts: dict[str, Counter[str]] = field(default_factory=lambda: {k: Counter() for k in COUNTED})
 
     def count(self, rendered: Rendered, many: int) -> None:
@@ -116,16 +122,16 @@ class Tally:
                 counter[value] += many
 
 
-class _Cache(OrderedDict):  # type: ignore[type-arg]
+class _Cache(OrderedDict[Any, Rendered]):
     """A dict that forgets its least recently used entries beyond ``CACHE_SIZE``."""
 
-    def get(self, key: object, default: object = None) -> object:
+    def get(self, key: Any, default: Rendered | None = None) -> Rendered | None:  # type: ignore[override]
         if key in self:
             self.move_to_end(key)
             return self[key]
         return default
 
-    def __setitem__(self, key: object, value: object) -> None:
+    def __setitem__(self, key: Any, value: Rendered) -> None:
         super().__setitem__(key, value)
         if len(self) > CACHE_SIZE:
             self.popitem(last=False)
@@ -144,8 +150,12 @@ class Prepared:
     #: answers no column feeds and nobody assumed: everyone gets their default
     defaulted: tuple[str, ...] = ()
     assumed: dict[str, Any] = field(default_factory=dict)
-    #: (column index, value) a complete response holds there, for tools that export partial ones
-    complete: tuple[int, str] | None = None
+    #: (column index, marker, column name): the tool's marks of a finished, real response
+    markers: tuple[tuple[int, Marker, str], ...] = ()
+    #: answers the triage rules read: a blank one, where the question applied, rejects the row
+    needed: tuple[str, ...] = ()
+    #: whether a number cell may write its decimals after a comma ("6,5")
+    decimal_comma: bool = False
 
 
 def prepare(survey: Path, planner: Planner, options: Options) -> Prepared:
@@ -179,15 +189,15 @@ def prepare(survey: Path, planner: Planner, options: Options) -> Prepared:
     if gaps:
         raise coverage.refusal(str(survey), gaps, kb)
     used = {c.name for c in mapping.columns} | {mapping.respondent_id} | set(mapping.ignore)
-    extra = tuple(name for name in cols.columns if name not in used)
+    extra = tuple(name for name in cols.columns if name and name not in used)
     fed = {c.answer for c in mapping.columns} | set(options.assume)
     defaulted = tuple(answer for answer in kb.questions if answer not in fed)
-    complete = None
-    if layout in COMPLETE and COMPLETE[layout][0] in index:
-        column, value = COMPLETE[layout]
-        complete = (index[column], value)
+    markers = tuple((index[name], marker, name) for marker in LAYOUTS[layout].markers
+                    for name in marker.columns(cols.columns))
+    decimal_comma = options.decimal == "," or (
+        options.decimal is None and dialect.kind == "csv" and dialect.delimiter != ",")
     return Prepared(layout, cols.columns, mapping, index, extra, dialect, defaulted,
-                    dict(options.assume), complete)
+                    dict(options.assume), markers, tuple(needs), decimal_comma)
 
 
 def check_columns(options: Options, prepared: Prepared, planner: Planner) -> Extras:
@@ -223,14 +233,41 @@ class _Processes:
     def __init__(self, size: int, knowledge: Path | None, rules: Path | None) -> None:
         self.size, self.batch_max = size, BATCH_MAX
         self.executor = ProcessPoolExecutor(size, mp_context=get_context("spawn"),
-                                            initializer=start_worker, initargs=(knowledge, rules))
+                                            initializer=start_worker,
+                                            initargs=(knowledge, rules, os.getpid()))
 
     def submit(self, batch: list[tuple[Any, dict[str, Any]]], traces: bool) -> _Pending:
-        future: Future[list[tuple[Any, Rendered]]] = self.executor.submit(render_many, batch, traces)
-        return future
+        try:
+            future: Future[list[tuple[Any, Rendered]]] = self.executor.submit(render_many, batch,
+                                                                              traces)
+        except BrokenProcessPool:
+            raise _died() from None
+        return _Worked(future)
 
     def close(self) -> None:
         self.executor.shutdown(cancel_futures=True)
+
+
+def _died() -> WorkerError:
+    return WorkerError("a worker process died while scoring (killed, or out of memory): the run "
+                       "is stopped and no outputs were written; score again, perhaps with "
+                       "fewer --jobs")
+
+
+class _Worked:
+    """A batch in a worker process: its result, or one error if the process died."""
+
+    def __init__(self, future: Future[list[tuple[Any, Rendered]]]) -> None:
+        self.future = future
+
+    def done(self) -> bool:
+        return self.future.done()
+
+    def result(self) -> list[tuple[Any, Rendered]]:
+        try:
+            return self.future.result()
+        except BrokenProcessPool:
+            raise _died() from None
 
 
 @dataclass
@@ -310,7 +347,7 @@ def score(survey: Path, out: Path | None, planner: Planner, options: Options,
           knowledge: Path | None = None, rules: Path | None = None,
           progress: Callable[[int], None] | None = None, stdout: TextIO | None = None,
           report: Callable[[str], None] | None = None,
-          prepared: Prepared | None = None) -> dict[str, Any]:
+          prepared: Prepared | None = None) -> Summary:
     """Score every respondent in ``survey``; write the outputs to folder ``out`` (or the plans
     table to ``stdout`` when ``out`` is None, each rejected row then going to ``report``) and
     return the summary. ``progress`` is told how many rows were scored or rejected, chunk by
@@ -330,16 +367,16 @@ def score(survey: Path, out: Path | None, planner: Planner, options: Options,
                  plans=stdout, items=None, errors=None, traces=None, report=report,
                  extras=extras, collector=collector)
             return _summary(survey, prepared, tally, planner, options)
-        out.mkdir(parents=True, exist_ok=True)
         optional = {TRACES_NAME: options.traces, REPORT_NAME: options.report,
                     **dict.fromkeys(PARQUET_NAMES, options.parquet)}
         targets = list(OUTPUT_NAMES) + [name for name, wanted in optional.items() if wanted]
-        # what a killed run left behind; and a trace file (a report, Parquet tables) from an
-        # earlier run would describe other results, so a run without them removes them with its
-        # own commit
-        remove_leftovers(out, OUTPUT_NAMES + tuple(optional))
-        stale = [out / name for name, wanted in optional.items() if not wanted]
-        with AtomicFiles(*(out / name for name in targets), remove=stale) as streams:
+        # the whole set is written into a fresh hidden folder and swapped in; a trace file (a
+        # report, Parquet tables) from an earlier run would describe other results, so a run
+        # without them does not carry them over. Each file is open for reading too: the Parquet
+        # copies read their table back.
+        with FolderSet(out, OUTPUT_NAMES + tuple(optional)) as folder, ExitStack() as files:
+            streams = [files.enter_context(open(folder / name, "w+", encoding="utf-8", newline=""))
+                       for name in targets]
             plans, items, errors, summary_file, findings = streams[:5]
             traces = streams[targets.index(TRACES_NAME)] if options.traces else None
             _run(survey, prepared, planner, options, profiles, tally, progress,
@@ -351,6 +388,7 @@ def score(survey: Path, out: Path | None, planner: Planner, options: Options,
         return summary
     finally:
         profiles.close()
+        tally.ledger.close()
 
 
 def _run(survey: Path, prepared: Prepared, planner: Planner, options: Options,
@@ -367,19 +405,17 @@ def _run(survey: Path, prepared: Prepared, planner: Planner, options: Options,
     if errors is not None:
         errors.write(row_text(ERROR_COLUMNS))
     id_column = prepared.index[prepared.mapping.respondent_id]
-    complete = prepared.complete
-    coder = Coder(Translator(prepared.mapping, prepared.index, planner.kb),
+    coder = Coder(Translator(prepared.mapping, prepared.index, planner.kb, prepared.decimal_comma),
                   Profiler(planner.rulebase, planner.kb), planner.kb, prepared.assumed,
                   (id_column, prepared.mapping.respondent_id),
                   key="row" if not options.dedupe else "exact" if options.traces else "class",
-                  full=options.traces,
-                  complete_cell=(complete[0], complete[1], prepared.columns[complete[0]])
-                  if complete else None)
+                  full=options.traces, markers=prepared.markers, needed=prepared.needed)
 
     def read(batch: list[tuple[int, tuple[str, ...]]], bad: list[Any]) -> Chunk:
         problems: list[Problem] = [
-            (record.line, shown(record.cells[id_column].strip())
-             if len(record.cells) > id_column else "", [("", "", f"malformed record: {record.problem}")])
+            Problem(record.line, shown(record.cells[id_column].strip())
+                    if len(record.cells) > id_column else "",
+                    [("", "", f"malformed record: {record.problem}")], MALFORMED)
             for record in bad]
         chunk = coder.chunk(batch, problems, len(bad) + len(batch))
         if extras.kept:
@@ -390,19 +426,20 @@ def _run(survey: Path, prepared: Prepared, planner: Planner, options: Options,
     def write(chunk: Chunk, rendered_now: dict[Any, Rendered]) -> None:
         tally.rows_in += chunk.rows_in
         tally.rejected += len(chunk.problems)
-        ordered = sorted(chunk.problems, key=lambda p: p[0])
-        for _, _, payload in ordered:
-            tally.rejected_by_column.update({column or "(record)" for column, _, _ in payload})
+        ordered = sorted(chunk.problems, key=lambda p: p.row)
+        for rejection in ordered:
+            tally.rejected_by_column.update({column or "(record)" for column, _, _ in rejection.cells})
+            tally.rejected_by_reason[rejection.reason] += 1
+        tally.defaulted.update(chunk.defaulted)
         if errors is not None:
-            for number, ident, payload in ordered:
+            for number, ident, payload, _ in ordered:
                 for column, value, problem in payload:
                     errors.write(row_text([number, ident, column, shown(value), problem]))
         elif report is not None:
-            for number, ident, payload in ordered:
+            for number, ident, payload, _ in ordered:
                 report(f"row {number} ({ident or 'no id'}): "
                        + "; ".join(f"{c or 'record'}: {problem}" for c, _, problem in payload))
-        _note_ids(tally, chunk)
-        tally.profiles |= chunk.profiles
+        tally.ledger.add(chunk.ids.tolist(), chunk.numbers.tolist(), chunk.profiles)
         done = [rendered_now[key] for key in chunk.keys]
         for rendered, many in zip(done, np.bincount(chunk.group, minlength=len(done)).tolist()):
             tally.count(rendered, many)
@@ -455,20 +492,6 @@ def _cluster(planner: Planner, options: Options, knowledge: Path | None,
     return Cluster(options.dask, planner, knowledge, rules, options.jobs, options.dask_timeout)
 
 
-def _note_ids(tally: Tally, chunk: Chunk) -> None:
-    """Remember each respondent id's first row, and the rows of every id seen before."""
-    ids, seen = chunk.ids.tolist(), tally.ids
-    again = pd.Series(chunk.ids, dtype=object).duplicated(keep=False).to_numpy() | \
-        np.fromiter((ident in seen for ident in ids), bool, len(ids))
-    firsts = ~again
-    tally.ids.update(zip(chunk.ids[firsts].tolist(), chunk.numbers[firsts].tolist()))
-    for ident, number in zip(chunk.ids[again].tolist(), chunk.numbers[again].tolist()):
-        if ident in tally.ids:
-            tally.duplicates.setdefault(ident, [tally.ids[ident]]).append(number)
-        else:
-            tally.ids[ident] = number
-
-
 def _objects(texts: list[str]) -> npt.NDArray[np.object_]:
     array = np.empty(len(texts), dtype=object)
     array[:] = texts
@@ -508,7 +531,7 @@ def _options(options: Options) -> ScoreOptions:
     if options.mapping is not None:
         mapping = {"name": options.mapping.name, "sha256": _sha256(options.mapping)}
     return {"mapping": mapping, "layout": options.layout, "encoding": options.encoding,
-            "delimiter": options.delimiter, "sheet": options.sheet}
+            "delimiter": options.delimiter, "decimal": options.decimal, "sheet": options.sheet}
 
 
 def _summary(survey: Path, prepared: Prepared, tally: Tally, planner: Planner,
@@ -526,12 +549,14 @@ def _summary(survey: Path, prepared: Prepared, tally: Tally, planner: Planner,
         "scored": tally.scored,
         "rejected": tally.rejected,
         "accounted": tally.rows_in == tally.scored + tally.rejected,
-        "distinct_profiles": len(tally.profiles),
-        "duplicate_ids": {ident: rows for ident, rows in sorted(tally.duplicates.items())},
+        "distinct_profiles": tally.ledger.distinct_profiles(),
+        "duplicate_ids": tally.ledger.duplicates(),
         "extra_columns": list(prepared.extra),
         "rejected_by_column": ordered(tally.rejected_by_column),
         "assumed": prepared.assumed,
         "defaulted": list(prepared.defaulted),
+        "defaulted_rows": dict(sorted(tally.defaulted.items())),
+        "rejected_by_reason": ordered(tally.rejected_by_reason),
         "status": ordered(tally.status),
         "symptoms": ordered(tally.counts["symptoms"]),
         "causes": ordered(tally.counts["causes"]),

@@ -19,7 +19,7 @@ from ..present.explain import value_text
 from .options import engine_options, input_file, load_planner, suggestion, unwritable
 
 SURVEY = click.argument("survey", type=click.Path(path_type=Path), callback=input_file)
-LAYOUT = click.option("--format", "layout", type=click.Choice(LAYOUTS), default=None,
+LAYOUT = click.option("--format", "layout", type=click.Choice(list(LAYOUTS)), default=None,
                       help="Which tool exported the survey (its header rows and id column). "
                            "Detected when unambiguous.")
 ENCODING = click.option("--encoding", default="utf-8-sig", show_default=True,
@@ -28,6 +28,9 @@ ENCODING = click.option("--encoding", default="utf-8-sig", show_default=True,
 DELIMITER = click.option("--delimiter", default=None, metavar="CHAR",
                          help="Field delimiter of a CSV export: ',', ';', 'tab' or another "
                               "single character. Detected from the first records if not given.")
+DECIMAL = click.option("--decimal", type=click.Choice([".", ","]), default=None,
+                       help="Decimal mark of numbers in a CSV export (6.5 or 6,5). Default: a "
+                            "comma is one where the delimiter is not (';' or tab), else refused.")
 SHEET = click.option("--sheet", default=None, metavar="NAME",
                      help="Worksheet of an .xlsx export to read (default: the first).")
 #: Rejected rows printed one per line with -o -; beyond this, a count.
@@ -77,6 +80,7 @@ def _delimiter(value: str | None) -> str | None:
                                                   "(rejected rows are still reported with -o -).")
 @ENCODING
 @DELIMITER
+@DECIMAL
 @SHEET
 @click.option("--report", "make_report", is_flag=True,
               help="Also write report.html: the run, who to contact first, findings, what was "
@@ -99,8 +103,9 @@ def _delimiter(value: str | None) -> str | None:
 def score(survey: Path, out: str, mapping: Path | None, layout: str | None,
           assume: tuple[str, ...], jobs: int, dask: str | None, dask_timeout: float,
           traces: bool, no_dedupe: bool, quiet: bool,
-          encoding: str, delimiter: str | None, sheet: str | None, make_report: bool,
-          keep: tuple[str, ...], group_by: str | None, no_small_cell: bool, parquet: bool,
+          encoding: str, delimiter: str | None, decimal: str | None, sheet: str | None,
+          make_report: bool, keep: tuple[str, ...], group_by: str | None, no_small_cell: bool,
+          parquet: bool,
           kb: Path | None, rules: Path | None) -> None:
     """Score every respondent of a survey export (CSV or .xlsx) into a plan.
 
@@ -112,7 +117,8 @@ def score(survey: Path, out: str, mapping: Path | None, layout: str | None,
     never stops the batch. A survey with no column for an answer the triage rules read is
     refused, unless you --assume its value.
     """
-    from ..batch.coverage import parse_assumption  # only this command needs them
+    from ..batch.coding import NOT_ALLOWED  # only this command needs them
+    from ..batch.coverage import parse_assumption
     from ..batch.outputs import require
     from ..batch.score import Options, check_columns, prepare
     from ..batch.score import score as run
@@ -141,7 +147,7 @@ def score(survey: Path, out: str, mapping: Path | None, layout: str | None,
     options = Options(mapping, layout, jobs, traces, encoding, dedupe=not no_dedupe,
                       assume=assumed, delimiter=_delimiter(delimiter), sheet=sheet, dask=dask,
                       dask_timeout=dask_timeout, keep=keep, group_by=group_by, report=make_report,
-                      parquet=parquet, small_cell=not no_small_cell)
+                      parquet=parquet, small_cell=not no_small_cell, decimal=decimal)
     require(options)
     prepared = prepare(survey, planner, options)
     try:
@@ -181,7 +187,7 @@ def score(survey: Path, out: str, mapping: Path | None, layout: str | None,
     if reported[0] > REPORT_MAX:
         click.echo(f"rejected: ... and {reported[0] - REPORT_MAX} more row(s); "
                    f"score into a folder (-o DIR) for all of them in errors.csv", err=True)
-    if not quiet and mapping is None:
+    if not quiet and mapping is None and NOT_ALLOWED in summary["rejected_by_reason"]:
         # a form that is the questionnaire's in all but some wording: say how to map it
         worst = next(iter(summary["rejected_by_column"].items()), None)
         if worst and worst[0] in prepared.index and worst[1] * 2 >= summary["rows_in"]:
@@ -189,7 +195,7 @@ def score(survey: Path, out: str, mapping: Path | None, layout: str | None,
                        f"form words its options differently from `hipcoach questionnaire`, "
                        f"write a mapping with `hipcoach mapping init {survey}` and pass it with "
                        f"--mapping", err=True)
-    if not quiet:
+    if not quiet and summary["scored"]:
         where = "" if target is None else f" into {target}"
         rejected = f", {summary['rejected']} rejected" if summary["rejected"] else ""
         dupes = f", {len(summary['duplicate_ids'])} duplicate id(s)" if summary["duplicate_ids"] else ""
@@ -199,6 +205,10 @@ def score(survey: Path, out: str, mapping: Path | None, layout: str | None,
         click.echo(f"scored {summary['scored']} of {summary['rows_in']} rows{rejected}{dupes}"
                    f"{assumed_text} ({summary['distinct_profiles']} distinct answer profiles)"
                    f"{where}", err=True)
+    if not summary["scored"]:
+        why = ("every row was rejected; see " + ("errors.csv" if target else "the rows above")
+               if summary["rows_in"] else "the export holds no responses")
+        raise click.ClickException(f"scored 0 of {summary['rows_in']} rows: {why}")
 
 
 def _workers(jobs: int, dask: str | None) -> int:
