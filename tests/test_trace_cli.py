@@ -309,7 +309,8 @@ def test_why_not_text_for_an_excluded_exercise(traced):
     result = ok(invoke("trace", "why-not", traced["desk_runner"], "chair_pose_squats"))
     lines = result.stdout.splitlines()
     assert lines[0] == "chair_pose_squats: caution"
-    assert lines[1].startswith("  - excluded by exclude.deep_knee_bend_with_kneecap_pain")
+    assert lines[1].startswith("  - excluded by exclude.ruled_out_demand as a caution: it makes "
+                               "the demand deep_knee_flexion, which rule_out.kneecap_pain")
     # a caution is not lifted by equipment or time, and more pain is never offered as a way in
     assert "No change of equipment or time brings it into the plan." in lines
     assert not any("pain_level" in line for line in lines[2:])

@@ -135,9 +135,10 @@ def test_caution(planner):
     assert result.kind == "caution"
     assert len(result.reasons) == 1
     reason = result.reasons[0]
-    assert reason.startswith("excluded by exclude.deep_knee_bend_with_kneecap_pain as a caution, "
+    assert reason.startswith("excluded by exclude.ruled_out_demand as a caution: it makes the "
+                             "demand deep_knee_flexion, which rule_out.kneecap_pain ruled out "
                              "because of knee_pain = front: ")
-    assert "loads the kneecap" in reason  # the rule's rationale
+    assert "squeezed hardest" in reason  # the rationale of the rule that ruled it out
     # no change of equipment or time ends a caution, and no other knee pain is offered as a way in
     assert result.lifts == [] and result.changes == []
     assert all(c["answers"].get("knee_pain", "none") == "none" for c in result.chosen_for)
@@ -145,11 +146,12 @@ def test_caution(planner):
 
 
 def test_caution_lift_that_brings_the_exercise_in_is_a_change(planner):
-    answers = {"pain_level": 6, "strength_sessions_per_week": 2, "mobility_sessions_per_week": 2,
+    answers = {"low_back": "tight", "pain_level": 6, "strength_sessions_per_week": 2,
+               "mobility_sessions_per_week": 2,
                "sitting_hours": 2}
     record, result = explain(planner, answers, "toy_soldiers")
     assert result.kind == "caution"
-    assert "exclude.ballistic_with_high_pain" in result.reasons[0]
+    assert "rule_out.strong_pain" in result.reasons[0]
     # less pain describes another runner; it is not a change to make
     assert {"pain_level": 5} in [c["answers"] for c in result.chosen_for]
     assert result.changes == []

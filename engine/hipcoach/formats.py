@@ -36,8 +36,13 @@ class RequiresPremise(TypedDict):
 class ItemPremise(TypedDict):
     item: str
     category: str
+class DemandPremise(TypedDict):
+    demand: str
+    exercise: str
+class RuledOutPremise(TypedDict):
+    ruled_out: str
 Premise = (AnswerPremise | SymptomPremise | CausePremise | CandidatePremise | RequiresPremise
-           | ItemPremise)
+           | ItemPremise | DemandPremise | RuledOutPremise)
 
 #: One rule firing behind a conclusion.
 Support = TypedDict("Support", {"rule": str, "confidence": float, "rationale": str, "source": str,

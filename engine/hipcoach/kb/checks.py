@@ -4,7 +4,8 @@ The loaders already reject what breaks the schema (unknown ids, missing sources,
 a load error is reported as the single finding. The checks here find what loads but can never
 work: entries no answers can reach, rules no answers can fire, causes answered by one kind of
 exercise only, requirements a runner without equipment can never meet, questions no rule reads,
-sources nobody cites. The programme's ladders, phases and progress rules are checked by loading
+sources nobody cites, movement demands no exercise makes or no rule rules out. The programme's
+ladders, phases and progress rules are checked by loading
 them (a ladder that goes round in a circle, changes category, names a missing variant or a rung
 without its equipment fails to load, and that is the finding).
 Nothing here runs the engine: it reasons over the rules and the answer vocabulary alone.
@@ -76,7 +77,7 @@ def check(knowledge: Path, rules: Path) -> list[Finding]:
     ctx = _Context(kb, rulebase, Path(knowledge), reach, blocked, programme_sources)
     findings = [finding for run in (_unreachable, _never_fires, _category_coverage,
                                     _no_equipment_requirements, _unread_questions,
-                                    _uncited_sources)
+                                    _uncited_sources, _idle_demands)
                 for finding in run(ctx)]
     return sorted(findings, key=lambda f: (f.file, f.entry or ""))  # stable: check order kept
 
@@ -311,3 +312,18 @@ def _uncited_sources(ctx: _Context) -> Iterator[Finding]:
         if ident not in cited:
             yield Finding("sources", ctx.file("sources.yaml"), ident,
                           "cited by no exercise, cause, symptom, advice or rule")
+
+
+def _idle_demands(ctx: _Context) -> Iterator[Finding]:
+    """A demand no exercise makes protects no one; a demand no rule can rule out is a caution
+    someone declared and nothing acts on."""
+    made = {demand for ex in ctx.kb.exercises.values() for demand in ex.demands}
+    ruled = {demand for rule in ctx.rulebase.rules if rule.conclusion == "rule_out" and ctx.fires(rule)
+             for demand in rule.target}
+    for demand in ctx.kb.vocabulary.demands:
+        if demand not in made:
+            yield Finding("demands", ctx.file("vocabulary.yaml"), demand,
+                          "no exercise makes this demand: declare it in exercises.yaml or drop it")
+        elif demand not in ruled:
+            yield Finding("demands", ctx.file("vocabulary.yaml"), demand,
+                          "no rule that can fire rules this demand out: add a rule_out rule or drop it")

@@ -105,6 +105,8 @@ def _premise(value: Any) -> Shape:
                            ("symptom", {"symptom": str, "confidence": _NUMBER}),
                            ("cause", {"cause": str, "confidence": _NUMBER}),
                            ("requires", {"exercise": str, "requires": str}),
+                           ("demand", {"exercise": str, "demand": str}),
+                           ("ruled_out", {"ruled_out": str}),
                            ("item", {"item": str, "category": str})):
             if key in value:
                 return shape
