@@ -336,10 +336,20 @@ def test_a_demand_no_rule_rules_out_is_reported(data_copy):
 def test_a_demand_no_exercise_makes_is_reported(data_copy):
     knowledge, rules = data_copy
     path = knowledge / "vocabulary.yaml"
-    path.write_text(path.read_text(encoding="utf-8") + "  kneeling: \"kneeling on the floor\"\n",
+    last = '  loaded_hip_flexion: "lifting the thigh against resistance"\n'
+    path.write_text(path.read_text(encoding="utf-8").replace(last, last + '  hopping: "hopping"\n'),
                     encoding="utf-8")
-    finding = only(check(knowledge, rules), "demands", path, "kneeling")
+    finding = only(check(knowledge, rules), "demands", path, "hopping")
     assert "no exercise makes this demand" in finding.message
+
+
+def test_an_exercise_whose_steps_show_an_undeclared_demand_is_reported(data_copy):
+    knowledge, rules = data_copy
+    edit(knowledge / "exercises.yaml", set_key("exercises", "doorway_hip_flexor_stretch", "demands",
+                                               ["floor_transfer"]))
+    finding = only(check(knowledge, rules), "demands", knowledge / "exercises.yaml",
+                   "doorway_hip_flexor_stretch")
+    assert "say 'kneel' but it does not declare the demand kneeling" in finding.message
 
 
 def test_age_is_read_by_a_rule_once_more(data_copy):

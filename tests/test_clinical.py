@@ -520,3 +520,52 @@ def test_who_2020_is_never_cited_for_leaving_balance_out(rulebase):
     for rule in rulebase.rules:
         if rule.source == "older_adult_exercise" and rule.conclusion == "rule_out":
             assert rule.target == ("floor_transfer",), rule.id
+
+
+# ------------------------------------------------------------------------------ from the physio review
+
+
+def test_kneecap_pain_gets_no_kneeling_stretch_and_a_standing_one_instead(planner, kb):
+    plan = planner.plan({"age": 63, "knee_pain": "front", "pain_level": 7, "low_back": "tight",
+                         "equipment": ["doorway", "mat", "table"], "minutes": 60})
+    assert not [i for i in plan["items"] if "kneeling" in kb.exercises[i["exercise"]].demands]
+    assert "standing_hip_flexor_stretch" in items(plan)
+    dropped = {d["exercise"]: d for d in plan["dropped"]}
+    assert "kneeling" in dropped["doorway_hip_flexor_stretch"]["reason"]
+
+
+def test_standing_on_one_leg_is_declared_wherever_the_steps_ask_for_it(kb):
+    assert "single_leg_stance" in kb.exercises["flex_rotate_hip_stretch"].demands
+
+
+def test_trouble_getting_up_gets_one_leg_work_only_with_a_support(planner, kb):
+    plan = planner.plan({"age": 45, "getting_up_difficulty": True, "equipment": ["table"]})
+    for item in plan["items"]:
+        assert "single_leg_unsupported" not in kb.exercises[item["exercise"]].demands
+
+
+def test_an_older_runner_with_outer_hip_tendon_pain_still_gets_supported_balance(planner):
+    plan = planner.plan({"age": 80, "hip_pain": "outside", "pain_level": 3, "minutes": 10})
+    assert "supported_tandem_stance" in items(plan)
+    assert not [u for u in plan["unmet"] if u["rule"] == "plan.require.balance_from_65"]
+
+
+def test_older_advice_asks_for_three_of_the_strength_days(kb):
+    text = kb.advice["older_runner_support"].text
+    assert "three strength days a week rather than two" in text
+
+
+def test_older_kneecap_pain_keeps_a_sit_to_stand_from_a_high_seat(planner, kb):
+    plan = planner.plan({"age": 72, "knee_pain": "front", "pain_level": 3,
+                         "getting_up_difficulty": True, "weekly_km": 0})
+    assert "sit_to_stand_high_seat" in items(plan) or "sit_to_stand_high_seat" not in {
+        d["exercise"] for d in plan["dropped"] if d["kind"] == "caution"}
+    assert "deep_knee_flexion" not in kb.exercises["sit_to_stand_high_seat"].demands
+
+
+def test_only_it_band_plans_are_told_what_rolling_does_not_do_to_the_band(planner, kb):
+    back = planner.plan({"low_back": "pain", "pain_level": 3, "equipment": ["foam_roller"]})
+    assert "rolling_is_short_term" in advice(back) and "rolling_and_the_it_band" not in advice(back)
+    assert "IT band" not in kb.advice["rolling_is_short_term"].text
+    itb = planner.plan({"knee_pain": "outside", "pain_level": 3, "equipment": ["foam_roller"]})
+    assert "rolling_and_the_it_band" in advice(itb)

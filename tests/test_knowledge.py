@@ -227,8 +227,8 @@ DEFECTS = {
         "exercises.yaml", set_key("exercises", "foam_roll_quads", "equipment", ["kettlebell"]),
         "foam_roll_quads", r"'equipment' has 'kettlebell'; allowed: foam_roller"),
     "unknown_demand": (
-        "exercises.yaml", set_key("exercises", "glute_bridge", "demands", ["kneeling"]),
-        "glute_bridge", r"'demands' has 'kneeling'; allowed: deep_knee_flexion"),
+        "exercises.yaml", set_key("exercises", "glute_bridge", "demands", ["crawling"]),
+        "glute_bridge", r"'demands' has 'crawling'; allowed: deep_knee_flexion"),
     "undeclared_demands": (
         "exercises.yaml", drop_key("exercises", "glute_bridge", "demands"),
         "glute_bridge", r"missing required key 'demands': list the movement demands it makes"),

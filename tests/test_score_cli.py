@@ -191,8 +191,8 @@ def test_extra_columns_rejections_and_duplicates_are_reported_once(tmp_path: Pat
     assert lines[0] == "warning: ignoring 1 column(s) the mapping does not use: notes"
     assert lines[1].startswith("warning: no column for 8 answer(s), so everyone gets the "
                                "default: weekly_km=20, squat_difficulty=false,")
-    assert lines[2:] == [f"scored 3 of 4 rows, 1 rejected, 1 duplicate id(s) (2 distinct answer "
-                         f"profiles) into {out}"]
+    assert lines[2:] == [f"scored 3 of 4 rows, 1 rejected, 1 duplicate id(s), assuming age=35, "
+                         f"hip_pain=none, low_back=none (2 distinct answer profiles) into {out}"]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["extra_columns"] == ["notes"]
     assert summary["duplicate_ids"] == {"r1": [2, 3]}

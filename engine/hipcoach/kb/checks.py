@@ -4,7 +4,8 @@ The loaders already reject what breaks the schema (unknown ids, missing sources,
 a load error is reported as the single finding. The checks here find what loads but can never
 work: entries no answers can reach, rules no answers can fire, causes answered by one kind of
 exercise only, requirements a runner without equipment can never meet, questions no rule reads,
-sources nobody cites, movement demands no exercise makes or no rule rules out. The programme's
+sources nobody cites, movement demands no exercise makes or no rule rules out, exercises whose
+cue or steps show a demand they do not declare. The programme's
 ladders, phases and progress rules are checked by loading
 them (a ladder that goes round in a circle, changes category, names a missing variant or a rung
 without its equipment fails to load, and that is the finding).
@@ -77,7 +78,7 @@ def check(knowledge: Path, rules: Path) -> list[Finding]:
     ctx = _Context(kb, rulebase, Path(knowledge), reach, blocked, programme_sources)
     findings = [finding for run in (_unreachable, _never_fires, _category_coverage,
                                     _no_equipment_requirements, _unread_questions,
-                                    _uncited_sources, _idle_demands)
+                                    _uncited_sources, _idle_demands, _undeclared_demands)
                 for finding in run(ctx)]
     return sorted(findings, key=lambda f: (f.file, f.entry or ""))  # stable: check order kept
 
@@ -327,3 +328,16 @@ def _idle_demands(ctx: _Context) -> Iterator[Finding]:
         elif demand not in ruled:
             yield Finding("demands", ctx.file("vocabulary.yaml"), demand,
                           "no rule that can fire rules this demand out: add a rule_out rule or drop it")
+
+
+def _undeclared_demands(ctx: _Context) -> Iterator[Finding]:
+    """An exercise whose own words show a demand it does not declare slips past every exclusion
+    of that demand (vocabulary.yaml ``demand_cues``)."""
+    for ex in ctx.kb.exercises.values():
+        text = " ".join((ex.cue, *ex.steps)).lower()
+        for demand, phrases in ctx.kb.vocabulary.demand_cues.items():
+            said = next((p for p in phrases if p in text), None)
+            if said is not None and demand not in ex.demands:
+                yield Finding("demands", ctx.file("exercises.yaml"), ex.id,
+                              f"its cue or steps say {said!r} but it does not declare the demand "
+                              f"{demand}: add it to 'demands'")

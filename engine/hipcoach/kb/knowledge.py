@@ -50,6 +50,8 @@ class Vocabulary(NamedTuple):
     certainty_words: tuple[tuple[float, str], ...]  # (min, word), highest min first
     #: the movement demands an exercise can make, each with the plain words a runner reads
     demands: dict[str, str]
+    #: demand -> phrases of a cue or step that show an exercise makes it (for `kb check`)
+    demand_cues: dict[str, tuple[str, ...]]
 
     def label(self, category: str) -> str:
         return self.category_labels[category]
@@ -328,7 +330,7 @@ def _source(entry: Entry) -> Source:
 def _vocabulary(data: Any, file: str, equipment: tuple[str, ...]) -> Vocabulary:
     entry = Entry(data, file, "vocabulary", KnowledgeError)
     entry.only({"categories", "muscles", "when", "sides", "category_labels", "equipment_names",
-                "certainty_words", "demands"})
+                "certainty_words", "demands", "demand_cues"})
     lists = {key: entry.strings(key) for key in ("categories", "muscles", "when", "sides")}
     for key, values in lists.items():
         if not values or len(set(values)) != len(values):
@@ -358,10 +360,18 @@ def _vocabulary(data: Any, file: str, equipment: tuple[str, ...]) -> Vocabulary:
             entry.fail(f"'demands': {excerpt(demand)} must be a lower_snake_case id")
         if not isinstance(words_of, str) or not words_of.strip():
             entry.fail(f"'demands': {demand} needs the plain words a runner reads")
+    cues = entry.get("demand_cues", dict, {}, "a mapping of demand id to a list of phrases")
+    for demand, phrases in cues.items():
+        if demand not in demands:
+            entry.fail(f"'demand_cues': {excerpt(demand)} is not one of the 'demands'")
+        if not isinstance(phrases, list) or not phrases or not all(
+                isinstance(p, str) and p.strip() and p == p.lower() for p in phrases):
+            entry.fail(f"'demand_cues': {demand} needs a non-empty list of lower-case phrases")
     return Vocabulary(categories=tuple(lists["categories"]), muscles=tuple(lists["muscles"]),
                       when=tuple(lists["when"]), sides=tuple(lists["sides"]),
                       category_labels=dict(labels), equipment_names=dict(names),
-                      certainty_words=tuple(words), demands=dict(demands))
+                      certainty_words=tuple(words), demands=dict(demands),
+                      demand_cues={d: tuple(p) for d, p in cues.items()})
 
 
 def _exercise(entry: Entry, vocab: Vocabulary, equipment: tuple[str, ...],
