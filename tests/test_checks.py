@@ -352,6 +352,14 @@ def test_an_exercise_whose_steps_show_an_undeclared_demand_is_reported(data_copy
     assert "say 'kneel' but it does not declare the demand kneeling" in finding.message
 
 
+def test_a_requirement_one_rule_out_leaves_no_exercise_for_is_reported(data_copy):
+    knowledge, rules = data_copy
+    edit(knowledge / "exercises.yaml", set_key("exercises", "wall_ball_release_glutes", "demands",
+                                               ["floor_transfer"]))
+    finding = only(check(knowledge, rules), "demands", rules / "plan.yaml", "plan.require.smr")
+    assert "rule_out.getting_up_difficulty rules out (floor_transfer)" in finding.message
+
+
 def test_age_is_read_by_a_rule_once_more(data_copy):
     """Age was asked and never used; the rule that uses it is what keeps kb check quiet."""
     knowledge, rules = data_copy

@@ -5,7 +5,8 @@ a load error is reported as the single finding. The checks here find what loads 
 work: entries no answers can reach, rules no answers can fire, causes answered by one kind of
 exercise only, requirements a runner without equipment can never meet, questions no rule reads,
 sources nobody cites, movement demands no exercise makes or no rule rules out, exercises whose
-cue or steps show a demand they do not declare. The programme's
+cue or steps show a demand they do not declare, requirements one rule_out rule leaves no
+exercise for. The programme's
 ladders, phases and progress rules are checked by loading
 them (a ladder that goes round in a circle, changes category, names a missing variant or a rung
 without its equipment fails to load, and that is the finding).
@@ -78,7 +79,8 @@ def check(knowledge: Path, rules: Path) -> list[Finding]:
     ctx = _Context(kb, rulebase, Path(knowledge), reach, blocked, programme_sources)
     findings = [finding for run in (_unreachable, _never_fires, _category_coverage,
                                     _no_equipment_requirements, _unread_questions,
-                                    _uncited_sources, _idle_demands, _undeclared_demands)
+                                    _uncited_sources, _idle_demands, _undeclared_demands,
+                                    _requirements_emptied)
                 for finding in run(ctx)]
     return sorted(findings, key=lambda f: (f.file, f.entry or ""))  # stable: check order kept
 
@@ -341,3 +343,19 @@ def _undeclared_demands(ctx: _Context) -> Iterator[Finding]:
                 yield Finding("demands", ctx.file("exercises.yaml"), ex.id,
                               f"its cue or steps say {said!r} but it does not declare the demand "
                               f"{demand}: add it to 'demands'")
+
+
+def _requirements_emptied(ctx: _Context) -> Iterator[Finding]:
+    """A requirement every proposable exercise of which makes a demand one rule_out rule rules
+    out goes unmet for every runner that rule fires for: the base needs an exercise without it."""
+    proposable = [ctx.kb.exercises[e] for e in sorted(ctx.reach["candidate"])]
+    ruling = [r for r in ctx.rulebase.layer("candidates") if r.conclusion == "rule_out" and ctx.fires(r)]
+    for rule in ctx.rulebase.layer("plan"):
+        if rule.conclusion != "require" or not ctx.fires(rule):
+            continue
+        meeting = [ex for ex in proposable if rule.target.met_by(ex.category, ex.targets)]
+        for out in ruling:
+            if meeting and all(set(ex.demands) & set(out.target) for ex in meeting):
+                yield Finding("demands", rule.file, rule.id,
+                              f"every exercise that can meet it makes a demand {out.id} rules out "
+                              f"({', '.join(out.target)}): add one that makes none of them")

@@ -74,12 +74,14 @@ def why_not(record: dict[str, Any], exercise: str, planner: Planner) -> WhyNot:
 
 def _diagnose(record: dict[str, Any], exercise: str, planner: Planner) -> WhyNot:
     result = _main_reason(record, exercise, planner)
-    if result.kind not in ("equipment", "caution"):  # an exclusion may also have fired
-        for event in record["events"]:
-            if event["event"] == "fire" and any(c["kind"] == "exclude" and c["id"] == exercise
-                                                for c in event["concludes"]):
-                result.reasons.append(f"it would also be excluded by {event['rule']}: "
-                                      f"{planner.engine.rules[event['rule']].rationale}")
+    # other exclusions may also have fired: each is a reason of its own
+    main = next((d.get("rule") for d in record["plan"]["dropped"] if d["exercise"] == exercise
+                 and result.kind in ("equipment", "caution")), None)
+    for event in record["events"]:
+        if event["event"] == "fire" and event["rule"] != main and any(
+                c["kind"] == "exclude" and c["id"] == exercise for c in event["concludes"]):
+            result.reasons.append(f"it would also be excluded by {event['rule']}: "
+                                  f"{planner.engine.rules[event['rule']].rationale}")
     return result
 
 
