@@ -569,3 +569,22 @@ def test_only_it_band_plans_are_told_what_rolling_does_not_do_to_the_band(planne
     assert "IT band" not in kb.advice["rolling_is_short_term"].text
     itb = planner.plan({"knee_pain": "outside", "pain_level": 3, "equipment": ["foam_roller"]})
     assert "rolling_and_the_it_band" in advice(itb)
+
+
+def test_ask_stops_at_the_pain_site_of_an_under_16_and_refers(kb):
+    from test_cli import ask
+
+    result = ok(ask(kb, "--format", "json", values={"age": 14, "hip_pain": "front"}))
+    assert json.loads(result.stdout)["reasons"][0]["id"] == "growing_hip_pain"
+    asked = [line for line in result.stderr.splitlines() if line.startswith("Question ")]
+    assert asked[-1].endswith(kb.questions["hip_pain"].prompt)  # nothing asked after it
+
+
+def test_score_refers_an_under_16_with_groin_pain(tmp_path):
+    survey = tmp_path / "s.csv"
+    survey.write_text("respondent_id,age,knee_pain,hip_pain,low_back,pain_level,red_flags\n"
+                      "kid,14,none,front,none,3,\nadult,34,none,front,none,3,\n", encoding="utf-8")
+    lines = ok(invoke("score", survey, "-o", "-", "-q")).stdout.splitlines()
+    rows = {line.split(",")[0]: line.split(",") for line in lines[1:]}
+    assert rows["kid"][1:3] == ["refer", "growing_hip_pain"]
+    assert rows["adult"][1] == "plan"
