@@ -588,3 +588,10 @@ def test_score_refers_an_under_16_with_groin_pain(tmp_path):
     rows = {line.split(",")[0]: line.split(",") for line in lines[1:]}
     assert rows["kid"][1:3] == ["refer", "growing_hip_pain"]
     assert rows["adult"][1] == "plan"
+
+
+@pytest.mark.parametrize("minutes", [15, 20, 30])
+def test_from_15_minutes_a_condition_plan_also_holds_a_stretch(planner, minutes):
+    for name in ("itb_strong_pain_short", "outer_hip_midlife", "kneecap_low_pain"):
+        plan = planner.plan({**persona(name), "minutes": minutes})
+        assert [i for i in plan["items"] if i["category"] == "stretch"], (name, minutes)
