@@ -248,7 +248,8 @@ def test_cause_served_in_one_category_only(data_copy):
 
 def test_cause_served_by_no_exercise(data_copy):
     knowledge, rules = data_copy
-    edit(rules / "candidates.yaml", drop_rules(lambda r: r["id"].startswith("candidate.weak_glutes.")))
+    edit(rules / "candidates.yaml", drop_rules(lambda r: r["id"].startswith("candidate.")
+                                               and "weak_glutes" in str(r["when"])))
     finding = only(check(knowledge, rules), "category_coverage", knowledge / "causes.yaml", "weak_glutes")
     assert finding.message.startswith("served by no exercise")
 
@@ -262,9 +263,10 @@ def test_required_category_without_a_no_equipment_exercise(data_copy):
                 exercise["equipment"] = sorted(set(exercise["equipment"]) | {"mat"})
     edit(knowledge / "exercises.yaml", equip_stretches)
     findings = errors(knowledge, rules)
-    finding = only(findings, "category_coverage", rules / "plan.yaml", "plan.require.stretch")
-    assert "no stretch exercise that needs no equipment" in finding.message
-    assert len(findings) == 1
+    for rule in ("plan.require.stretch", "plan.require.stretch_after_core_work"):
+        finding = only(findings, "category_coverage", rules / "plan.yaml", rule)
+        assert "no stretch exercise that needs no equipment" in finding.message
+    assert len(findings) == 2
 
 
 def test_requirement_of_several_categories_needs_one_of_them_without_equipment(data_copy):
@@ -329,11 +331,45 @@ def test_a_question_no_rule_reads_is_reported(data_copy):
     assert finding.message == "no rule reads this answer: use it in a rule or stop asking it"
 
 
+def test_a_demand_no_rule_rules_out_is_reported(data_copy):
+    knowledge, rules = data_copy
+    edit(rules / "candidates.yaml", drop_rules(lambda r: r["id"] == "rule_out.getting_up_difficulty"))
+    finding = only(check(knowledge, rules), "demands", knowledge / "vocabulary.yaml", "floor_transfer")
+    assert "no rule that can fire rules this demand out" in finding.message
+
+
+def test_a_demand_no_exercise_makes_is_reported(data_copy):
+    knowledge, rules = data_copy
+    path = knowledge / "vocabulary.yaml"
+    last = '  loaded_hip_flexion: "lifting the thigh against resistance"\n'
+    path.write_text(path.read_text(encoding="utf-8").replace(last, last + '  hopping: "hopping"\n'),
+                    encoding="utf-8")
+    finding = only(check(knowledge, rules), "demands", path, "hopping")
+    assert "no exercise makes this demand" in finding.message
+
+
+def test_an_exercise_whose_steps_show_an_undeclared_demand_is_reported(data_copy):
+    knowledge, rules = data_copy
+    edit(knowledge / "exercises.yaml", set_key("exercises", "doorway_hip_flexor_stretch", "demands",
+                                               ["floor_transfer"]))
+    finding = only(check(knowledge, rules), "demands", knowledge / "exercises.yaml",
+                   "doorway_hip_flexor_stretch")
+    assert "say 'kneel' but it does not declare the demand kneeling" in finding.message
+
+
+def test_a_requirement_one_rule_out_leaves_no_exercise_for_is_reported(data_copy):
+    knowledge, rules = data_copy
+    edit(knowledge / "exercises.yaml", set_key("exercises", "wall_ball_release_glutes", "demands",
+                                               ["floor_transfer"]))
+    finding = only(check(knowledge, rules), "demands", rules / "plan.yaml", "plan.require.smr")
+    assert "rule_out.getting_up_difficulty rules out (floor_transfer)" in finding.message
+
+
 def test_age_is_read_by_a_rule_once_more(data_copy):
     """Age was asked and never used; the rule that uses it is what keeps kb check quiet."""
     knowledge, rules = data_copy
-    edit(rules / "candidates.yaml", drop_rules(lambda r: "age" in str(r["when"])))
-    edit(rules / "advice.yaml", drop_rules(lambda r: "age" in str(r["when"])))
+    for layer in ("triage", "symptoms", "causes", "candidates", "plan", "advice"):
+        edit(rules / f"{layer}.yaml", drop_rules(lambda r: "'age'" in str(r["when"])))
     only(check(knowledge, rules), "unread_question", knowledge / "questionnaire.yaml", "age")
 
 

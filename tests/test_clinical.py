@@ -9,13 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from clirunner import invoke, ok
 from hipcoach.present.render import render
+from test_properties import answers as random_answers
 
 PERSONAS = Path(__file__).resolve().parent / "personas"
 BALLISTIC_OR_BALANCE = {"bouncing_lunges", "toy_soldiers", "chair_pose_squats"}
-DEEP_KNEE_OR_BALLISTIC = {"chair_pose_squats", "bouncing_lunges"}
+DEEP_KNEE_OR_BALLISTIC = {"chair_pose_squats", "bouncing_lunges", "lunge_hip_rotations"}
+RUN_DAYS = ["mon", "wed", "sat"]
 
 
 def persona(name: str) -> dict[str, Any]:
@@ -98,6 +101,7 @@ def test_from_65_no_ballistic_or_balance_demanding_moves(plans):
     assert not BALLISTIC_OR_BALANCE & set(items(plan))
     assert "supported_leg_swings" in items(plan)  # the controlled alternative
     assert "older_runner_support" in advice(plan)
+    assert "supported_single_leg_balance" in items(plan)  # WHO: balance work, supported
 
 
 def test_age_below_65_changes_nothing_of_that(planner):
@@ -171,7 +175,8 @@ def test_no_text_claims_rolling_lengthens_or_releases_the_it_band(kb, rulebase):
 def test_when_time_is_short_self_massage_gives_way_first_and_says_why(plans):
     plan = plans["itb_five_minutes"]
     categories = {i["category"] for i in plan["items"]}
-    assert {"strength", "stretch"} <= categories and "smr" not in categories
+    # the IT-band's abductor strength first; no stretch its rules do not ask for at 5 minutes
+    assert "strength" in categories and not {"smr", "stretch"} & categories
     smr = [u for u in plan["unmet"] if u["rule"] == "plan.require.smr"]
     assert smr and smr[0]["kind"] == "no_time"
     assert "first thing to give way" in smr[0]["reason"]
@@ -243,3 +248,350 @@ def test_text_for_every_persona_is_plain(plans, rulebase, name):
 def test_every_persona_plans_through_the_cli(name):
     result = ok(invoke("plan", PERSONAS / f"{name}.json", "--format", "json"))
     assert json.loads(result.stdout)["status"] in ("plan", "refer")
+
+
+# ------------------------------------------------------------------------------ movement demands
+#
+# What each kind of answer rules out, written here independently of the rules: the property
+# test holds every plan for random answers to it, and to the demands the rules concluded.
+RULED_OUT_BY = [
+    ("kneecap pain", lambda a: a.get("knee_pain") == "front", {"deep_knee_flexion"}),
+    ("knee pain the plan cannot place", lambda a: a.get("knee_pain") == "other",
+     {"deep_knee_flexion", "ballistic"}),
+    ("pain of 6/10 or more", lambda a: a.get("pain_level", 0) >= 6, {"ballistic"}),
+    ("65 or older", lambda a: a.get("age", 35) >= 65, {"ballistic", "single_leg_unsupported"}),
+    ("trouble getting up", lambda a: a.get("getting_up_difficulty", False), {"floor_transfer"}),
+    ("outer-hip pain", lambda a: a.get("hip_pain") == "outside",
+     {"hip_adduction_loaded", "outer_hip_pressure", "single_leg_stance"}),
+    ("front-of-hip pain", lambda a: a.get("hip_pain") == "front", {"deep_hip_flexion"}),
+    ("a pain level with no site", lambda a: a.get("pain_level", 0) >= 1 and all(
+        a.get(k, "none") == "none" for k in ("knee_pain", "hip_pain", "low_back")),
+     {"deep_knee_flexion", "deep_hip_flexion", "ballistic"}),
+]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_answers())
+def test_no_plan_holds_an_exercise_whose_demands_the_answers_rule_out(planner, kb, raw):
+    plan, derivation = planner.run(raw)
+    expected = set().union(*(demands for _, when, demands in RULED_OUT_BY if when(raw)))
+    if plan["status"] == "plan":
+        assert expected <= set(derivation.ruled_out)
+    for item in plan["items"]:
+        made = set(kb.exercises[item["exercise"]].demands)
+        assert not made & set(derivation.ruled_out), (item["exercise"], raw)
+        assert not made & expected, (item["exercise"], raw)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_answers())
+def test_no_programme_week_holds_an_exercise_whose_demands_the_answers_rule_out(
+        planner, programme, kb, raw):
+    _, derivation = planner.run(raw)
+    _, journal = programme.start(raw, "2026-01-05", 6, RUN_DAYS)
+    if journal is None:
+        return
+    for week in journal["programme"]:
+        for day in week["days"]:
+            for item in day["items"]:
+                assert not set(kb.exercises[item["exercise"]].demands) & set(derivation.ruled_out)
+
+
+def test_a_demand_exclusion_says_why_in_plain_words(plans, kb):
+    dropped = {d["exercise"]: d for d in plans["kneecap_low_pain"]["dropped"]}
+    reason = dropped["lunge_hip_rotations"]["reason"]  # the deep lunge with the hands down
+    assert dropped["lunge_hip_rotations"]["kind"] == "caution"
+    assert reason.startswith(f"it asks for {kb.vocabulary.demand_words('deep_knee_flexion')}")
+    assert "kneecap pain" in reason
+
+
+def test_every_exercise_declares_its_demands_from_the_vocabulary(kb):
+    for ex in kb.exercises.values():
+        assert set(ex.demands) <= set(kb.vocabulary.demands), ex.id
+    floor = {ex.id for ex in kb.exercises.values() if "floor_transfer" in ex.demands}
+    assert {"glute_bridge", "clamshell", "lunge_hip_rotations", "foam_roll_glutes"} <= floor
+
+
+def test_the_exclusion_is_one_rule_joining_ruled_out_demands_with_candidates(rulebase):
+    exclusions = [r for r in rulebase.layer("candidates") if r.conclusion == "exclude"]
+    joins = [r for r in exclusions if {p.fact for p in r.patterns} >= {"candidate", "demands", "ruled_out"}]
+    assert [r.id for r in joins] == ["exclude.ruled_out_demand"]
+    # no exclusion names exercises one by one any more: cautions are demands
+    assert all(r.target_is_ref for r in exclusions)
+
+
+# ------------------------------------------------------------------------------ growing runners
+
+
+@pytest.mark.parametrize(("name", "reason", "urgency"), [
+    ("teen_groin_pain", "growing_hip_pain", "same_day"),
+    ("teen_knee_pain", "growing_knee_pain", "soon"),
+    ("teen_back_pain", "growing_back_pain", "soon")])
+def test_under_16_hip_groin_knee_or_back_pain_refers(plans, name, reason, urgency):
+    plan = plans[name]
+    assert plan["status"] == "refer" and plan["items"] == []
+    assert [r["id"] for r in plan["reasons"]] == [reason]
+    assert plan["urgency"] == urgency
+
+
+def test_the_under_16_referral_says_how_soon_and_why(plans):
+    hip = render(plans["teen_groin_pain"])
+    assert "today" in hip and "slipped capital femoral epiphysis" in hip
+    knee = render(plans["teen_knee_pain"])
+    assert "few days" in knee and "felt only in the knee" in knee and "Osgood-Schlatter" in knee
+
+
+def test_the_under_16_referral_is_triage_so_every_entry_point_gets_it(rulebase, programme):
+    assert {"triage.under_16_hip_or_groin_pain", "triage.under_16_knee_pain"} <= {
+        r.id for r in rulebase.layer("triage")}
+    plan, journal = programme.start(persona("teen_groin_pain"), "2026-01-05", 6, RUN_DAYS)
+    assert journal is None and plan["status"] == "refer"
+    assert plan["reasons"][0]["id"] == "growing_hip_pain"
+
+
+def test_a_growing_runner_without_pain_that_refers_gets_load_guidance(plans):
+    plan = plans["growing_runner"]
+    assert plan["status"] == "plan" and "growing_athlete" in advice(plan)
+    assert "growth plates" in render(plan)
+
+
+def test_sixteen_and_over_is_not_referred_for_pain_alone(planner):
+    assert planner.plan({**persona("teen_groin_pain"), "age": 16})["status"] == "plan"
+
+
+# ------------------------------------------------------------------------------ older, deconditioned
+
+
+def test_trouble_getting_up_never_gets_a_routine_on_the_floor(plans, kb):
+    plan = plans["older_floor_trouble"]
+    assert plan["status"] == "plan" and plan["items"]
+    assert not [i for i in plan["items"] if "floor_transfer" in kb.exercises[i["exercise"]].demands]
+    assert {"sit_to_stand", "supported_standing_hip_abduction"} & set(items(plan))
+    assert "supported_single_leg_balance" in items(plan)
+
+
+def test_older_advice_recommends_strength_and_balance_three_days_a_week(plans, kb):
+    assert "older_runner_support" in advice(plans["older_floor_trouble"])
+    assert "at least three days a week" in kb.advice["older_runner_support"].text
+    assert "balance" in kb.sources["older_adult_exercise"].title.lower() or \
+        "WHO" in kb.sources["older_adult_exercise"].publisher
+
+
+# ------------------------------------------------------------------------------ pain it cannot place
+
+
+def test_unplaced_knee_pain_is_not_called_runners_knee_and_is_sent_for_assessment(plans, kb):
+    plan = plans["unplaced_knee_pain"]
+    assert plan["status"] == "plan"
+    assert "runners_knee" not in {s["id"] for s in plan["symptoms"]}
+    assert "unplaced_knee_pain" in advice(plan)
+    for item in plan["items"]:
+        assert not {"deep_knee_flexion", "ballistic"} & set(kb.exercises[item["exercise"]].demands)
+    assert "assessed" in render(plan)
+
+
+def test_a_pain_level_with_no_site_is_named_not_ignored(plans, kb):
+    plan = plans["pain_without_site"]
+    assert "pain_without_site" in advice(plan)
+    for item in plan["items"]:
+        assert not {"deep_knee_flexion", "deep_hip_flexion", "ballistic"} & set(
+            kb.exercises[item["exercise"]].demands)
+
+
+def test_a_site_with_no_pain_level_is_named_not_guessed(plans):
+    assert "site_without_pain_level" in advice(plans["site_without_pain_level"])
+
+
+@pytest.mark.parametrize("name", ["pain_without_site", "site_without_pain_level"])
+def test_contradictions_are_treated_alike_on_every_entry_point(planner, programme, name):
+    """Plan, score (one profile), a programme's first week: the same rules, the same advice."""
+    raw = persona(name)
+    wanted = advice(planner.plan(raw))
+    from hipcoach.batch.profiles import render as render_profile
+    from hipcoach.kb.answers import normalise
+
+    assert render_profile(planner, normalise(raw, planner.kb), False).status == "plan"
+    plan, _ = programme.start(raw, "2026-01-05", 6, RUN_DAYS)
+    assert advice(plan) == wanted
+
+
+# ------------------------------------------------------------------------------ outer-hip tendon pain
+
+
+def test_outer_hip_pain_in_midlife_is_gluteal_tendinopathy_not_itbs(plans):
+    plan = plans["outer_hip_midlife"]
+    symptoms = {s["id"]: s for s in plan["symptoms"]}
+    assert "outer_hip_tendon_pain" in symptoms and "itbs" not in symptoms
+    assert symptoms["outer_hip_tendon_pain"]["certainty"] == "likely"
+
+
+def test_outer_hip_tendon_pain_gets_load_education_and_isometric_abductor_work(plans, kb):
+    plan = plans["outer_hip_midlife"]
+    assert "outer_hip_load" in advice(plan)
+    assert "legs crossed" in kb.advice["outer_hip_load"].text
+    assert "standing_hip_abduction_isometric" in items(plan)
+    for banned in ("chair_pose_squats", "floor_glute_release", "foam_roll_outer_thigh",
+                   "lateral_hip_low_back_stretch", "clamshell", "side_plank"):
+        assert banned not in items(plan), banned
+
+
+@pytest.mark.parametrize("minutes", [5, 8, 10, 15])
+def test_outer_hip_tendon_pain_always_gets_abductor_strength(planner, minutes):
+    plan = planner.plan({**persona("outer_hip_midlife"), "minutes": minutes})
+    assert works(plan, "strength", {"hip_abductors"}), minutes
+
+
+def test_outer_hip_pain_is_more_certainly_tendon_pain_from_40(planner):
+    def certainty(age: int) -> float:
+        plan = planner.plan({"hip_pain": "outside", "pain_level": 3, "age": age})
+        return next(s["confidence"] for s in plan["symptoms"] if s["id"] == "outer_hip_tendon_pain")
+
+    assert certainty(52) > certainty(30)
+
+
+def test_outer_knee_pain_is_still_itbs(planner):
+    plan = planner.plan({"knee_pain": "outside", "pain_level": 3})
+    assert {s["id"] for s in plan["symptoms"]} >= {"itbs"}
+    assert "outer_hip_tendon_pain" not in {s["id"] for s in plan["symptoms"]}
+
+
+# ------------------------------------------------------------------------------ safety-nets
+
+
+def test_back_pain_plans_carry_the_cauda_equina_safety_net(plans):
+    for name in ("back_pain_runner", "desk_runner_short_time", "not_running"):
+        assert "cauda_equina_safety_net" in advice(plans[name]), name
+    assert "emergency department" in render(plans["back_pain_runner"])
+
+
+def test_the_nerve_symptom_referral_carries_the_cauda_equina_safety_net(planner):
+    plan = planner.plan({"red_flags": ["numbness_or_tingling"]})
+    assert "emergency department" in render(plan) and "both legs" in render(plan)
+
+
+def test_back_pain_is_called_pain_and_not_blamed_on_tight_hip_flexors(plans):
+    plan = plans["back_pain_runner"]
+    assert [s["name"] for s in plan["symptoms"]] == ["Low-back pain"]
+    flexors = [c for c in plan["causes"] if c["id"] == "tight_hip_flexors"]
+    assert all(c["certainty"] == "possible" for c in flexors)
+    assert "tightness or pain" not in render(plan)
+
+
+def test_high_or_rising_mileage_gets_the_bone_stress_warning_signs(plans, planner):
+    assert "bone_stress_signs" in advice(plans["high_mileage_jump"])
+    assert "bone_stress_signs" in advice(planner.plan({"weekly_km": 80}))
+    assert "bone_stress_signs" not in advice(planner.plan({"weekly_km": 30}))
+
+
+def test_running_pain_of_six_or_more_gets_advice_about_the_running(plans, planner):
+    assert "running_with_pain" in advice(plans["itb_strong_pain_short"])
+    assert "running_with_pain" in advice(plans["outer_hip_midlife"])
+    assert "running_with_pain" not in advice(planner.plan({"knee_pain": "front", "pain_level": 5}))
+
+
+# ------------------------------------------------------------------------------ time and choice
+
+
+@pytest.mark.parametrize("minutes", [5, 8, 10])
+def test_short_it_band_plans_spend_nothing_on_a_stretch_it_band_rules_do_not_ask_for(planner, minutes):
+    plan = planner.plan({**persona("itb_strong_pain_short"), "minutes": minutes})
+    assert works(plan, "strength", {"hip_abductors"})
+    flexor_stretches = [i for i in plan["items"] if i["category"] == "stretch"
+                        and "hip_flexors" in i["targets"]]
+    assert not flexor_stretches, minutes
+
+
+def test_runners_who_strength_train_fold_the_hip_work_into_their_sessions(plans, planner):
+    assert "fold_into_sessions" in advice(plans["strength_trainer"])
+    assert "fold_into_sessions" not in advice(planner.plan({"strength_sessions_per_week": 1}))
+
+
+# ------------------------------------------------------------------------------ sources
+
+
+def test_sources_say_what_they_are_cited_for(kb):
+    assert "konrad_2022_foam_rolling" not in kb.sources
+    assert "Sports Medicine, 2020" in kb.sources["wilke_2020_foam_rolling_rom"].publisher
+    assert kb.exercises["shallow_wall_squat"].source == "powers_2014_pfj_stress"
+    assert "2020" in kb.sources["older_adult_exercise"].publisher
+
+
+def test_who_2020_is_never_cited_for_leaving_balance_out(rulebase):
+    for rule in rulebase.rules:
+        if rule.source == "older_adult_exercise" and rule.conclusion == "rule_out":
+            assert rule.target == ("floor_transfer",), rule.id
+
+
+# ------------------------------------------------------------------------------ from the physio review
+
+
+def test_kneecap_pain_gets_no_kneeling_stretch_and_a_standing_one_instead(planner, kb):
+    plan = planner.plan({"age": 63, "knee_pain": "front", "pain_level": 7, "low_back": "tight",
+                         "equipment": ["doorway", "mat", "table"], "minutes": 60})
+    assert not [i for i in plan["items"] if "kneeling" in kb.exercises[i["exercise"]].demands]
+    assert "standing_hip_flexor_stretch" in items(plan)
+    dropped = {d["exercise"]: d for d in plan["dropped"]}
+    assert "kneeling" in dropped["doorway_hip_flexor_stretch"]["reason"]
+
+
+def test_standing_on_one_leg_is_declared_wherever_the_steps_ask_for_it(kb):
+    assert "single_leg_stance" in kb.exercises["flex_rotate_hip_stretch"].demands
+
+
+def test_trouble_getting_up_gets_one_leg_work_only_with_a_support(planner, kb):
+    plan = planner.plan({"age": 45, "getting_up_difficulty": True, "equipment": ["table"]})
+    for item in plan["items"]:
+        assert "single_leg_unsupported" not in kb.exercises[item["exercise"]].demands
+
+
+def test_an_older_runner_with_outer_hip_tendon_pain_still_gets_supported_balance(planner):
+    plan = planner.plan({"age": 80, "hip_pain": "outside", "pain_level": 3, "minutes": 10})
+    assert "supported_tandem_stance" in items(plan)
+    assert not [u for u in plan["unmet"] if u["rule"] == "plan.require.balance_from_65"]
+
+
+def test_older_advice_asks_for_three_of_the_strength_days(kb):
+    text = kb.advice["older_runner_support"].text
+    assert "three strength days a week rather than two" in text
+
+
+def test_older_kneecap_pain_keeps_a_sit_to_stand_from_a_high_seat(planner, kb):
+    plan = planner.plan({"age": 72, "knee_pain": "front", "pain_level": 3,
+                         "getting_up_difficulty": True, "weekly_km": 0})
+    assert "sit_to_stand_high_seat" in items(plan) or "sit_to_stand_high_seat" not in {
+        d["exercise"] for d in plan["dropped"] if d["kind"] == "caution"}
+    assert "deep_knee_flexion" not in kb.exercises["sit_to_stand_high_seat"].demands
+
+
+def test_only_it_band_plans_are_told_what_rolling_does_not_do_to_the_band(planner, kb):
+    back = planner.plan({"low_back": "pain", "pain_level": 3, "equipment": ["foam_roller"]})
+    assert "rolling_is_short_term" in advice(back) and "rolling_and_the_it_band" not in advice(back)
+    assert "IT band" not in kb.advice["rolling_is_short_term"].text
+    itb = planner.plan({"knee_pain": "outside", "pain_level": 3, "equipment": ["foam_roller"]})
+    assert "rolling_and_the_it_band" in advice(itb)
+
+
+def test_ask_stops_at_the_pain_site_of_an_under_16_and_refers(kb):
+    from test_cli import ask
+
+    result = ok(ask(kb, "--format", "json", values={"age": 14, "hip_pain": "front"}))
+    assert json.loads(result.stdout)["reasons"][0]["id"] == "growing_hip_pain"
+    asked = [line for line in result.stderr.splitlines() if line.startswith("Question ")]
+    assert asked[-1].endswith(kb.questions["hip_pain"].prompt)  # nothing asked after it
+
+
+def test_score_refers_an_under_16_with_groin_pain(tmp_path):
+    survey = tmp_path / "s.csv"
+    survey.write_text("respondent_id,age,knee_pain,hip_pain,low_back,pain_level,red_flags\n"
+                      "kid,14,none,front,none,3,\nadult,34,none,front,none,3,\n", encoding="utf-8")
+    lines = ok(invoke("score", survey, "-o", "-", "-q")).stdout.splitlines()
+    rows = {line.split(",")[0]: line.split(",") for line in lines[1:]}
+    assert rows["kid"][1:3] == ["refer", "growing_hip_pain"]
+    assert rows["adult"][1] == "plan"
+
+
+@pytest.mark.parametrize("minutes", [15, 20, 30])
+def test_from_15_minutes_a_condition_plan_also_holds_a_stretch(planner, minutes):
+    for name in ("itb_strong_pain_short", "outer_hip_midlife", "kneecap_low_pain"):
+        plan = planner.plan({**persona(name), "minutes": minutes})
+        assert [i for i in plan["items"] if i["category"] == "stretch"], (name, minutes)

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import hipcoach.batch.score as score_module
+from conftest import TRIAGE_DEFAULTS
 from hipcoach import Planner
 from hipcoach.batch.coverage import triage_needs
 from hipcoach.batch.csvsafe import cell_texts, row_text
@@ -29,10 +30,11 @@ from test_properties import _PLANNER
 #: empty cells, numbers on both sides of the rules' thresholds.
 CELLS = {
     "respondent_id": ["r1", "r2", "r3", "r4", "", " ", "=cmd", "a,b", 'q"t'],
-    "age": ["30", "64", "65", "80", "", "old"],
+    "age": ["14", "30", "64", "65", "80", "", "old"],
     "weekly_km": ["0", "10", "30", "59", "60", "-1", ""],
     "sitting_hours": ["2", "6", "9", "12", ""],
     "knee_pain": ["front", "Front", "none", "outside", "sideways", ""],
+    "hip_pain": ["none", "front", "outside", "back", ""],
     "low_back": ["tight", "pain", "none", ""],
     "pain_level": ["0", "3", "4", "5", "6", "8", "11", ""],
     "squat_difficulty": ["yes", "no", "TRUE", "maybe", ""],
@@ -143,7 +145,8 @@ def test_a_column_fed_twice_is_merged_the_way_a_row_is(tmp_path: Path) -> None:
                        "  equipment_extra: {answer: equipment}\n", encoding="utf-8")
     survey = tmp_path / "s.csv"
     survey.write_text(text, encoding="utf-8")
-    score(survey, tmp_path / "out", _PLANNER, Options(mapping=mapping, layout="plain"))
+    assume = {a: v for a, v in TRIAGE_DEFAULTS.items() if a in ("age", "hip_pain", "low_back")}
+    score(survey, tmp_path / "out", _PLANNER, Options(mapping=mapping, layout="plain", assume=assume))
     exercises = [line.split(",")[5] for line in
                  (tmp_path / "out" / "plans.csv").read_text().splitlines()[1:]]
     both = _PLANNER.plan({"knee_pain": "front", "pain_level": 3,

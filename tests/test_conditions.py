@@ -173,7 +173,7 @@ def test_missing_equipment_rule_compiles_exactly(bundled_rules):
 
 
 def test_two_answer_shorthand_compiles_to_two_answer_facts(bundled_rules):
-    rule = bundled_rules.by_id()["exclude.loaded_hip_flexion_with_front_hip_pain"]
+    rule = bundled_rules.by_id()["rule_out.loaded_hip_flexion_with_front_hip_pain"]
     assert compile_rule(rule) == {"all": [
         {"answer_0_0": {"$and": [{"t": "answer"}, {"$ex": {"hip_pain": 1}}, {"hip_pain": "front"}]}},
         {"answer_0_1": {"$and": [{"t": "answer"}, {"$ex": {"pain_level": 1}}, {"$gte": {"pain_level": 5}}]}},

@@ -74,7 +74,8 @@ def test_show_an_exercise(kb):
     assert "  when: before_run" in lines
     mentioned = lines[lines.index("  mentioned_by:") + 1:]
     assert "    - candidate.maintenance" in mentioned
-    assert "    - exclude.ballistic_with_high_pain" in mentioned
+    # cautions are its movement demands, which rule_out rules rule out by name
+    assert "  demands: ballistic, single_leg_unsupported, single_leg_stance" in lines
     assert "    - candidate.weak_glutes.strength" not in mentioned
 
 

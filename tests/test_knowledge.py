@@ -226,6 +226,16 @@ DEFECTS = {
     "unknown_equipment": (
         "exercises.yaml", set_key("exercises", "foam_roll_quads", "equipment", ["kettlebell"]),
         "foam_roll_quads", r"'equipment' has 'kettlebell'; allowed: foam_roller"),
+    "unknown_demand": (
+        "exercises.yaml", set_key("exercises", "glute_bridge", "demands", ["crawling"]),
+        "glute_bridge", r"'demands' has 'crawling'; allowed: deep_knee_flexion"),
+    "undeclared_demands": (
+        "exercises.yaml", drop_key("exercises", "glute_bridge", "demands"),
+        "glute_bridge", r"missing required key 'demands': list the movement demands it makes"),
+    "demand_twice": (
+        "exercises.yaml", set_key("exercises", "glute_bridge", "demands",
+                                  ["floor_transfer", "floor_transfer"]),
+        "glute_bridge", r"'demands' lists a demand twice"),
     "equipment_not_a_list": (
         "exercises.yaml", set_key("exercises", "foam_roll_quads", "equipment", "foam_roller"),
         "foam_roll_quads", r"'equipment' must be a list of strings"),

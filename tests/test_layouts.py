@@ -13,7 +13,7 @@ import pytest
 import forms
 from clirunner import failed as failed_with
 from clirunner import invoke, ok, words
-from conftest import EXAMPLES
+from conftest import EXAMPLES, assume_args
 
 SURVEYS = EXAMPLES / "surveys"
 
@@ -177,7 +177,8 @@ def test_an_answer_id_header_takes_labels_as_well_as_values(tmp_path: Path, plan
     survey.write_text("respondent_id,red_flags,pain_level,knee_pain,equipment\n"
                       "r1,,3,AROUND OR BEHIND THE KNEECAP,\"Foam roller, mat\"\n"
                       "r2,Swelling in or around the knee or hip,,none,\n", encoding="utf-8")
-    plans = list(csv.DictReader(ok(invoke("score", survey, "-o", "-", "-q")).stdout.splitlines()))
+    assume = assume_args("respondent_id,red_flags,pain_level,knee_pain,equipment")
+    plans = list(csv.DictReader(ok(invoke("score", survey, *assume, "-o", "-", "-q")).stdout.splitlines()))
     expected = planner.plan({"knee_pain": "front", "pain_level": 3,
                              "equipment": ["foam_roller", "mat"]})
     assert plans[0]["exercises"] == ";".join(i["exercise"] for i in expected["items"])

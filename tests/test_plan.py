@@ -51,7 +51,7 @@ def test_caution_excludes_deep_squat_with_front_knee_pain(planner):
     plan = planner.plan({**DESK, "pain_level": 5})
     assert "chair_pose_squats" not in {i["exercise"] for i in plan["items"]}
     dropped = {d["exercise"]: d["rule"] for d in plan["dropped"]}
-    assert dropped.get("chair_pose_squats") == "exclude.deep_knee_bend_with_kneecap_pain"
+    assert dropped.get("chair_pose_squats") == "exclude.ruled_out_demand"
 
 
 def test_tight_budget_keeps_what_matters_most_and_says_what_was_dropped(planner):

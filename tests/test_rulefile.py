@@ -232,7 +232,7 @@ def test_reachability_walk_detects_an_unreachable_cause(bundled_rules, bundled_k
 
 
 def test_multi_key_answer_shorthand_becomes_one_pattern_per_answer(bundled_rules):
-    rule = bundled_rules.by_id()["exclude.loaded_hip_flexion_with_front_hip_pain"]
+    rule = bundled_rules.by_id()["rule_out.loaded_hip_flexion_with_front_hip_pain"]
     assert [p.fact for p in rule.patterns] == ["answer", "answer"]
     assert rule.answers_used == ("hip_pain", "pain_level")
     assert len({p.alias for p in rule.patterns}) == 2
@@ -356,8 +356,14 @@ DEFECTS = {
         "candidates", set_field("candidate.weak_glutes.strength", "then", {"propose": ["clamshell", "glute_bridges"]}),
         "candidate.weak_glutes.strength", r"propose: unknown exercise 'glute_bridges'"),
     "unknown_exercise_in_exclude": (
-        "candidates", set_field("exclude.ballistic_with_high_pain", "then", {"exclude": ["bouncing_lunge"]}),
-        "exclude.ballistic_with_high_pain", r"exclude: unknown exercise 'bouncing_lunge'"),
+        "candidates", set_field("exclude.warm_up_drills_when_not_running", "then", {"exclude": ["bouncing_lunge"]}),
+        "exclude.warm_up_drills_when_not_running", r"exclude: unknown exercise 'bouncing_lunge'"),
+    "unknown_demand_in_rule_out": (
+        "candidates", set_field("rule_out.kneecap_pain", "then", {"rule_out": ["deep_knee_bend"]}),
+        "rule_out.kneecap_pain", r"rule_out: unknown demand 'deep_knee_bend'"),
+    "rule_out_not_a_list": (
+        "candidates", set_field("rule_out.kneecap_pain", "then", {"rule_out": "deep_knee_flexion"}),
+        "rule_out.kneecap_pain", r"'rule_out' must be a non-empty list of demand ids"),
     "unknown_category_in_require": (
         "plan", set_field("plan.require.strength", "then", {"require": ["cardio"]}),
         "plan.require.strength", r"require: unknown category 'cardio'"),

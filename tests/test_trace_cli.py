@@ -309,14 +309,26 @@ def test_why_not_text_for_an_excluded_exercise(traced):
     result = ok(invoke("trace", "why-not", traced["desk_runner"], "chair_pose_squats"))
     lines = result.stdout.splitlines()
     assert lines[0] == "chair_pose_squats: caution"
-    assert lines[1].startswith("  - excluded by exclude.deep_knee_bend_with_kneecap_pain")
+    assert lines[1].startswith("  - excluded by exclude.ruled_out_demand as a caution: it makes "
+                               "the demand deep_knee_flexion, which rule_out.kneecap_pain")
     # a caution is not lifted by equipment or time, and more pain is never offered as a way in
     assert "No change of equipment or time brings it into the plan." in lines
     assert not any("pain_level" in line for line in lines[2:])
 
 
-def test_why_not_text_with_changes_that_bring_it_in(traced):
+def test_why_not_names_every_exclusion_that_fired(traced):
     result = ok(invoke("trace", "why-not", traced["desk_runner"], "doorway_hip_flexor_stretch"))
+    lines = result.stdout.splitlines()
+    assert lines[0] == "doorway_hip_flexor_stretch: equipment"
+    assert lines[2].startswith("  - it would also be excluded by exclude.ruled_out_demand")
+
+
+def test_why_not_text_with_changes_that_bring_it_in(tmp_path):
+    answers = tmp_path / "knees_fine.json"
+    answers.write_text(json.dumps({**load(DESK), "knee_pain": "none"}), encoding="utf-8")
+    trace = tmp_path / "t.jsonl"
+    ok(invoke("plan", answers, "--trace", trace))
+    result = ok(invoke("trace", "why-not", trace, "doorway_hip_flexor_stretch"))
     lines = result.stdout.splitlines()
     assert lines[0] == "doorway_hip_flexor_stretch: equipment"
     assert "Changes you could make that bring it into the plan (each checked by re-planning):" in lines

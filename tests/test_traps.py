@@ -16,11 +16,15 @@ from hypothesis import strategies as st
 import forms
 from clirunner import failed as failed_with
 from clirunner import invoke, ok
-from conftest import EXAMPLES
+from conftest import EXAMPLES, assume_args
 from hipcoach.atomic import AtomicFiles
 
 SURVEYS = EXAMPLES / "surveys"
 TRIAGED = "respondent_id,knee_pain,red_flags,pain_level\n"
+#: what a TRIAGED survey must --assume: the other answers the triage rules read
+ASSUME = assume_args(TRIAGED)
+#: the pain sites the triage rules read, assumed where a test assumes only the rest
+NO_PAIN = ["--assume", "knee_pain=none", "--assume", "hip_pain=none", "--assume", "low_back=none"]
 
 
 def write(path: Path, text: str | bytes) -> Path:
@@ -62,18 +66,19 @@ def test_assume_opts_in_and_is_recorded(tmp_path: Path) -> None:
     survey = write(tmp_path / "s.csv", "respondent_id,age\nr1,30\nr2,30\n")
     out = tmp_path / "out"
     result = ok(invoke("score", survey, "--assume", "red_flags=", "--assume", "pain_level=0",
-                       "-o", out))
-    assert "scored 2 of 2 rows, assuming red_flags=[], pain_level=0 (1 distinct answer " \
-           "profiles)" in result.stderr
+                       *NO_PAIN, "-o", out))
+    assert "scored 2 of 2 rows, assuming red_flags=[], pain_level=0, knee_pain=none, " \
+           "hip_pain=none, low_back=none (1 distinct answer profiles)" in result.stderr
     summary = summary_of(out)
-    assert summary["assumed"] == {"red_flags": [], "pain_level": 0}
+    assert summary["assumed"] == {"red_flags": [], "pain_level": 0, "knee_pain": "none",
+                                  "hip_pain": "none", "low_back": "none"}
     assert summary["scored"] == 2
 
 
 def test_an_assumed_red_flag_refers_everyone(tmp_path: Path) -> None:
     survey = write(tmp_path / "s.csv", "respondent_id,age\nr1,30\n")
     result = ok(invoke("score", survey, "--assume", "red_flags=swelling", "--assume",
-                       "pain_level=0", "-o", "-", "-q"))
+                       "pain_level=0", *NO_PAIN, "-o", "-", "-q"))
     assert table_text(result.stdout)[0]["status"] == "refer"
 
 
@@ -83,7 +88,7 @@ def table_text(text: str) -> list[dict[str, str]]:
 
 def test_assume_is_refused_for_an_answer_the_survey_has(tmp_path: Path) -> None:
     survey = write(tmp_path / "s.csv", TRIAGED + "r1,front,,3\n")
-    failed(invoke("score", survey, "--assume", "red_flags=", "-o", "-"),
+    failed(invoke("score", survey, *ASSUME, "--assume", "red_flags=", "-o", "-"),
            "--assume red_flags: the survey has a column for it")
 
 
@@ -169,7 +174,7 @@ def test_a_header_and_its_prompt_both_present_is_refused(tmp_path: Path) -> None
 def test_a_short_record_is_rejected_not_scored_from_defaults(tmp_path: Path) -> None:
     survey = write(tmp_path / "s.csv", TRIAGED + "r1,front,,3\nr2,front\nr3,none,,\n")
     out = tmp_path / "out"
-    ok(invoke("score", survey, "-o", out, "-q"))
+    ok(invoke("score", survey, *ASSUME, "-o", out, "-q"))
     assert [row["respondent_id"] for row in table(out / "plans.csv")] == ["r1", "r3"]
     (error,) = table(out / "errors.csv")
     assert (error["row"], error["respondent_id"]) == ("3", "r2")
@@ -183,7 +188,7 @@ def test_an_oversized_cell_and_a_nul_byte_reject_their_record_only(tmp_path: Pat
     survey = write(tmp_path / "s.csv", TRIAGED + f'r1,front,,3\nr2,"{big}",,3\n'
                                                  "r3,fr\x00ont,,3\nr4,none,,\n")
     out = tmp_path / "out"
-    ok(invoke("score", survey, "-o", out, "-q"))
+    ok(invoke("score", survey, *ASSUME, "-o", out, "-q"))
     assert [row["respondent_id"] for row in table(out / "plans.csv")] == ["r1", "r4"]
     errors = table(out / "errors.csv")
     assert [(e["row"], e["respondent_id"]) for e in errors] == [("3", "r2"), ("4", "r3")]
@@ -197,7 +202,7 @@ def test_an_oversized_cell_and_a_nul_byte_reject_their_record_only(tmp_path: Pat
 def test_a_quote_that_never_closes_is_refused_at_the_line_it_opens(tmp_path: Path) -> None:
     survey = write(tmp_path / "s.csv", TRIAGED + 'r1,front,,3\n"r\n2",none,,\nr3,"front,,3\n'
                                                  "r4,none,,\nr5,none,,\n")
-    failed(invoke("score", survey, "-o", tmp_path / "out"), "line 5:",
+    failed(invoke("score", survey, *ASSUME, "-o", tmp_path / "out"), "line 5:",
            "a quote opens here and never closes")
     assert not (tmp_path / "out").exists()  # nothing written, not even in part
 
@@ -205,7 +210,7 @@ def test_a_quote_that_never_closes_is_refused_at_the_line_it_opens(tmp_path: Pat
 def test_a_stray_quote_inside_a_cell_rejects_that_record(tmp_path: Path) -> None:
     survey = write(tmp_path / "s.csv", TRIAGED + 'r1,front,,3\nr2,"front"x,,3\nr3,none,,\n')
     out = tmp_path / "out"
-    ok(invoke("score", survey, "-o", out, "-q"))
+    ok(invoke("score", survey, *ASSUME, "-o", out, "-q"))
     assert [row["respondent_id"] for row in table(out / "plans.csv")] == ["r1", "r3"]
     (error,) = table(out / "errors.csv")
     assert error["row"] == "3" and "stray quote" in error["problem"]
@@ -215,7 +220,7 @@ def test_a_stray_quote_inside_a_cell_rejects_that_record(tmp_path: Path) -> None
 
 def test_quiet_stdout_still_reports_rejected_rows(tmp_path: Path) -> None:
     survey = write(tmp_path / "s.csv", TRIAGED + "r1,front,,3\nr2,ankle,,3\nr3,front\n")
-    result = ok(invoke("score", survey, "-o", "-", "--quiet"))
+    result = ok(invoke("score", survey, *ASSUME, "-o", "-", "--quiet"))
     assert result.stderr.splitlines() == [
         "rejected: row 3 (r2): knee_pain: knee_pain: 'ankle' is not an answer: must be one of: "
         "none, front, outside, other",
@@ -225,7 +230,7 @@ def test_quiet_stdout_still_reports_rejected_rows(tmp_path: Path) -> None:
 def test_many_rejected_rows_are_counted_after_the_first_few(tmp_path: Path) -> None:
     survey = write(tmp_path / "s.csv", TRIAGED + "ok,front,,3\n"
                    + "".join(f"r{i},ankle,,3\n" for i in range(25)))
-    lines = ok(invoke("score", survey, "-o", "-", "-q")).stderr.splitlines()
+    lines = ok(invoke("score", survey, *ASSUME, "-o", "-", "-q")).stderr.splitlines()
     assert len(lines) == 11 and lines[-1].startswith("rejected: ... and 15 more row(s)")
 
 
@@ -245,7 +250,7 @@ def test_a_failed_run_keeps_the_old_trace_file(tmp_path: Path) -> None:
     ok(invoke("score", forms.PLAIN, "--traces", "-o", out, "-q"))
     before = (out / "traces.jsonl").read_bytes()
     survey = write(tmp_path / "s.csv", TRIAGED + 'r1,"front,,3\n')
-    failed(invoke("score", survey, "-o", out), "never closes")
+    failed(invoke("score", survey, *ASSUME, "-o", out), "never closes")
     assert (out / "traces.jsonl").read_bytes() == before
 
 
@@ -283,8 +288,9 @@ def test_rows_in_is_scored_plus_rejected_whatever_the_field_counts(records: list
         lines.append(delimiter.join([f"r{n}", *cells]))
     with tempfile.TemporaryDirectory() as folder:
         survey = write(Path(folder) / "s.csv", "\n".join(lines) + "\n")
-        result = invoke("score", survey, "--delimiter", delimiter, "-o", Path(folder) / "out",
-                        "-q")
+        result = invoke("score", survey, *ASSUME, "--delimiter", delimiter, "-o",
+                        Path(folder) / "out", "-q")
+        assert result.exit_code == 0, result.output
         summary = summary_of(Path(folder) / "out")
         # a run that scores nobody says so with exit 1, after writing the outputs that say why
         assert result.exit_code == (0 if summary["scored"] else 1), result.output

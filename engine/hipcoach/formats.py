@@ -46,8 +46,13 @@ class RequiresPremise(TypedDict):
 class ItemPremise(TypedDict):
     item: str
     category: str
+class DemandPremise(TypedDict):
+    demand: str
+    exercise: str
+class RuledOutPremise(TypedDict):
+    ruled_out: str
 Premise = (AnswerPremise | SymptomPremise | CausePremise | CandidatePremise | RequiresPremise
-           | ItemPremise)
+           | ItemPremise | DemandPremise | RuledOutPremise)
 #: What a firing behind a symptom, a cause or a proposed exercise can rest on: only facts
 #: asserted before its layer settles (``kb.rulefile.ASSERTED``), so explaining one always ends.
 SymptomEvidence = AnswerPremise | RequiresPremise

@@ -2,6 +2,13 @@
 
 The questionnaire in the knowledge base is the single definition of every answer id, its type,
 its allowed values and its default; this module only applies it.
+
+Contradictory answers (a pain level with no pain site, or a site with no pain level) are not
+refused here and never guessed away: the answers are kept as given, and the rules name the
+contradiction in the plan and plan cautiously (``rules/advice.yaml`` and
+``rules/candidates.yaml``). Every entry point (``plan``, ``ask``, ``score``, a programme's start
+and check-ins) plans through :func:`normalise` or :func:`complete` and the same rules, so each
+applies that one policy alike.
 """
 
 from __future__ import annotations

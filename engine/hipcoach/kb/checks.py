@@ -4,7 +4,10 @@ The loaders already reject what breaks the schema (unknown ids, missing sources,
 a load error is reported as the single finding. The checks here find what loads but can never
 work: entries no answers can reach, rules no answers can fire, causes answered by one kind of
 exercise only, requirements a runner without equipment can never meet, questions no rule reads,
-sources nobody cites. The programme's ladders, phases and progress rules are checked by loading
+sources nobody cites, movement demands no exercise makes or no rule rules out, exercises whose
+cue or steps show a demand they do not declare, requirements one rule_out rule leaves no
+exercise for. The programme's
+ladders, phases and progress rules are checked by loading
 them (a ladder that goes round in a circle, changes category, names a missing variant or a rung
 without its equipment fails to load, and that is the finding).
 Rules compared with each other (duplicates, subsumed and conflicting rules, requirements no
@@ -82,7 +85,8 @@ def check(knowledge: Path, rules: Path) -> list[Finding]:
     ctx = _Context(kb, rulebase, Path(knowledge), reach, blocked, programme_sources)
     findings = [finding for run in (_unreachable, _never_fires, _category_coverage,
                                     _no_equipment_requirements, _unread_questions,
-                                    _uncited_sources, _verified)
+                                    _uncited_sources, _verified, _idle_demands,
+                                    _undeclared_demands, _requirements_emptied)
                 for finding in run(ctx)]
     return sorted(findings, key=lambda f: (f.file, f.entry or ""))  # stable: check order kept
 
@@ -324,3 +328,47 @@ def _uncited_sources(ctx: _Context) -> Iterator[Finding]:
         if ident not in cited:
             yield Finding("sources", ctx.file("sources.yaml"), ident,
                           "cited by no exercise, cause, symptom, advice or rule")
+
+
+def _idle_demands(ctx: _Context) -> Iterator[Finding]:
+    """A demand no exercise makes protects no one; a demand no rule can rule out is a caution
+    someone declared and nothing acts on."""
+    made = {demand for ex in ctx.kb.exercises.values() for demand in ex.demands}
+    ruled = {demand for rule in ctx.rulebase.rules if rule.conclusion == "rule_out" and ctx.fires(rule)
+             for demand in rule.target}
+    for demand in ctx.kb.vocabulary.demands:
+        if demand not in made:
+            yield Finding("demands", ctx.file("vocabulary.yaml"), demand,
+                          "no exercise makes this demand: declare it in exercises.yaml or drop it")
+        elif demand not in ruled:
+            yield Finding("demands", ctx.file("vocabulary.yaml"), demand,
+                          "no rule that can fire rules this demand out: add a rule_out rule or drop it")
+
+
+def _undeclared_demands(ctx: _Context) -> Iterator[Finding]:
+    """An exercise whose own words show a demand it does not declare slips past every exclusion
+    of that demand (vocabulary.yaml ``demand_cues``)."""
+    for ex in ctx.kb.exercises.values():
+        text = " ".join((ex.cue, *ex.steps)).lower()
+        for demand, phrases in ctx.kb.vocabulary.demand_cues.items():
+            said = next((p for p in phrases if p in text), None)
+            if said is not None and demand not in ex.demands:
+                yield Finding("demands", ctx.file("exercises.yaml"), ex.id,
+                              f"its cue or steps say {said!r} but it does not declare the demand "
+                              f"{demand}: add it to 'demands'")
+
+
+def _requirements_emptied(ctx: _Context) -> Iterator[Finding]:
+    """A requirement every proposable exercise of which makes a demand one rule_out rule rules
+    out goes unmet for every runner that rule fires for: the base needs an exercise without it."""
+    proposable = [ctx.kb.exercises[e] for e in sorted(ctx.reach["candidate"])]
+    ruling = [r for r in ctx.rulebase.layer("candidates") if r.conclusion == "rule_out" and ctx.fires(r)]
+    for rule in ctx.rulebase.layer("plan"):
+        if rule.conclusion != "require" or not ctx.fires(rule):
+            continue
+        meeting = [ex for ex in proposable if rule.target.met_by(ex.category, ex.targets)]
+        for out in ruling:
+            if meeting and all(set(ex.demands) & set(out.target) for ex in meeting):
+                yield Finding("demands", rule.file, rule.id,
+                              f"every exercise that can meet it makes a demand {out.id} rules out "
+                              f"({', '.join(out.target)}): add one that makes none of them")

@@ -51,9 +51,17 @@ class Vocabulary(NamedTuple):
     category_labels: dict[str, str]
     equipment_names: dict[str, str]
     certainty_words: tuple[tuple[float, str], ...]  # (min, word), highest min first
+    #: the movement demands an exercise can make, each with the plain words a runner reads
+    demands: dict[str, str]
+    #: demand -> phrases of a cue or step that show an exercise makes it (for `kb check`)
+    demand_cues: dict[str, tuple[str, ...]]
 
     def label(self, category: str) -> str:
         return self.category_labels[category]
+
+    def demand_words(self, demand: str) -> str:
+        """"deep knee bending under body weight": a demand as a runner reads it."""
+        return self.demands[demand]
 
     def equipment_name(self, item: str) -> str:
         return self.equipment_names[item]
@@ -79,6 +87,8 @@ class Exercise(NamedTuple):
     source: str
     variant_of: str | None = None
     per_day: int = 1
+    #: the movement demands it makes (vocabulary.yaml `demands`); rules rule demands out
+    demands: tuple[str, ...] = ()
 
     @property
     def day_minutes(self) -> float:
@@ -323,7 +333,7 @@ def _source(entry: Entry) -> Source:
 def _vocabulary(data: Any, file: str, equipment: tuple[str, ...]) -> Vocabulary:
     entry = Entry(data, file, "vocabulary", KnowledgeError)
     entry.only({"categories", "muscles", "when", "sides", "category_labels", "equipment_names",
-                "certainty_words"})
+                "certainty_words", "demands", "demand_cues"})
     lists = {key: entry.strings(key) for key in ("categories", "muscles", "when", "sides")}
     for key, values in lists.items():
         if not values or len(set(values)) != len(values):
@@ -347,16 +357,30 @@ def _vocabulary(data: Any, file: str, equipment: tuple[str, ...]) -> Vocabulary:
         words.append((float(low), sub.text("word")))
     if not words or words[-1][0] != 0:
         entry.fail("'certainty_words' must end with an entry of min 0, so every certainty has a word")
+    demands = entry.get("demands", dict, {}, "a mapping of demand id to the words a runner reads")
+    for demand, words_of in demands.items():
+        if not isinstance(demand, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", demand):
+            entry.fail(f"'demands': {excerpt(demand)} must be a lower_snake_case id")
+        if not isinstance(words_of, str) or not words_of.strip():
+            entry.fail(f"'demands': {demand} needs the plain words a runner reads")
+    cues = entry.get("demand_cues", dict, {}, "a mapping of demand id to a list of phrases")
+    for demand, phrases in cues.items():
+        if demand not in demands:
+            entry.fail(f"'demand_cues': {excerpt(demand)} is not one of the 'demands'")
+        if not isinstance(phrases, list) or not phrases or not all(
+                isinstance(p, str) and p.strip() and p == p.lower() for p in phrases):
+            entry.fail(f"'demand_cues': {demand} needs a non-empty list of lower-case phrases")
     return Vocabulary(categories=tuple(lists["categories"]), muscles=tuple(lists["muscles"]),
                       when=tuple(lists["when"]), sides=tuple(lists["sides"]),
                       category_labels=dict(labels), equipment_names=dict(names),
-                      certainty_words=tuple(words))
+                      certainty_words=tuple(words), demands=dict(demands),
+                      demand_cues={d: tuple(p) for d, p in cues.items()})
 
 
 def _exercise(entry: Entry, vocab: Vocabulary, equipment: tuple[str, ...],
               sources: dict[str, Source]) -> Exercise:
     entry.only({"id", "name", "category", "targets", "equipment", "dose", "minutes", "sides", "when",
-                "cue", "steps", "cautions", "source", "variant_of", "per_day"})
+                "cue", "steps", "cautions", "source", "variant_of", "per_day", "demands"})
     per_day = entry.get("per_day", int, 1, "a whole number")
     if not 1 <= per_day <= 6:
         entry.fail(f"'per_day' must be a whole number from 1 to 6, got {per_day!r}")
@@ -369,6 +393,12 @@ def _exercise(entry: Entry, vocab: Vocabulary, equipment: tuple[str, ...],
     steps = entry.strings("steps")
     if not steps:
         entry.fail("'steps' must hold at least one step")
+    if vocab.demands and not entry.has("demands"):  # a base with cautions declares them all
+        entry.fail("missing required key 'demands': list the movement demands it makes "
+                   f"({', '.join(vocab.demands)}), or [] for none")
+    demands = entry.choices("demands", vocab.demands, [])
+    if len(set(demands)) != len(demands):
+        entry.fail("'demands' lists a demand twice")
     return Exercise(
         id=entry.data["id"],
         name=entry.text("name"),
@@ -385,6 +415,7 @@ def _exercise(entry: Entry, vocab: Vocabulary, equipment: tuple[str, ...],
         source=_source_ref(entry, sources),
         variant_of=entry.get("variant_of", str, None),
         per_day=per_day,
+        demands=tuple(demands),
     )
 
 

@@ -29,7 +29,7 @@ CONCLUSIONS = {
     "triage": ("refer",),
     "symptoms": ("symptom",),
     "causes": ("cause",),
-    "candidates": ("propose", "exclude"),
+    "candidates": ("propose", "exclude", "rule_out"),
     "plan": ("require", "schedule"),
     "advice": ("advise",),
     PROGRESS: ("decide",),
@@ -49,6 +49,9 @@ FACT_FIELDS = {
     "cause": ("name", "cf"),
     "candidate": ("exercise", "category", "cf"),
     "requires": ("exercise", "item"),
+    # a movement demand an exercise makes, and a demand the runner's answers rule out
+    "demands": ("exercise", "demand"),
+    "ruled_out": ("demand",),
     "item": ("exercise", "category", "when"),
     # the progress layer's facts (see reasoning.facts): a check-in `back` check-ins before the
     # latest (0 is the latest), a red flag reported with the latest, the programme's decision,
@@ -62,18 +65,21 @@ FACT_FIELDS = {
 PROGRESS_FACTS = ("checkin", "red_flag", "decision", "step")
 T = TypeVar("T")
 #: The layer whose conclusions each kind of derived fact is.
-FACT_LAYER = {"symptom": "symptoms", "cause": "causes", "candidate": "candidates", "item": "plan"}
+FACT_LAYER = {"symptom": "symptoms", "cause": "causes", "candidate": "candidates",
+              "ruled_out": "candidates", "item": "plan"}
 #: When the engine asserts each kind of fact (see ``Engine.derive`` in :mod:`..reasoning.inference`):
 #: answers and equipment first, then each layer's conclusions once that layer has settled, then
-#: the chosen plan items.
-ASSERTED = {"answer": 0, "requires": 0, "symptom": 1, "cause": 2, "candidate": 3, "item": 4}
+#: the chosen plan items. The demands a runner's answers rule out are asserted with the
+#: candidates, so one exclusion rule can join the two.
+ASSERTED = {"answer": 0, "requires": 0, "demands": 0, "symptom": 1, "cause": 2, "candidate": 3,
+            "ruled_out": 3, "item": 4}
 #: When the engine uses each kind of conclusion: a layer's evidence is combined just before its
 #: facts are asserted, exclusions and requirements when the plan is chosen, schedules and
 #: referrals when the plan is reported. A rule can only count if every fact it matches is
 #: asserted before its conclusion is used: a cause rule that matches a cause, say, would fire
 #: after the causes were combined, and its evidence would be silently dropped.
-USED = {"symptom": 1, "cause": 2, "propose": 3, "exclude": 4, "require": 4, "schedule": 5,
-        "refer": 5, "advise": 5}
+USED = {"symptom": 1, "cause": 2, "propose": 3, "rule_out": 3, "exclude": 4, "require": 4,
+        "schedule": 5, "refer": 5, "advise": 5}
 SHORTHANDS = ("answer", "no_answer", "symptom", "cause", "candidate", "item")
 
 
@@ -406,6 +412,15 @@ def _target(entry: Entry, conclusion: str, target: Any, kb: KnowledgeBase, slots
         return target
     if conclusion == "require":
         return _requirement(entry, target, kb)
+    if conclusion == "rule_out":
+        demands = target if isinstance(target, list) else None
+        if not demands or not all(isinstance(d, str) for d in demands):
+            entry.fail("'rule_out' must be a non-empty list of demand ids")
+        for demand in demands:
+            if demand not in kb.vocabulary.demands:
+                entry.fail(f"rule_out: unknown demand {excerpt(demand)}; known: "
+                           f"{', '.join(kb.vocabulary.demands)}")
+        return tuple(demands)
     if conclusion == "schedule":
         if target not in slots:
             entry.fail(f"schedule slot {excerpt(target)} is not among plan.yaml slots: "
@@ -561,6 +576,8 @@ def _value(entry: Entry, where: str, fact: str, key: str, value: Any, kb: Knowle
         ("symptom", "name"): kb.symptoms, ("cause", "name"): kb.causes,
         ("candidate", "exercise"): kb.exercises, ("item", "exercise"): kb.exercises,
         ("requires", "exercise"): kb.exercises,
+        ("demands", "exercise"): kb.exercises, ("demands", "demand"): kb.vocabulary.demands,
+        ("ruled_out", "demand"): kb.vocabulary.demands,
         ("candidate", "category"): kb.vocabulary.categories, ("item", "category"): kb.vocabulary.categories,
         ("item", "when"): kb.vocabulary.when,
         ("requires", "item"): kb.questions["equipment"].values,

@@ -238,12 +238,19 @@ class _Chooser:
                 f"{_fmt(self.left)} of your {_fmt(self.budget)} min remained")
 
 
-def _excluded(exercise: str, support: Support, rules: dict[str, Rule], kb: KnowledgeBase) -> Drop:
-    """An exclusion as the runner reads it: the missing equipment, or the caution's rationale."""
+def _excluded(exercise: str, support: Support, derivation: Derivation, rules: dict[str, Rule],
+              kb: KnowledgeBase) -> Drop:
+    """An exclusion as the runner reads it: the missing equipment, the movement demand the
+    runner's answers rule out and why, or the caution's rationale."""
     needs = [p.value for p in support.premises if p.kind == "requires"]
     if needs:
         names = " and ".join(kb.vocabulary.equipment_name(item) for item in needs)
         return Drop(exercise, "equipment", f"needs {names}, which you don't have", support.rule)
+    demands = [p.value for p in support.premises if p.kind == "demands"]
+    if demands:
+        why = rules[derivation.ruled_out[demands[0]][0].rule].rationale
+        return Drop(exercise, "caution", f"it asks for {kb.vocabulary.demand_words(demands[0])}, "
+                    f"which is left out for you: {why}", support.rule)
     return Drop(exercise, "caution", rules[support.rule].rationale, support.rule)
 
 
@@ -260,7 +267,7 @@ def choose(derivation: Derivation, kb: KnowledgeBase, requirements: list[Rule], 
     chosen_ids = {p.exercise for p in chooser.chosen}
     for exercise, supports in derivation.exclusions.items():
         if exercise in derivation.conclusions["candidate"]:
-            drops[exercise] = _excluded(exercise, supports[0], rules, kb)
+            drops[exercise] = _excluded(exercise, supports[0], derivation, rules, kb)
     for candidate in chooser.eligible:
         if candidate.id not in chosen_ids and candidate.id not in drops:
             drops[candidate.id] = chooser.drop(candidate)

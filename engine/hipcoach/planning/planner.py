@@ -216,6 +216,10 @@ def premise_json(premise: Premise) -> formats.Premise:
         return {"exercise": premise.id, "confidence": rounded(premise.cf)}
     if premise.kind == "requires":
         return {"requires": premise.value, "exercise": premise.id}
+    if premise.kind == "demands":
+        return {"demand": premise.value, "exercise": premise.id}
+    if premise.kind == "ruled_out":
+        return {"ruled_out": premise.id}
     return {"item": premise.id, "category": premise.value}
 
 

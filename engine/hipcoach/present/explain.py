@@ -34,6 +34,10 @@ def premise_text(premise: dict[str, Any], plan: Plan) -> str:
             return f"{kind} {name} ({_pct(premise['confidence'])})"
     if "requires" in premise:
         return f"{premise['exercise']} needs {premise['requires']}"
+    if "demand" in premise:
+        return f"{premise['exercise']} makes the demand {premise['demand']}"
+    if "ruled_out" in premise:
+        return f"demand {premise['ruled_out']} ruled out"
     if "item" in premise:
         return f"plan item {premise['item']} ({premise['category']})"
     return f"candidate {premise['exercise']} ({_pct(premise['confidence'])})"

@@ -53,9 +53,17 @@ def answer_facts(answers: Answers) -> list[Fact]:
 
 
 def knowledge_facts(kb: KnowledgeBase) -> list[Fact]:
-    """What each exercise needs, for rules that filter candidates by the runner's equipment."""
-    return [{TYPE_FIELD: "requires", "exercise": ex.id, "item": item}
-            for ex in kb.exercises.values() for item in ex.equipment]
+    """What each exercise needs and the movement demands it makes, for rules that filter
+    candidates by the runner's equipment and by the demands their answers rule out."""
+    return ([{TYPE_FIELD: "requires", "exercise": ex.id, "item": item}
+             for ex in kb.exercises.values() for item in ex.equipment]
+            + [{TYPE_FIELD: "demands", "exercise": ex.id, "demand": demand}
+               for ex in kb.exercises.values() for demand in ex.demands])
+
+
+def ruled_out_facts(demands: Iterable[str]) -> list[Fact]:
+    """The movement demands the runner's answers rule out."""
+    return [{TYPE_FIELD: "ruled_out", "demand": demand} for demand in demands]
 
 
 def concept_facts(kind: str, certainties: Iterable[tuple[str, float]]) -> list[Fact]:

@@ -4,7 +4,8 @@ The answers (and the equipment each exercise needs) go in as facts. Rules fire i
 each firing is turned into evidence here. When a layer has quiesced, its evidence is combined
 into conclusions (MYCIN certainty), and the conclusions that clear the layer's threshold are
 asserted as facts, which fire the next layer's rules: answers → symptoms → causes → candidate
-exercises (and their exclusions) → plan items (and their schedule) → advice. Nothing here knows a
+exercises (with the movement demands the answers rule out, and the exclusions) → plan items
+(and their schedule) → advice. Nothing here knows a
 specific symptom, cause or exercise: all of that is in the rule and knowledge files.
 """
 
@@ -28,6 +29,7 @@ from .facts import (
     item_facts,
     kind_of,
     knowledge_facts,
+    ruled_out_facts,
 )
 
 DERIVED = ("symptom", "cause", "candidate")
@@ -86,6 +88,8 @@ class Derivation:
         self.conclusions: dict[str, dict[str, Conclusion]] = {kind: {} for kind in DERIVED}
         self.below_threshold: dict[str, dict[str, Conclusion]] = {kind: {} for kind in DERIVED}
         self.exclusions: dict[str, list[Support]] = {}
+        #: movement demand -> the firings that ruled it out, in first-firing order
+        self.ruled_out: dict[str, list[Support]] = {}
         self.requirements: list[tuple[Rule, Support]] = []
         self.advice: dict[str, list[Support]] = {}  # in first-firing order
         self.slots: dict[str, list[tuple[str, Support]]] = {}
@@ -164,6 +168,11 @@ class _Collector:
                 self.out.exclusions.setdefault(exercise, []).append(support)
                 if trace:
                     concludes.append({"kind": "exclude", "id": exercise})
+        elif rule.conclusion == "rule_out":
+            for demand in rule.target:
+                self.out.ruled_out.setdefault(demand, []).append(support)
+                if trace:
+                    concludes.append({"kind": "ruled_out", "id": demand})
         elif rule.conclusion == "require":
             self.out.requirements.append((rule, support))
             if trace:
@@ -211,6 +220,15 @@ class _Collector:
                                  "threshold": threshold, "from": evidence})
         return passed
 
+    def ruled_out(self) -> list[str]:
+        """The demands ruled out, recorded as facts asserted with the candidates."""
+        for demand, supports in self.out.ruled_out.items():
+            self.seq += 1
+            self.record({"event": "assert", "layer": "candidates",
+                         "fact": {"kind": "ruled_out", "id": demand, "cf": 1.0},
+                         "from": [s.seq for s in supports]})
+        return list(self.out.ruled_out)
+
     def chosen(self, selection: Chosen) -> None:
         """Record the plan step's decisions between the candidate and schedule firings."""
         for event in selection.events():
@@ -229,6 +247,10 @@ def _premise(fact: dict[str, Any]) -> Premise:
         return Premise(kind, fact["exercise"], fact["cf"])
     if kind == "requires":
         return Premise(kind, fact["exercise"], fact["item"])
+    if kind == "demands":
+        return Premise(kind, fact["exercise"], fact["demand"])
+    if kind == "ruled_out":
+        return Premise(kind, fact["demand"], True)
     return Premise(kind, fact["exercise"], fact["category"])
 
 
@@ -259,7 +281,8 @@ class Engine:
                     passed = collector.settle(kind, layer, thresholds[layer])
                     session.assert_facts(concept_facts(kind, ((c.id, c.cf) for c in passed)))
                 passed = collector.settle("candidate", "candidates", thresholds["candidates"])
-                session.assert_facts(candidate_facts(self.kb, ((c.id, c.cf) for c in passed)))
+                session.assert_facts(candidate_facts(self.kb, ((c.id, c.cf) for c in passed))
+                                     + ruled_out_facts(collector.ruled_out()))
                 chosen = choose(out)
                 collector.chosen(chosen)
                 session.assert_facts(item_facts(self.kb.exercises[i] for i in chosen.exercise_ids))

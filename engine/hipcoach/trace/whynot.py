@@ -74,12 +74,14 @@ def why_not(record: dict[str, Any], exercise: str, planner: Planner) -> WhyNot:
 
 def _diagnose(record: dict[str, Any], exercise: str, planner: Planner) -> WhyNot:
     result = _main_reason(record, exercise, planner)
-    if result.kind not in ("equipment", "caution"):  # an exclusion may also have fired
-        for event in record["events"]:
-            if event["event"] == "fire" and any(c["kind"] == "exclude" and c["id"] == exercise
-                                                for c in event["concludes"]):
-                result.reasons.append(f"it would also be excluded by {event['rule']}: "
-                                      f"{planner.engine.rules[event['rule']].rationale}")
+    # other exclusions may also have fired: each is a reason of its own
+    main = next((d.get("rule") for d in record["plan"]["dropped"] if d["exercise"] == exercise
+                 and result.kind in ("equipment", "caution")), None)
+    for event in record["events"]:
+        if event["event"] == "fire" and event["rule"] != main and any(
+                c["kind"] == "exclude" and c["id"] == exercise for c in event["concludes"]):
+            result.reasons.append(f"it would also be excluded by {event['rule']}: "
+                                  f"{planner.engine.rules[event['rule']].rationale}")
     return result
 
 
@@ -96,6 +98,16 @@ def _main_reason(record: dict[str, Any], exercise: str, planner: Planner) -> Why
             return WhyNot(exercise, kind, [
                 f"excluded by {exclusion['rule']}: it needs {', '.join(needs)}, which is not "
                 f"among the runner's equipment ({_equipment(record)})"])
+        demands = [] if exclusion is None else [
+            f["demand"] for f in exclusion["matched"].values() if kind_of(f) == "demands"]
+        if kind == "caution" and exclusion is not None and demands:  # what the answers rule out
+            ruling = [e for e in events if e["event"] == "fire" and any(
+                c["kind"] == "ruled_out" and c["id"] == demands[0] for c in e["concludes"])]
+            return WhyNot(exercise, kind, [
+                f"excluded by {exclusion['rule']} as a caution: it makes the demand {demands[0]}, "
+                f"which {e['rule']} ruled out because of "
+                f"{_answers_text(list(e['matched'].values()))}: "
+                f"{planner.engine.rules[e['rule']].rationale}" for e in ruling])
         if kind == "caution" and exclusion is not None:
             answers = _answers_text(list(exclusion["matched"].values()))
             return WhyNot(exercise, kind, [
@@ -223,7 +235,8 @@ def _suggestions(answers: dict[str, Any], exercise: str, planner: Planner) -> li
         if rule.layer == "triage":
             continue
         # an exclusion of this exercise is lifted by answers that make its tests fail
-        lift = rule.conclusion == "exclude" and (rule.target_is_ref or exercise in rule.target)
+        lift = ((rule.conclusion == "exclude" and (rule.target_is_ref or exercise in rule.target))
+                or (rule.conclusion == "rule_out" and bool(set(rule.target) & set(ex.demands))))
         together: dict[str, Any] = {}
         for pattern in rule.patterns:
             if pattern.fact != "answer":
