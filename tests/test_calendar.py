@@ -39,7 +39,14 @@ def ics(journal, describe) -> str:
 
 
 def events(text: str) -> list[icalendar.Event]:
-    return list(icalendar.Calendar.from_ical(text).walk("VEVENT"))
+    """The sessions' events (not the weekly check-in events)."""
+    return [e for e in icalendar.Calendar.from_ical(text).walk("VEVENT")
+            if not str(e["UID"]).startswith("checkin-")]
+
+
+def checkin_events(text: str) -> list[icalendar.Event]:
+    return [e for e in icalendar.Calendar.from_ical(text).walk("VEVENT")
+            if str(e["UID"]).startswith("checkin-")]
 
 
 def dates(journal: dict[str, Any]) -> list[str]:

@@ -12,8 +12,8 @@ STEPS = [("glute_bridge", 0, "ok", "end"), ("side_plank", 1, "end", "ok"),
          ("clamshell", 0, "equipment", "end")]
 
 
-def decide(programme, readings, flags=(), steps=STEPS):
-    return programme.engine.decide(readings, list(flags), steps)
+def decide(programme, readings, referrals=(), steps=STEPS):
+    return programme.engine.decide(readings, list(referrals), steps)
 
 
 @pytest.mark.parametrize(("readings", "decision", "rules"), [
@@ -27,6 +27,9 @@ def decide(programme, readings, flags=(), steps=STEPS):
     ([(7, "worse", 0)], "regress", ["progress.regress.pain", "progress.regress.worse_next_morning"]),
     ([(2, "same", 3), (4, "same", 3), (6, "same", 3)], "refer", ["progress.refer.pain_rising"]),
     ([(5, "same", 3), (4, "same", 3), (5, "same", 3)], "refer", ["progress.refer.no_improvement"]),
+    ([(1, "same", 3), (2, "same", 3)], "hold", ["progress.hold.pain_rose"]),
+    ([(1, "same", 3), (2, "same", 3), (3, "same", 3)], "regress", ["progress.regress.pain_rising"]),
+    ([(3, "same", 3), (2, "same", 3), (3, "same", 3)], "hold", ["progress.hold.pain_rose"]),
 ])
 def test_each_decision_and_the_rules_behind_it(programme, readings, decision, rules):
     verdict = decide(programme, readings)
@@ -34,11 +37,12 @@ def test_each_decision_and_the_rules_behind_it(programme, readings, decision, ru
     assert [f.rule for f in verdict.because] == rules
 
 
-def test_a_red_flag_refers_whatever_the_pain(programme):
-    verdict = decide(programme, [(0, "better", 3)], ["swelling"])
+def test_a_triage_referral_refers_whatever_the_pain(programme):
+    verdict = decide(programme, [(0, "better", 3)], [("swelling", "soon")])
     assert verdict.decision == "refer"
-    assert [f.rule for f in verdict.because] == ["progress.refer.red_flag"]
-    assert verdict.because[0].matched["red_flag_0_0"]["flag"] == "swelling"
+    assert [f.rule for f in verdict.because] == ["progress.refer.triage"]
+    assert verdict.because[0].matched["triage_0_0"] == {"t": "triage", "reason": "swelling",
+                                                        "urgency": "soon"}
 
 
 def test_refer_beats_regress_beats_hold_beats_progress(programme):
@@ -52,7 +56,7 @@ def test_refer_beats_regress_beats_hold_beats_progress(programme):
 
 
 def test_pain_falling_or_not_above_five_is_no_referral(programme):
-    assert decide(programme, [(2, "same", 3), (3, "same", 3), (5, "same", 3)]).decision == "hold"
+    assert decide(programme, [(2, "same", 3), (3, "same", 3), (5, "same", 3)]).decision == "regress"
     assert decide(programme, [(6, "same", 3), (5, "same", 3), (4, "same", 3)]).decision == "hold"
     # only the latest three count: an old high reading is forgotten
     assert decide(programme, [(9, "same", 3), (5, "same", 3), (4, "same", 3), (4, "same", 3)]
@@ -114,7 +118,7 @@ rules:
     ("- {id: x, when: [{fact: checkin, where: {next_morning: awful}}], then: {decide: hold}, rationale: r, source: physio_practice}",
      "'awful' is unknown"),
     ("- {id: x, when: [{fact: red_flag, where: {flag: headache}}], then: {decide: refer}, rationale: r, source: physio_practice}",
-     "'headache' is unknown"),
+     "unknown fact type 'red_flag'"),
     ("- {id: x, when: [{fact: checkin, where: {pain_during: {gt: {ref: nobody.pain_during}}}}], then: {decide: hold}, rationale: r, source: physio_practice}",
      "names no earlier"),
 ])

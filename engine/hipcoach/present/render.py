@@ -88,7 +88,15 @@ class _Page:
         self.lines.append("")
 
 
-def _referral(plan: Plan, page: _Page) -> None:
+def render_referral(report: Mapping[str, Any], markdown: bool = False) -> str:
+    """A referral as a plan shows it (its ``referral`` heading first, its ``reasons``, then the
+    closing advice), for any report shaped so: a plan, or a programme check-in."""
+    page = _Page(markdown)
+    _referral(report, page)
+    return "\n".join(page.lines).rstrip("\n") + "\n"
+
+
+def _referral(plan: Mapping[str, Any], page: _Page) -> None:
     referral = plan.get("referral") or {}
     page.title(referral.get("heading", "See a clinician first"))
     page.para("hipcoach will not suggest exercises, because:")

@@ -73,9 +73,11 @@ def checkin_facts(readings: Sequence[tuple[int, str, int]]) -> list[Fact]:
             for index, (pain, morning, thirds) in enumerate(readings)]
 
 
-def red_flag_facts(flags: Iterable[str]) -> list[Fact]:
-    """The red flags reported with the latest check-in (triage's ids)."""
-    return [{TYPE_FIELD: "red_flag", "flag": flag} for flag in flags]
+def triage_facts(referrals: Iterable[tuple[str, str]]) -> list[Fact]:
+    """The referrals the triage rules concluded from the latest check-in, each ``(reason,
+    urgency)``."""
+    return [{TYPE_FIELD: "triage", "reason": reason, "urgency": urgency}
+            for reason, urgency in referrals]
 
 
 def decision_fact(kind: str) -> Fact:
