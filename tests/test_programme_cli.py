@@ -431,3 +431,17 @@ def test_fifty_pairs_of_simultaneous_check_ins_lose_none(tmp_path):
                     proc.stdout.close()
                     proc.stderr.close()
             pairs = []
+
+
+def test_history_names_a_warning_sign_in_plain_words(journal):
+    ok(invoke("programme", "checkin", journal, "--pain-during", "2", *CHECKIN,
+              "--red-flag", "pain_on_hopping_or_landing"))
+    text = ok(invoke("programme", "history", journal)).stdout
+    assert "warning sign: Deep groin, hip or shin pain when you hop" in text
+    assert "pain_on_hopping" not in text
+
+
+def test_a_move_past_a_version_the_runner_lacks_equipment_for_says_so(journal):
+    text = ok(invoke("programme", "checkin", journal, "--pain-during", "2", *CHECKIN)).stdout
+    assert ("Clamshell -> Side-lying leg raise (hip abduction) (one step harder, past the version "
+            "in between, which needs equipment you did not list)") in text

@@ -67,7 +67,8 @@ def _wording(programme: Programme) -> Wording:
     return Wording(
         labels=Labels.of(programme.planner.kb, programme.planner.rulebase),
         phases={p.id: (p.name, p.focus) for p in programme.knowledge.phases},
-        decisions={d.id: d.label for d in programme.rules.decisions})
+        decisions={d.id: d.label for d in programme.rules.decisions},
+        flags={c.value: c.label for c in programme.planner.kb.questions["red_flags"].choices})
 
 
 @click.group()

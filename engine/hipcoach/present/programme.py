@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..formats import CheckinResult, Journal, JournalWeek
@@ -31,12 +31,13 @@ PAUSED = "left out for now (the pain at the last check-in); a check-in brings it
 
 @dataclass(frozen=True)
 class Wording:
-    """The words a runner reads: the slot and category labels, the phases (name, focus) and the
-    decisions."""
+    """The words a runner reads: the slot and category labels, the phases (name, focus), the
+    decisions and the red flags (the questionnaire's labels)."""
 
     labels: Labels
     phases: Mapping[str, tuple[str, str]]
     decisions: Mapping[str, str]
+    flags: Mapping[str, str] = field(default_factory=dict)
 
 
 def to_json(value: Any) -> str:
@@ -122,9 +123,9 @@ def render_checkin(result: CheckinResult, describe: Describe, wording: Wording, 
         if before == after:
             lines.append(f"  * {old}: stays as it is")
         elif new == old:  # a step of a dose ladder
-            lines.append(f"  * {old}: {_steps(after - before)} {way} (the dose)")
+            lines.append(f"  * {old}: one step {way} (the dose){_skipped(after - before)}")
         else:
-            lines.append(f"  * {old} -> {new} ({_steps(after - before)} {way})")
+            lines.append(f"  * {old} -> {new} (one step {way}{_skipped(after - before)})")
     for paused in result["paused"]:
         name = describe(paused["exercise"], paused["step"])["name"]
         lines.append(f"  * {name}: left out until a check-in's pain allows it again")
@@ -135,9 +136,14 @@ def render_checkin(result: CheckinResult, describe: Describe, wording: Wording, 
     return "\n".join(lines) + "\n"
 
 
-def _steps(count: int) -> str:
-    count = abs(count)
-    return "one step" if count == 1 else f"{count} steps"
+def _skipped(steps: int) -> str:
+    """What a move past versions the runner's equipment rules out says about them."""
+    count = abs(steps) - 1
+    if count == 0:
+        return ""
+    if count == 1:
+        return ", past the version in between, which needs equipment you did not list"
+    return f", past {count} versions in between, which need equipment you did not list"
 
 
 def _step_of(support: Mapping[str, Any]) -> int:
@@ -163,10 +169,10 @@ def render_history(journal: Journal, wording: Wording, fmt: str) -> str:
         return f"No check-ins yet since the start on {journal['start']}.\n"
     lines = ["CHECK-INS", ""]
     for c in checkins:
-        flags = f", red flags: {', '.join(c['red_flags'])}" if c["red_flags"] else ""
         lines.append(f"  {c['date']}  pain {c['pain_during']:>2}/10, {c['next_morning']} the next "
-                     f"morning, {c['sessions']} sessions{flags}: "
+                     f"morning, {c['sessions']} sessions: "
                      f"{wording.decisions.get(c['decision'], c['decision'])}")
+        lines += [f"      warning sign: {wording.flags.get(flag, flag)}" for flag in c["red_flags"]]
     lines += ["", "PAIN DURING EXERCISE (0-10; up to 3 is fine, above 5 means ease off)", ""]
     lines += _chart([(c["date"], c["pain_during"]) for c in checkins])
     return "\n".join(lines) + "\n"
