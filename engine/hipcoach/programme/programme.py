@@ -279,7 +279,7 @@ class Programme:
             "changed": changed, "because": because}
         history.append(record)
         self._check_fits(journal)
-        shown = [] if refer else [ex for ex in state if ex in order]
+        shown = [] if refer else [ex for ex in state if ex not in paused]  # moved or not
         result: CheckinResult = {
             "decision": record["decision"], "urgency": urgency,
             "referral": self._referral(at_pain, verdict) if refer else None,
