@@ -448,3 +448,12 @@ def test_idle_weeks_hold_and_a_long_gap_is_one_check_in(programme, journal):
     assert current_steps(j) == current_steps(journal)
     j, results = sequence(programme, j, [(2, "same", 1)], start="2026-04-05")
     assert results[0]["decision"] == "progress"
+
+
+def test_a_phase_note_never_contradicts_the_dose_it_is_added_to(programme):
+    """The note goes on every exercise of its category: it names no sets, reps or kind of move."""
+    import re
+
+    for phase in programme.knowledge.phases:
+        for cue in phase.cues.values():
+            assert not re.search(r"\bsets? of\b|\d+ sets|feet planted|single-leg|loaded", cue), cue
