@@ -445,3 +445,10 @@ def test_a_move_past_a_version_the_runner_lacks_equipment_for_says_so(journal):
     text = ok(invoke("programme", "checkin", journal, "--pain-during", "2", *CHECKIN)).stdout
     assert ("Clamshell -> Side-lying leg raise (hip abduction) (one step harder, past the version "
             "in between, which needs equipment you did not list)") in text
+
+
+def test_a_stored_check_in_whose_red_flag_was_not_a_referral_is_refused(journal):
+    ok(invoke("programme", "checkin", journal, "--pain-during", "2", *CHECKIN))
+    edited(journal, lambda d: d["checkins"][0].update(red_flags=["swelling"]))
+    failed(invoke("programme", "show", journal), 1, "stored check-in 1",
+           "the triage rules refer on what it reports")

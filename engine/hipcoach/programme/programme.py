@@ -121,10 +121,18 @@ class Programme:
                              stored["sessions"], tuple(stored["red_flags"]))
             try:
                 self._check(checked, report)
+                referral = self.triaged(journal, report)["urgency"]
+                if referral is not None and stored["decision"] != "refer":
+                    raise ProgrammeError("the triage rules refer on what it reports, but it is "
+                                         f"recorded as {stored['decision']!r}")
             except ProgrammeError as exc:
                 raise ProgrammeError(f"stored check-in {number} ({stored['date'][:10]}): "
                                      f"{exc}") from None
             checked["checkins"].append(stored)
+
+    def triaged(self, journal: Journal, report: Checkin) -> Plan:
+        """The plan the planner's rules give for what ``report`` says, as answers."""
+        return self.planner.plan(_answers_at(journal, report))
 
     def triage(self, journal: Journal) -> Plan | None:
         """The referral the journal's answers get from the triage rules now, or None: a journal
@@ -235,9 +243,7 @@ class Programme:
         reports.append((report.pain_during, report.next_morning, report.sessions))
         readings = [(pain, morning, self._thirds(journal, dates[i - 1] if i else None, dates[i], done))
                     for i, (pain, morning, done) in enumerate(reports)][-HISTORY:]
-        at_pain, derivation = self.planner.run({**journal["answers"],
-                                                "red_flags": list(report.red_flags),
-                                                "pain_level": report.pain_during})
+        at_pain, derivation = self.planner.run(_answers_at(journal, report))
         state = current_state(journal)
         steps = {ex: step for ex, (step, _) in state.items()}
         excluded = {ex: [self.planner.engine.rules[s.rule].rationale
@@ -498,6 +504,13 @@ def current_state(journal: Journal) -> dict[str, tuple[int, bool]]:
             for item in day["items"]:
                 state[item["exercise"]] = (item["step"], item["paused"])
     return state
+
+
+def _answers_at(journal: Journal, report: Checkin) -> dict[str, Any]:
+    """The journal's answers as a check-in reports them now: its red flags are the
+    ``red_flags`` answer and its pain during exercise the ``pain_level`` answer."""
+    return {**journal["answers"], "red_flags": list(report.red_flags),
+            "pain_level": report.pain_during}
 
 
 def _is_int(value: Any) -> bool:
