@@ -168,7 +168,7 @@ def test_each_reason_carries_rule_rationale_source_and_values(programme, journal
     assert reason["rule"] == "progress.progress.comfortable" and reason["exercise"] is None
     assert reason["rationale"] and "2009" in reason["source"]
     assert reason["from"] == [{"checkin": 0, "date": "2026-03-08", "pain_during": 3,
-                               "next_morning": "better", "thirds_done": 3}]
+                               "next_morning": "better", "thirds_done": 3, "days": 7}]
 
 
 @pytest.mark.parametrize(("report", "problem"), [
@@ -417,8 +417,8 @@ def test_two_items_of_one_chain_never_share_a_version(programme):
              "getting_up_difficulty": True, "minutes": 20}
     journal = programme.start(outer, "2026-03-02", 6, RUN_DAYS)[1]
     assert {"clamshell", "side_plank"} <= set(programme.exercises(journal))  # one chain, two items
-    reports = ([(1, "better", 1)] * 4 + [(6, "same", 1)]) * 2
-    journal, results = sequence(programme, journal, reports, start="2026-03-05", every=4)
+    reports = [(1, "better", 1)] * 5 + [(6, "same", 1)] + [(1, "better", 1)] * 2
+    journal, results = sequence(programme, journal, reports, start="2026-03-07", every=5)
     for day in days(journal):
         versions = [programme.rungs.rung(i["exercise"], i["step"]).id for i in day["items"]]
         assert len(versions) == len(set(versions))

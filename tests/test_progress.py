@@ -17,19 +17,19 @@ def decide(programme, readings, referrals=(), steps=STEPS):
 
 
 @pytest.mark.parametrize(("readings", "decision", "rules"), [
-    ([(2, "same", 2)], "progress", ["progress.progress.comfortable"]),
-    ([(3, "better", 3)], "progress", ["progress.progress.comfortable"]),
-    ([(4, "same", 3)], "hold", ["progress.hold.moderate_pain"]),
-    ([(5, "better", 3)], "hold", ["progress.hold.moderate_pain"]),
-    ([(1, "same", 1)], "hold", ["progress.hold.too_few_sessions"]),
-    ([(6, "same", 3)], "regress", ["progress.regress.pain"]),
-    ([(2, "worse", 3)], "regress", ["progress.regress.worse_next_morning"]),
-    ([(7, "worse", 0)], "regress", ["progress.regress.pain", "progress.regress.worse_next_morning"]),
-    ([(2, "same", 3), (4, "same", 3), (6, "same", 3)], "refer", ["progress.refer.pain_rising"]),
-    ([(5, "same", 3), (4, "same", 3), (5, "same", 3)], "refer", ["progress.refer.no_improvement"]),
-    ([(1, "same", 3), (2, "same", 3)], "hold", ["progress.hold.pain_rose"]),
-    ([(1, "same", 3), (2, "same", 3), (3, "same", 3)], "regress", ["progress.regress.pain_rising"]),
-    ([(3, "same", 3), (2, "same", 3), (3, "same", 3)], "hold", ["progress.hold.pain_rose"]),
+    ([(2, "same", 2, 7)], "progress", ["progress.progress.comfortable"]),
+    ([(3, "better", 3, 7)], "progress", ["progress.progress.comfortable"]),
+    ([(4, "same", 3, 7)], "hold", ["progress.hold.moderate_pain"]),
+    ([(5, "better", 3, 7)], "hold", ["progress.hold.moderate_pain"]),
+    ([(1, "same", 1, 7)], "hold", ["progress.hold.too_few_sessions"]),
+    ([(6, "same", 3, 7)], "regress", ["progress.regress.pain"]),
+    ([(2, "worse", 3, 7)], "regress", ["progress.regress.worse_next_morning"]),
+    ([(7, "worse", 0, 7)], "regress", ["progress.regress.pain", "progress.regress.worse_next_morning"]),
+    ([(2, "same", 3, 7), (4, "same", 3, 7), (6, "same", 3, 7)], "refer", ["progress.refer.pain_rising"]),
+    ([(5, "same", 3, 7), (4, "same", 3, 7), (5, "same", 3, 7)], "refer", ["progress.refer.no_improvement"]),
+    ([(1, "same", 3, 7), (2, "same", 3, 7)], "hold", ["progress.hold.pain_rose"]),
+    ([(1, "same", 3, 7), (2, "same", 3, 7), (3, "same", 3, 7)], "regress", ["progress.regress.pain_rising"]),
+    ([(3, "same", 3, 7), (2, "same", 3, 7), (3, "same", 3, 7)], "hold", ["progress.hold.pain_rose"]),
 ])
 def test_each_decision_and_the_rules_behind_it(programme, readings, decision, rules):
     verdict = decide(programme, readings)
@@ -38,7 +38,7 @@ def test_each_decision_and_the_rules_behind_it(programme, readings, decision, ru
 
 
 def test_a_triage_referral_refers_whatever_the_pain(programme):
-    verdict = decide(programme, [(0, "better", 3)], [("swelling", "soon")])
+    verdict = decide(programme, [(0, "better", 3, 7)], [("swelling", "soon")])
     assert verdict.decision == "refer"
     assert [f.rule for f in verdict.because] == ["progress.refer.triage"]
     assert verdict.because[0].matched["triage_0_0"] == {"t": "triage", "reason": "swelling",
@@ -47,24 +47,24 @@ def test_a_triage_referral_refers_whatever_the_pain(programme):
 
 def test_refer_beats_regress_beats_hold_beats_progress(programme):
     assert list(DECISIONS) == [d.id for d in programme.rules.decisions]
-    rising = [(3, "same", 3), (5, "same", 3), (8, "worse", 1)]  # refer, regress x2, hold fire
+    rising = [(3, "same", 3, 7), (5, "same", 3, 7), (8, "worse", 1, 7)]  # refer, regress x2, hold fire
     verdict = decide(programme, rising)
     fired = {e["concludes"][0]["id"] for e in verdict.events if e["event"] == "fire"}
     assert {"refer", "regress", "hold"} <= fired
     assert verdict.decision == "refer"
-    assert decide(programme, [(6, "same", 0)]).decision == "regress"  # regress and hold fired
+    assert decide(programme, [(6, "same", 0, 7)]).decision == "regress"  # regress and hold fired
 
 
 def test_pain_falling_or_not_above_five_is_no_referral(programme):
-    assert decide(programme, [(2, "same", 3), (3, "same", 3), (5, "same", 3)]).decision == "regress"
-    assert decide(programme, [(6, "same", 3), (5, "same", 3), (4, "same", 3)]).decision == "hold"
+    assert decide(programme, [(2, "same", 3, 7), (3, "same", 3, 7), (5, "same", 3, 7)]).decision == "regress"
+    assert decide(programme, [(6, "same", 3, 7), (5, "same", 3, 7), (4, "same", 3, 7)]).decision == "hold"
     # only the latest three count: an old high reading is forgotten
-    assert decide(programme, [(9, "same", 3), (5, "same", 3), (4, "same", 3), (4, "same", 3)]
+    assert decide(programme, [(9, "same", 3, 7), (5, "same", 3, 7), (4, "same", 3, 7), (4, "same", 3, 7)]
                   ).decision == "hold"
 
 
 def test_items_that_cannot_move_up_are_held_with_their_own_rule(programme):
-    verdict = decide(programme, [(1, "same", 3)])
+    verdict = decide(programme, [(1, "same", 3, 7)])
     assert verdict.decision == "progress"
     assert verdict.decision_for("glute_bridge") == "progress"
     assert verdict.items["side_plank"][0] == "hold"
@@ -73,7 +73,7 @@ def test_items_that_cannot_move_up_are_held_with_their_own_rule(programme):
 
 
 def test_items_already_easiest_are_held_on_a_regress(programme):
-    verdict = decide(programme, [(7, "same", 3)])
+    verdict = decide(programme, [(7, "same", 3, 7)])
     assert verdict.decision == "regress"
     assert verdict.decision_for("side_plank") == "regress"
     assert verdict.items["glute_bridge"][0] == "hold"
@@ -81,12 +81,12 @@ def test_items_already_easiest_are_held_on_a_regress(programme):
 
 
 def test_a_hold_moves_no_item(programme):
-    verdict = decide(programme, [(4, "same", 3)])
+    verdict = decide(programme, [(4, "same", 3, 7)])
     assert verdict.items == {}
 
 
 def test_the_verdict_records_trace_events(programme):
-    verdict = decide(programme, [(1, "same", 3)], steps=[("glute_bridge", 1, "ok", "ok")])
+    verdict = decide(programme, [(1, "same", 3, 7)], steps=[("glute_bridge", 1, "ok", "ok")])
     kinds = [e["event"] for e in verdict.events]
     assert kinds[0] == "fire" and "assert" in kinds
     assert [e["seq"] for e in verdict.events] == list(range(1, len(kinds) + 1))
@@ -140,3 +140,11 @@ def test_decisions_must_be_listed_strongest_first(tmp_path, kb):
 def test_the_progress_rules_register_once_per_process(programme):
     again = ProgressEngine(programme.rules)
     assert again.ruleset is programme.engine.ruleset
+
+
+def test_a_check_in_within_five_days_of_the_last_holds(programme):
+    verdict = decide(programme, [(1, "better", 3, 4)])
+    assert verdict.decision == "hold"
+    assert "progress.hold.too_soon" in [f.rule for f in verdict.because]
+    assert decide(programme, [(1, "better", 3, 5)]).decision == "progress"
+    assert decide(programme, [(7, "same", 3, 2)]).decision == "regress"  # easing off needs no wait

@@ -240,6 +240,7 @@ class CheckinPremise(TypedDict):
     pain_during: int
     next_morning: NextMorning
     thirds_done: int  # sessions done since the check-in before, in whole thirds of those planned
+    days: int  # days since the check-in before (the start counts as the day before it)
 class TriagePremise(TypedDict):
     """A referral the triage rules concluded from what the check-in reported."""
 

@@ -54,7 +54,7 @@ FACT_FIELDS = {
     # the progress layer's facts (see reasoning.facts): a check-in `back` check-ins before the
     # latest (0 is the latest), a referral the triage rules concluded from the latest (its
     # reason and urgency), the programme's decision, and one item's place on its ladder
-    "checkin": ("back", "pain_during", "next_morning", "thirds_done"),
+    "checkin": ("back", "pain_during", "next_morning", "thirds_done", "days"),
     "triage": ("reason", "urgency"),
     "decision": ("kind",),
     "step": ("exercise", "step", "next", "prev"),

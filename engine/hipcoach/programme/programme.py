@@ -241,7 +241,8 @@ class Programme:
         reports: list[tuple[int, str, int]] = [
             (c["pain_during"], c["next_morning"], c["sessions"]) for c in history]
         reports.append((report.pain_during, report.next_morning, report.sessions))
-        readings = [(pain, morning, self._thirds(journal, dates[i - 1] if i else None, dates[i], done))
+        readings = [(pain, morning, self._thirds(journal, dates[i - 1] if i else None, dates[i], done),
+                     self._days(journal, dates[i - 1] if i else None, dates[i]))
                     for i, (pain, morning, done) in enumerate(reports)][-HISTORY:]
         at_pain, derivation = self.planner.run(_answers_at(journal, report))
         state = current_state(journal)
@@ -393,6 +394,13 @@ class Programme:
         return dt.date.fromisoformat(journal["start"]) + dt.timedelta(weeks=journal["weeks"],
                                                                       days=-1)
 
+    def _days(self, journal: Journal, after: str | None, until: str) -> int:
+        """Days from ``after`` (or the day before the start) to ``until``: how long the steps
+        of the check-in before had been in use."""
+        since = dt.date.fromisoformat(after or journal["start"]) - \
+            (dt.timedelta(0) if after else dt.timedelta(days=1))
+        return (dt.date.fromisoformat(until) - since).days
+
     def _thirds(self, journal: Journal, after: str | None, until: str, sessions: int) -> int:
         """Sessions done from the day after ``after`` to ``until``, in whole thirds of those
         planned (3 when none were planned: nothing was missed)."""
@@ -524,7 +532,7 @@ def _premise(fact: Mapping[str, Any], dates: Sequence[str]) -> formats.ProgressP
         back = fact["back"]
         return {"checkin": back, "date": dates[len(dates) - 1 - back],
                 "pain_during": fact["pain_during"], "next_morning": fact["next_morning"],
-                "thirds_done": fact["thirds_done"]}
+                "thirds_done": fact["thirds_done"], "days": fact["days"]}
     if kind == "triage":
         return {"triage": fact["reason"], "urgency": fact["urgency"]}
     if kind == "decision":

@@ -64,13 +64,13 @@ def item_facts(exercises: Iterable[Exercise]) -> list[Fact]:
 
 # ------------------------------------------------------------------- a programme's check-ins
 
-def checkin_facts(readings: Sequence[tuple[int, str, int]]) -> list[Fact]:
-    """The latest check-ins, oldest first, each ``(pain_during, next_morning, thirds_done)``:
-    the last is ``back`` 0, the one before it 1, and so on."""
+def checkin_facts(readings: Sequence[tuple[int, str, int, int]]) -> list[Fact]:
+    """The latest check-ins, oldest first, each ``(pain_during, next_morning, thirds_done,
+    days)``: the last is ``back`` 0, the one before it 1, and so on."""
     last = len(readings) - 1
     return [{TYPE_FIELD: "checkin", "back": last - index, "pain_during": pain,
-             "next_morning": morning, "thirds_done": thirds}
-            for index, (pain, morning, thirds) in enumerate(readings)]
+             "next_morning": morning, "thirds_done": thirds, "days": days}
+            for index, (pain, morning, thirds, days) in enumerate(readings)]
 
 
 def triage_facts(referrals: Iterable[tuple[str, str]]) -> list[Fact]:

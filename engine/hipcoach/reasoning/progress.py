@@ -65,10 +65,11 @@ class ProgressEngine:
         self.order = [d.id for d in rules.decisions]  # strongest first
         self.ruleset = adapter.register(compile_ruleset(rules))
 
-    def decide(self, readings: Sequence[tuple[int, str, int]],
+    def decide(self, readings: Sequence[tuple[int, str, int, int]],
                referrals: Sequence[tuple[str, str]],
                steps: Sequence[tuple[str, int, str, str]]) -> Verdict:
-        """Decide on the latest of ``readings`` (``(pain_during, next_morning, thirds_done)``,
+        """Decide on the latest of ``readings`` (``(pain_during, next_morning, thirds_done,
+        days)``,
         oldest first; only the last :data:`HISTORY` count), the triage referrals ``(reason,
         urgency)`` concluded from it, and the items' ``(exercise, step, next, prev)``."""
         firings: list[Firing] = []
