@@ -296,6 +296,7 @@ def test_a_check_in_referral_reads_and_exits_as_a_plan_referral(journal, tmp_pat
     assert result.exit_code == plan.exit_code == 0
     assert result.stdout.splitlines()[0] == heading == plan.stdout.splitlines()[0]
     assert result.stdout == plan.stdout  # the same referral, word for word
+    assert result.stderr == f"Check-in recorded in {journal}: the programme ends here\n"
     assert "_" not in result.stdout  # no engine ids
     data = json.loads(ok(invoke("programme", "history", journal, "--format", "json")).stdout)
     assert data["checkins"][-1]["decision"] == "refer"

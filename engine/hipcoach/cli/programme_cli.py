@@ -220,6 +220,8 @@ def checkin(journal_file: Path, pain_during: int, next_morning: str, sessions: i
                 raise click.ClickException(f"cannot write the trace to {trace_file}: "
                                            f"{unwritable(exc, trace_file)}") from exc
         write_journal(journal_file, updated)
+    ended = ": the programme ends here" if result["decision"] == "refer" else ""
+    click.echo(f"Check-in recorded in {journal_file}{ended}", err=True)
     click.echo(render_checkin(result, prog.describe, _wording(prog), fmt), nl=False)
 
 
