@@ -241,6 +241,7 @@ class CheckinPremise(TypedDict):
     next_morning: NextMorning
     thirds_done: int  # sessions done since the check-in before, in whole thirds of those planned
     days: int  # days since the check-in before (the start counts as the day before it)
+    rise: int  # pain during exercise minus that of the check-in before (0 for the first)
 class TriagePremise(TypedDict):
     """A referral the triage rules concluded from what the check-in reported."""
 

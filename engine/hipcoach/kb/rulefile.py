@@ -54,7 +54,7 @@ FACT_FIELDS = {
     # the progress layer's facts (see reasoning.facts): a check-in `back` check-ins before the
     # latest (0 is the latest), a referral the triage rules concluded from the latest (its
     # reason and urgency), the programme's decision, and one item's place on its ladder
-    "checkin": ("back", "pain_during", "next_morning", "thirds_done", "days"),
+    "checkin": ("back", "pain_during", "next_morning", "thirds_done", "days", "rise"),
     "triage": ("reason", "urgency"),
     "decision": ("kind",),
     "step": ("exercise", "step", "next", "prev"),
@@ -147,6 +147,14 @@ class Urgency(NamedTuple):
     id: str
     heading: str
     advice: str
+    #: the same urgency worded for a runner part-way through a programme (optional: the
+    #: heading and advice above otherwise)
+    during_heading: str | None = None
+    during_advice: str | None = None
+
+    def during(self) -> tuple[str, str]:
+        """The heading and advice for a referral at a programme's check-in."""
+        return self.during_heading or self.heading, self.during_advice or self.advice
 
 
 class Rule(NamedTuple):
@@ -297,7 +305,8 @@ class _Context(NamedTuple):
 
 def _urgencies(head: Entry) -> tuple[Urgency, ...]:
     return _named_texts(head, "urgencies", Urgency, ("heading", "advice"),
-                        "at least one urgency, most urgent first")
+                        "at least one urgency, most urgent first",
+                        optional=("during_heading", "during_advice"))
 
 
 def _slots(head: Entry) -> tuple[Slot, ...]:

@@ -51,14 +51,16 @@ def render_weeks(journal: Journal, describe: Describe, wording: Wording, fmt: st
     weeks = [w for w in journal["programme"] if week is None or w["week"] == week]
     if fmt == "json":
         return to_json(weeks[0] if week is not None else journal)
+    # the handout and the calendar show each week's phase by its name, never its id
+    named = [{**w, "phase": wording.phases.get(w["phase"], (w["phase"], ""))[0]} for w in weeks]
     if fmt == "html":
         from .handout import programme_html  # here: jinja2 loads only for a handout
 
-        return programme_html({**journal, "programme": weeks}, describe, wording.labels)
+        return programme_html({**journal, "programme": named}, describe, wording.labels)
     if fmt == "ics":
         from .calendar import programme_ics
 
-        return programme_ics({**journal, "programme": weeks}, describe, wording.labels, remind)
+        return programme_ics({**journal, "programme": named}, describe, wording.labels, remind)
     markdown = fmt == "markdown"
     lines: list[str] = []
     for entry in weeks:

@@ -243,7 +243,7 @@ class Programme:
         reports.append((report.pain_during, report.next_morning, report.sessions))
         readings = [(pain, morning, self._thirds(journal, dates[i - 1] if i else None, dates[i], done),
                      self._days(journal, dates[i - 1] if i else None, dates[i]))
-                    for i, (pain, morning, done) in enumerate(reports)][-HISTORY:]
+                    for i, (pain, morning, done) in enumerate(reports)]
         at_pain, derivation = self.planner.run(_answers_at(journal, report))
         state = current_state(journal)
         steps = {ex: step for ex, (step, _) in state.items()}
@@ -321,10 +321,14 @@ class Programme:
         return list(at_pain["reasons"]) + own
 
     def _referral(self, at_pain: Plan, verdict: Verdict) -> formats.Referral:
-        """What a referred runner reads first and last: the triage urgency's words when triage
-        referred, else the progress rules' own."""
-        if at_pain["referral"] is not None:
-            return at_pain["referral"]
+        """What a referred runner reads first and last: the triage urgency's words for a
+        programme under way when triage referred (``rules/triage.yaml``), else the progress
+        rules' own."""
+        found = next((u for u in self.planner.rulebase.urgencies if u.id == at_pain["urgency"]),
+                     None)
+        if found is not None:
+            heading, advice = found.during()
+            return {"heading": heading, "advice": advice}
         refer = self.rules.decision(verdict.decision)
         return {"heading": refer.label, "advice": refer.advice}
 
@@ -532,7 +536,7 @@ def _premise(fact: Mapping[str, Any], dates: Sequence[str]) -> formats.ProgressP
         back = fact["back"]
         return {"checkin": back, "date": dates[len(dates) - 1 - back],
                 "pain_during": fact["pain_during"], "next_morning": fact["next_morning"],
-                "thirds_done": fact["thirds_done"], "days": fact["days"]}
+                "thirds_done": fact["thirds_done"], "days": fact["days"], "rise": fact["rise"]}
     if kind == "triage":
         return {"triage": fact["reason"], "urgency": fact["urgency"]}
     if kind == "decision":

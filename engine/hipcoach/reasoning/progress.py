@@ -70,7 +70,8 @@ class ProgressEngine:
                steps: Sequence[tuple[str, int, str, str]]) -> Verdict:
         """Decide on the latest of ``readings`` (``(pain_during, next_morning, thirds_done,
         days)``,
-        oldest first; only the last :data:`HISTORY` count), the triage referrals ``(reason,
+        oldest first, every one so far: the last :data:`HISTORY` are asserted, each with its rise
+        since the one before), the triage referrals ``(reason,
         urgency)`` concluded from it, and the items' ``(exercise, step, next, prev)``."""
         firings: list[Firing] = []
         events: list[dict[str, Any]] = []
@@ -83,7 +84,7 @@ class ProgressEngine:
                            "matched": matched, "concludes": [{"kind": "decide", "id": decision}]})
 
         with adapter.Session(self.ruleset, on_fire) as session:
-            session.assert_facts(checkin_facts(readings[-HISTORY:]) + triage_facts(referrals))
+            session.assert_facts(checkin_facts(readings, HISTORY) + triage_facts(referrals))
             overall = list(firings)
             if not overall:
                 raise EngineError("no progress rule fired for this check-in: rules/progress.yaml "
