@@ -461,3 +461,17 @@ def test_a_phase_note_never_contradicts_the_dose_it_is_added_to(programme):
     for phase in programme.knowledge.phases:
         for cue in phase.cues.values():
             assert not re.search(r"\bsets? of\b|\d+ sets|feet planted|single-leg|loaded", cue), cue
+
+
+def test_the_last_check_in_announces_no_change_for_sessions_that_will_not_happen(programme, journal):
+    from hipcoach.cli.programme_cli import _wording
+    from hipcoach.present.programme import render_checkin
+
+    _, results = sequence(programme, journal, [(2, "same", 1)] * 6)
+    last = results[-1]
+    assert [r["last"] for r in results] == [False] * 5 + [True]
+    assert all(m["from"] == m["to"] for m in last["items"])
+    assert last["advice"] == [programme.rules.last_checkin]
+    text = render_checkin(last, programme.describe, _wording(programme), "text")
+    assert "From the next session" not in text and "Where you got to:" in text
+    assert "hipcoach programme start" in text

@@ -153,7 +153,7 @@ def test_checkin_json_has_the_public_shape(journal):
                        "--sessions", "5", "--date", "2026-03-08", "--format", "json"))
     data = json.loads(result.stdout)
     assert list(data) == ["decision", "urgency", "referral", "reasons", "items", "paused",
-                          "resumed", "because", "advice"]
+                          "resumed", "last", "because", "advice"]
     assert data["decision"] == "regress"
     assert all(set(m) == {"exercise", "from", "to"} for m in data["items"])
     assert {b["rule"] for b in data["because"]} >= {"progress.regress.pain",

@@ -340,6 +340,7 @@ class CheckinResult(TypedDict):
     items: list[Move]
     paused: list[Paused]  # left out from the next session until the rules allow them again
     resumed: list[str]  # back from the next session: the rules allow them again
+    last: bool  # nothing is planned after this check-in: the programme is over
     because: list[ProgressSupport]
     advice: list[str]
 

@@ -204,6 +204,8 @@ class ProgressRules(NamedTuple):
     rules: tuple[Rule, ...]
     decisions: tuple[Decision, ...]
     digest: str
+    #: what a check-in after which nothing more is planned says instead of any move
+    last_checkin: str = ""
 
     def by_id(self) -> dict[str, Rule]:
         return {rule.id: rule for rule in self.rules}
@@ -278,7 +280,7 @@ def load_progress_rules(directory: Path, kb: KnowledgeBase) -> ProgressRules:
     path = Path(directory) / f"{PROGRESS}.yaml"
     data = load_yaml(path, RuleError)
     head = Entry(data, str(path), "file", RuleError)
-    head.only({"layer", "decisions", "rules"})
+    head.only({"layer", "decisions", "last_checkin", "rules"})
     if head.text("layer") != PROGRESS:
         head.fail(f"'layer' must be {PROGRESS!r} in {path.name}")
     decisions = _named_texts(head, "decisions", Decision, ("label", "advice"),
@@ -291,7 +293,8 @@ def load_progress_rules(directory: Path, kb: KnowledgeBase) -> ProgressRules:
                   for order, entry in enumerate(entries(data, "rules", str(path), RuleError)))
     import hashlib  # only when loading, as in load_rules
 
-    return ProgressRules(rules, decisions, hashlib.sha256(path.read_bytes()).hexdigest())
+    return ProgressRules(rules, decisions, hashlib.sha256(path.read_bytes()).hexdigest(),
+                         head.text("last_checkin"))
 
 
 class _Context(NamedTuple):

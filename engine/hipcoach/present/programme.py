@@ -115,6 +115,10 @@ def render_checkin(result: CheckinResult, describe: Describe, wording: Wording, 
         name = describe(paused["exercise"], paused["step"])["name"]
         lines += [f"  * {name}: {lower_first(why)}" for why in paused["reasons"]]
     moves = result["items"]
+    if result["last"]:
+        lines += ["", "Where you got to:"]
+        lines += [f"  * {describe(m['exercise'], m['from'])['name']}" for m in moves]
+        return "\n".join(lines + ["", *result["advice"]]) + "\n"
     if moves or result["paused"] or result["resumed"]:
         lines += ["", "From the next session:"]
     for move in moves:

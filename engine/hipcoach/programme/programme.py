@@ -263,7 +263,8 @@ class Programme:
         verdict = self.engine.decide(readings, referrals,
                                      [(ex, steps[ex], up[ex][0], down[ex][0]) for ex in order])
         moved = dict(steps)
-        for ex in order:
+        last = not future
+        for ex in order if not last else ():
             decision = verdict.decision_for(ex)
             if decision in ("progress", "regress"):
                 moved[ex] = (up if decision == "progress" else down)[ex][1]
@@ -296,8 +297,9 @@ class Programme:
                                         for ex, why in paused.items()],
             "resumed": [] if refer else [ex for ex, (_, was) in state.items()
                                          if was and ex not in paused],
+            "last": last,
             "because": because,
-            "advice": [self._advice(verdict.decision, steps, moved, at_pain, verdict)]}
+            "advice": [self._advice(verdict.decision, steps, moved, at_pain, verdict, last)]}
         return journal, result, verdict
 
     def _exclusions(self, exclusions: Mapping[str, Sequence[Support]], exercise: str,
@@ -333,9 +335,11 @@ class Programme:
         return {"heading": refer.label, "advice": refer.advice}
 
     def _advice(self, decision: str, steps: Mapping[str, int], moved: Mapping[str, int],
-                at_pain: Plan, verdict: Verdict) -> str:
+                at_pain: Plan, verdict: Verdict, last: bool) -> str:
         if decision == "refer":
             return self._referral(at_pain, verdict)["advice"]
+        if last:
+            return self.rules.last_checkin
         found = self.rules.decision(decision)
         if found.unmoved is not None and moved == steps:
             return found.unmoved
