@@ -475,3 +475,12 @@ def test_the_last_check_in_announces_no_change_for_sessions_that_will_not_happen
     text = render_checkin(last, programme.describe, _wording(programme), "text")
     assert "From the next session" not in text and "Where you got to:" in text
     assert "hipcoach programme start" in text
+
+
+def test_a_dose_for_several_times_a_day_is_not_reached_in_a_block_done_with_runs(programme, journal):
+    done, results = sequence(programme, journal, [(2, "same", 1)] * 4)
+    slots = {d["slot"] for d in days(done) for i in d["items"] if i["exercise"] == "ninety_ninety_stretch"}
+    assert slots <= {"before_run", "after_run"}  # guards the test: the stretch goes with runs
+    assert programme.rungs.rung("ninety_ninety_stretch", current_steps(done)["ninety_ninety_stretch"]
+                                ).per_day == 1
+    assert "progress.item.not_with_runs" in [b["rule"] for r in results for b in r["because"]]

@@ -39,9 +39,10 @@ DECISIONS = ("refer", "regress", "hold", "progress")
 #: How the runner felt the morning after exercise, as a check-in reports it.
 NEXT_MORNING = ("better", "same", "worse")
 #: Whether an item can move one rung: ``ok``, or why not (the ladder ends there, the rung needs
-#: equipment the runner lacks, it would take a day past the runner's minutes, or another item of
-#: the programme is already that version).
-STEP_ENDS = ("ok", "end", "equipment", "time", "taken")
+#: equipment the runner lacks, it would take a day past the runner's minutes, another item of
+#: the programme is already that version, or it is done several times a day and the item's block
+#: is tied to runs).
+STEP_ENDS = ("ok", "end", "equipment", "time", "taken", "slot")
 #: Fact types a pattern can match, and the fields each carries. (Not `id`: durable_rules takes a
 #: fact's `id` as its identity.)
 FACT_FIELDS = {

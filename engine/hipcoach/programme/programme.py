@@ -421,10 +421,13 @@ class Programme:
         """For each item in ``order``, whether it can move along its ladder in ``direction``,
         and to which step: ``ok``, or why not (``end``, ``equipment``, ``time``, ``taken``). A
         rung that needs equipment the runner lacks is stepped over to the next that fits; a
-        rung another item of the programme is at is not taken. Items are tried in order, each
+        rung another item of the programme is at is not taken, nor one dosed several times a day
+        for an item done before or after runs (``slot``). Items are tried in order, each
         move kept when it fits, so all the moves found ``ok`` fit together."""
         trial = dict(steps)
         reach: dict[str, tuple[str, int]] = {}
+        with_runs = {item["exercise"] for day in future if day["slot"] in RUN_SLOTS
+                     for item in day["items"]}
         for ex in order:
             step, why = trial[ex] + direction, "end"
             while (found := self.rungs.reach(ex, step, equipment)) == "equipment":
@@ -433,6 +436,8 @@ class Programme:
                 taken = {self.rungs.rung(other, at).id for other, at in trial.items() if other != ex}
                 if self.rungs.rung(ex, step).id in taken:
                     found = "taken"
+                elif ex in with_runs and self.rungs.rung(ex, step).per_day > 1:
+                    found = "slot"  # a dose for several times a day, in a block done with a run
                 else:
                     trial[ex], was = step, trial[ex]
                     if not self._fits_days(future, trial, budget):
