@@ -37,7 +37,7 @@ ORDER = {
     "planning": ("__init__", "assemble", "planner"),
     "programme": ("__init__", "journal", "layout", "rungs", "programme"),
     "present": ("__init__", "labels", "words", "explain", "form", "graph", "catalogue", "traces",
-                "journal", "calendar", "handout", "charts", "report", "programme", "render"),
+                "journal", "calendar", "handout", "charts", "report", "render", "programme"),
     "trace": ("__init__", "tracefile", "whynot", "decisions", "scenarios"),
     "batch": ("__init__", "keys", "csvsafe", "records", "survey", "mapping", "coverage", "coding",
               "findings", "profiles", "tables", "report", "outputs", "ledger", "cluster", "score", "diff"),

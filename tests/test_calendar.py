@@ -39,7 +39,14 @@ def ics(journal, describe) -> str:
 
 
 def events(text: str) -> list[icalendar.Event]:
-    return list(icalendar.Calendar.from_ical(text).walk("VEVENT"))
+    """The sessions' events (not the weekly check-in events)."""
+    return [e for e in icalendar.Calendar.from_ical(text).walk("VEVENT")
+            if not str(e["UID"]).startswith("checkin-")]
+
+
+def checkin_events(text: str) -> list[icalendar.Event]:
+    return [e for e in icalendar.Calendar.from_ical(text).walk("VEVENT")
+            if str(e["UID"]).startswith("checkin-")]
 
 
 def dates(journal: dict[str, Any]) -> list[str]:
@@ -164,3 +171,49 @@ def test_folding_never_splits_a_multibyte_character():
     for part in parts:
         part.encode("utf-8").decode("utf-8")
         assert len(part.encode("utf-8")) <= 75
+
+
+def _by_date(text: str) -> dict[str, icalendar.Event]:
+    return {e.decoded("DTSTART").isoformat(): e for e in events(text)}
+
+
+def test_a_check_in_that_changes_an_event_raises_its_sequence_and_stamp(programme):
+    from hipcoach.programme.programme import Checkin
+
+    runner = {"knee_pain": "front", "pain_level": 3, "equipment": ["mat", "resistance_band"],
+              "minutes": 25}
+    journal = programme.start(runner, "2026-03-02", 6, ("mon", "wed", "sat"))[1]
+    before = _by_date(programme_ics(journal, programme.describe, LABELS))
+    assert {int(e["SEQUENCE"]) for e in before.values()} == {0}
+    planned = len(programme.planned_dates(journal, None, "2026-03-08"))
+    moved = programme.checkin(journal, Checkin("2026-03-08", 2, "same", planned))[0]
+    assert moved["checkins"][-1]["changed"] is True
+    text = programme_ics(moved, programme.describe, LABELS)
+    assert text == programme_ics(copy.deepcopy(moved), programme.describe, LABELS)  # no clock
+    after = _by_date(text)
+    for date, event in after.items():
+        if date > "2026-03-08":
+            assert int(event["SEQUENCE"]) == 1 and event["DTSTAMP"].to_ical() == b"20260308T000000Z"
+            assert event["UID"] == before[date]["UID"]
+        else:
+            assert event.to_ical() == before[date].to_ical()
+    planned = len(programme.planned_dates(moved, "2026-03-08", "2026-03-15"))
+    held = programme.checkin(moved, Checkin("2026-03-15", 4, "same", planned))[0]
+    assert held["checkins"][-1]["changed"] is False  # a hold changes no event
+    assert _by_date(programme_ics(held, programme.describe, LABELS)).keys() == after.keys()
+    assert all(e["SEQUENCE"] == after[d]["SEQUENCE"]
+               for d, e in _by_date(programme_ics(held, programme.describe, LABELS)).items())
+
+
+def test_each_week_ends_with_a_check_in_event_and_reminders_are_optional(journal, describe):
+    plain = programme_ics(journal, describe, LABELS)
+    assert "VALARM" not in plain
+    found = checkin_events(plain)
+    assert [e.decoded("DTSTART").isoformat() for e in found] == [
+        (datetime.date(2026, 1, 4) + datetime.timedelta(weeks=w)).isoformat() for w in range(1, 7)]
+    assert "hipcoach programme checkin" in str(found[0]["DESCRIPTION"])
+    reminded = icalendar.Calendar.from_ical(programme_ics(journal, describe, LABELS, (18, 5)))
+    for event in reminded.walk("VEVENT"):
+        (alarm,) = event.walk("VALARM")
+        assert alarm["ACTION"] == "DISPLAY"
+        assert alarm.decoded("TRIGGER") == datetime.timedelta(hours=18, minutes=5)

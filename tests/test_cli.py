@@ -871,3 +871,19 @@ def test_plan_loads_only_what_planning_needs():
     assert "hipcoach.cli.plan_cli" in loaded
     assert not {m for m in loaded if m.startswith(("hipcoach.batch", "hipcoach.trace",
                                                    "hipcoach.cli.kb_cli", "hipcoach.kb.checks"))}
+
+
+def test_ask_save_is_whole_or_nothing(kb, tmp_path, monkeypatch):
+    """A write that fails half-way leaves the old answers file as it was, never a 0-byte one."""
+    saved = tmp_path / "a.json"
+    saved.write_text('{"age": 40}\n', encoding="utf-8")
+    import hipcoach.atomic as atomic
+
+    def broken(path, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(atomic.os, "replace", broken)
+    result = ask(kb, "--save", saved)
+    assert result.exit_code == 1 and "cannot save answers" in result.stderr
+    assert saved.read_text(encoding="utf-8") == '{"age": 40}\n'
+    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]

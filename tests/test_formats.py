@@ -103,7 +103,7 @@ def test_a_journal_and_a_checkin_match_their_schemas(programme):
 
 @pytest.mark.parametrize(("value", "found"), [
     ({"checkin": 0}, "missing date, pain_during, next_morning, thirds_done"),
-    ({"red_flag": 3}, "red_flag must be string"),
+    ({"triage": 3, "urgency": "soon"}, "triage must be string"),
     ({"decision": "maybe"}, "must be one of refer, regress, hold, progress"),
 ])
 def test_problem_says_where_a_value_breaks_its_format(value, found):
@@ -115,6 +115,6 @@ def test_problem_says_where_a_value_breaks_its_format(value, found):
 def test_problem_tells_integers_from_booleans_and_refuses_unknown_keys():
     from hipcoach.formats import JournalItem
 
-    assert problem({"exercise": "x", "dose": "d", "step": 1}, JournalItem) is None
-    assert problem({"exercise": "x", "dose": "d", "step": True}, JournalItem) == "step must be integer"
-    assert "unknown extra" in problem({"exercise": "x", "dose": "d", "step": 1, "extra": 0}, JournalItem)
+    assert problem({"exercise": "x", "dose": "d", "step": 1, "paused": False}, JournalItem) is None
+    assert problem({"exercise": "x", "dose": "d", "step": True, "paused": False}, JournalItem) == "step must be integer"
+    assert "unknown extra" in problem({"exercise": "x", "dose": "d", "step": 1, "paused": False, "extra": 0}, JournalItem)

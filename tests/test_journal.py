@@ -56,7 +56,8 @@ def test_a_killed_write_leaves_the_old_journal_intact(tmp_path, programme, start
     ("", "not JSON"),
     ("{", "not JSON"),
     ("[]", "the top level must be an object"),
-    ('{"version": 1}', "missing answers"),
+    ('{"version": 2}', "missing provenance, answers"),
+    ('{"version": 1}', "written by an older hipcoach"),
 ])
 def test_what_is_not_a_journal_is_one_error_naming_the_file(tmp_path, text, problem):
     path = tmp_path / "j.json"
@@ -77,8 +78,8 @@ def test_a_journal_with_a_wrong_value_names_where(tmp_path, started):
 
 def test_a_journal_of_another_version_is_refused(tmp_path, started):
     path = tmp_path / "j.json"
-    path.write_text(json.dumps({**started, "version": 2}), encoding="utf-8")
-    with pytest.raises(ProgrammeError, match="version 2 is not 1"):
+    path.write_text(json.dumps({**started, "version": 3}), encoding="utf-8")
+    with pytest.raises(ProgrammeError, match="version 3 is not 2"):
         read_journal(path)
 
 

@@ -15,11 +15,16 @@ from hipcoach.kb.ladders import load_programme_knowledge
 def test_bundled_ladders_run_from_easier_to_harder_around_the_exercise(programme):
     ladders = programme.knowledge.ladders
     side_plank = ladders["side_plank"]
-    assert [r.id for r in side_plank.rungs] == ["knee_side_plank", "side_plank", "side_plank_leg_lift"]
+    hip = ["clamshell", "banded_clamshell", "side_lying_hip_abduction",
+           "side_lying_hip_abduction_3x12", "knee_side_plank", "side_plank", "side_plank_leg_lift"]
+    assert [r.id for r in side_plank.rungs] == hip
     assert side_plank.at(0).id == "side_plank" and side_plank.at(-1).id == "knee_side_plank"
-    assert side_plank.at(2) is None and side_plank.at(-2) is None
-    squat = [r.id for r in ladders["shallow_wall_squat"].rungs]
-    assert squat == ["shallow_wall_squat", "deeper_wall_squat", "low_step_down", "high_step_down"]
+    assert side_plank.at(2) is None and side_plank.at(-6) is None
+    assert [r.id for r in ladders["clamshell"].rungs] == hip and ladders["clamshell"].origin == 0
+    knee = ["quads_isometric", "quads_isometric_8", "shallow_wall_squat", "deeper_wall_squat",
+            "low_step_down", "high_step_down"]
+    assert [r.id for r in ladders["shallow_wall_squat"].rungs] == knee
+    assert [r.id for r in ladders["quads_isometric"].rungs] == knee
 
 
 def test_every_exercise_has_a_ladder_of_one_category(programme, kb):

@@ -68,5 +68,6 @@ def test_history_charts_two_characters_a_point(programme, journal):
 def test_a_referral_names_the_warning_sign_and_lists_no_moves(programme, journal):
     result = programme.checkin(journal, Checkin("2026-03-08", 1, "better", 5, ("swelling",)))[1]
     text = render_checkin(result, describe, WORDING, "text")
-    assert "(from the warning sign swelling)" in text
-    assert "From the next session" not in text and "Stop the programme" in text
+    assert text.startswith("Stop the programme and see a physiotherapist or doctor\n")
+    assert "Swelling in or around a joint" in text and "swelling" not in text.replace("Swelling", "")
+    assert "From the next session" not in text and "emergency" not in text

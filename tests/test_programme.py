@@ -7,6 +7,8 @@ import datetime as dt
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hipcoach.errors import ProgrammeError
 from hipcoach.programme.journal import dumps
@@ -73,9 +75,9 @@ def test_a_referral_starts_no_programme(programme):
 
 
 @pytest.mark.parametrize(("kwargs", "problem"), [
-    ({"start": "2026-02-30"}, "--start '2026-02-30' is not a date"),
-    ({"weeks": 0}, "--weeks 0"),
-    ({"weeks": 13}, "--weeks 13"),
+    ({"start": "2026-02-30"}, "start 2026-02-30: not a date"),
+    ({"weeks": 0}, "weeks 0: a programme runs 1 to 12 weeks"),
+    ({"weeks": 13}, "weeks 13"),
     ({"run_days": ()}, "name your run days"),
 ])
 def test_a_programme_that_cannot_start_is_one_error(programme, kwargs, problem):
@@ -105,14 +107,13 @@ def test_progress_moves_the_remaining_days_one_step_up(programme, journal):
     assert journal["checkins"] == []  # the journal handed in is left as it was
 
 
-def test_an_item_at_the_top_or_without_equipment_is_held_by_its_own_rule(programme):
+def test_a_rung_needing_equipment_the_runner_lacks_is_stepped_over(programme):
     journal = programme.start({**RUNNER, "equipment": ["mat"]}, "2026-03-02", 6, RUN_DAYS)[1]
     _, result, _ = checkin(programme, journal, "2026-03-08")
     moves = {m["exercise"]: (m["from"], m["to"]) for m in result["items"]}
-    assert moves["clamshell"] == (0, 0)
-    held = [b for b in result["because"] if b["exercise"] == "clamshell"]
-    assert [b["rule"] for b in held] == ["progress.item.needs_equipment"]
-    assert held[0]["from"][-1] == {"exercise": "clamshell", "step": 0, "next": "equipment", "prev": "end"}
+    assert moves["clamshell"] == (0, 2)  # past the banded clamshell, to side-lying abduction
+    assert programme.describe("clamshell", 2)["name"].startswith("Side-lying leg raise")
+    assert not [b for b in result["because"] if b["exercise"] == "clamshell"]
 
 
 def test_hold_changes_nothing_and_regress_moves_down(programme, journal):
@@ -156,8 +157,9 @@ def test_no_improvement_after_three_check_ins_refers(programme, journal):
 def test_a_red_flag_refers(programme, journal):
     _, result, _ = checkin(programme, journal, "2026-03-08", pain=0, flags=["night_or_rest_pain"])
     assert result["decision"] == "refer"
-    assert result["because"][0]["from"] == [{"red_flag": "night_or_rest_pain"}]
-    assert "Stop the programme" in result["advice"][0]
+    assert result["because"][0]["from"] == [{"triage": "night_or_rest_pain", "urgency": "soon"}]
+    assert result["urgency"] == "soon" and result["reasons"][0]["rule"] == "triage.night_or_rest_pain"
+    assert result["items"] == [] and result["paused"] == []
 
 
 def test_each_reason_carries_rule_rationale_source_and_values(programme, journal):
@@ -166,18 +168,20 @@ def test_each_reason_carries_rule_rationale_source_and_values(programme, journal
     assert reason["rule"] == "progress.progress.comfortable" and reason["exercise"] is None
     assert reason["rationale"] and "2009" in reason["source"]
     assert reason["from"] == [{"checkin": 0, "date": "2026-03-08", "pain_during": 3,
-                               "next_morning": "better", "thirds_done": 3}]
+                               "next_morning": "better", "thirds_done": 3, "days": 7, "rise": 0}]
 
 
 @pytest.mark.parametrize(("report", "problem"), [
     (Checkin("2026-03-01", 2, "same", 0), "the programme starts on 2026-03-02"),
-    (Checkin("2026-03-08", 11, "same", 1), "--pain-during 11: pain is rated 0 to 10"),
-    (Checkin("2026-03-08", -1, "same", 1), "--pain-during -1"),
-    (Checkin("2026-03-08", 2, "same", 99), "--sessions 99"),
-    (Checkin("2026-03-08", 2, "same", -1), "--sessions -1"),
-    (Checkin("2026-03-08", 2, "same", 1, ("headache",)), "--red-flag 'headache' is not a red flag"),
-    (Checkin("2026-03-08", 2, "meh", 1), "--next-morning 'meh'"),
-    (Checkin("8 March", 2, "same", 1), "--date '8 March' is not a date"),
+    (Checkin("2026-03-08", 11, "same", 1), "pain_during 11: pain is rated 0 to 10"),
+    (Checkin("2026-03-08", -1, "same", 1), "pain_during -1"),
+    (Checkin("2026-03-08", 2, "same", 99), "sessions 99"),
+    (Checkin("2026-03-08", 2, "same", -1), "sessions -1"),
+    (Checkin("2026-03-08", 2, "same", 1, ("headache",)), "red_flags headache: not a red flag"),
+    (Checkin("2026-03-08", 2, "meh", 1), "next_morning meh"),
+    (Checkin("8 March", 2, "same", 1), "date 8 March: not a date"),
+    (Checkin("2026-04-13", 2, "same", 1), "date 2026-04-13: the programme's last week ended on "
+     "2026-04-12; start the next programme with `hipcoach programme start"),
 ])
 def test_a_check_in_that_contradicts_the_journal_is_refused(programme, journal, report, problem):
     before = dumps(journal)
@@ -231,7 +235,7 @@ def test_describe_names_an_item_at_its_rung(programme):
 
 @pytest.mark.parametrize(("edit", "problem"), [
     (lambda j: j["answers"].update(minutes=500), "answer 'minutes' = 500"),
-    (lambda j: j["programme"][0]["days"][0].update(date="2026-02-31"), "is not a date"),
+    (lambda j: j["programme"][0]["days"][0].update(date="2026-02-31"), "not a date: write YYYY-MM-DD"),
     (lambda j: j["programme"][0]["days"][0]["items"][0].update(step=9), "has no step 9"),
     (lambda j: j["programme"][0]["days"][0]["items"][0].update(exercise="moonwalk"), "'moonwalk'"),
     (lambda j: j["programme"][0]["days"][0].update(slot="lunch"), "unknown slot 'lunch'"),
@@ -254,3 +258,229 @@ def test_answers_left_out_of_a_journal_take_their_defaults(programme, journal, t
     loaded = programme.load(path)
     assert loaded["answers"]["minutes"] == programme.planner.kb.questions["minutes"].default
     assert programme.checkin(loaded, Checkin("2026-03-08", 2, "same", 1))[1]["decision"] == "hold"
+
+
+# ------------------------------------------------------------------ one triage at every check-in
+
+FLAG_IDS = ["swelling", "locking_or_giving_way", "numbness_or_tingling", "night_or_rest_pain",
+            "fever_or_unwell", "recent_fall_or_trauma", "bladder_or_bowel_change",
+            "pain_on_hopping_or_landing", "cancer_history_or_weight_loss"]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(flags=st.lists(st.sampled_from(FLAG_IDS), unique=True), pain=st.integers(0, 10),
+       morning=st.sampled_from(["better", "same", "worse"]))
+def test_a_check_in_refers_exactly_as_a_plan_does_for_the_same_answers(programme, planner, journal,
+                                                                      flags, pain, morning):
+    plan = planner.plan({**RUNNER, "red_flags": flags, "pain_level": pain})
+    updated, result, _ = checkin(programme, journal, "2026-03-08", pain=pain, morning=morning,
+                                 flags=flags)
+    if plan["status"] == "refer":
+        assert result["decision"] == "refer"
+        assert result["urgency"] == plan["urgency"]
+        urgency = next(u for u in planner.rulebase.urgencies if u.id == plan["urgency"])
+        heading, advice = urgency.during()  # the same urgency, worded for a programme under way
+        assert result["referral"] == {"heading": heading, "advice": advice}
+        assert result["reasons"] == plan["reasons"]
+        assert result["advice"] == [advice]
+        assert updated["checkins"][-1]["urgency"] == plan["urgency"]
+        assert max(d["date"] for d in days(updated)) <= "2026-03-08"
+    else:
+        assert result["decision"] != "refer" and result["urgency"] is None
+        assert result["reasons"] == [] and result["referral"] is None
+
+
+def test_a_check_in_is_triaged_by_the_triage_rules_not_a_copy(programme, journal):
+    _, result, verdict = checkin(programme, journal, "2026-03-08", flags=["pain_on_hopping_or_landing"])
+    assert result["urgency"] == "same_day"
+    assert result["referral"]["heading"] == "See a doctor today"
+    assert "Stop running and stop the programme" in result["advice"][0]
+    assert [f.rule for f in verdict.because] == ["progress.refer.triage"]
+    assert verdict.because[0].matched["triage_0_0"]["reason"] == "pain_on_hopping_or_landing"
+
+
+@pytest.mark.parametrize("pain", [8, 9, 10])
+def test_severe_pain_at_a_check_in_refers_as_a_plan_does(programme, planner, journal, pain):
+    _, result, _ = checkin(programme, journal, "2026-03-08", pain=pain, morning="worse")
+    assert result["decision"] == "refer"
+    assert result["urgency"] == planner.plan({**RUNNER, "pain_level": pain})["urgency"]
+    assert [r["rule"] for r in result["reasons"]] == ["triage.severe_pain"]
+
+
+def test_a_referral_on_the_trend_has_an_urgency_and_plain_reasons(programme, journal):
+    j = journal
+    for date, pain in (("2026-03-08", 2), ("2026-03-15", 4), ("2026-03-22", 6)):
+        j, result, _ = checkin(programme, j, date, pain=pain)
+    assert result["urgency"] == "soon" and result["referral"]["heading"] == "Stop and see a clinician"
+    assert [r["rule"] for r in result["reasons"]] == ["progress.refer.pain_rising"]
+    assert "emergency" not in result["advice"][0].lower()
+
+
+# ---------------------------------------------------------------------- the pain-monitoring model
+
+def sequence(programme, journal, reports, start="2026-03-08", every=7):
+    """Check in ``reports`` of (pain, morning, share of sessions done), a week apart."""
+    results = []
+    date = dt.date.fromisoformat(start)
+    for pain, morning, share in reports:
+        last = journal["checkins"][-1]["date"] if journal["checkins"] else None
+        planned = len(programme.planned_dates(journal, last, date.isoformat()))
+        journal, result, _ = programme.checkin(
+            journal, Checkin(date.isoformat(), pain, morning, round(share * planned)))
+        results.append(result)
+        date += dt.timedelta(days=every)
+    return journal, results
+
+
+def test_pain_creeping_up_week_on_week_holds_then_eases_off(programme, journal):
+    _, results = sequence(programme, journal, [(2, "same", 1), (3, "same", 1), (4, "same", 1),
+                                               (5, "same", 1)])
+    assert [r["decision"] for r in results] == ["progress", "progress", "regress", "regress"]
+    assert "progress.regress.pain_rising" in [b["rule"] for b in results[2]["because"]]
+    _, results = sequence(programme, journal, [(0, "same", 1), (2, "same", 1)])
+    assert [r["decision"] for r in results] == ["progress", "hold"]
+    assert [b["rule"] for b in results[1]["because"]] == ["progress.hold.pain_jumped"]
+
+
+def test_a_regress_that_moves_nothing_says_so(programme, journal):
+    _, result, _ = checkin(programme, journal, "2026-03-08", pain=6)
+    assert result["decision"] == "regress"
+    assert all(m["from"] == m["to"] for m in result["items"])
+    assert result["advice"] == [programme.rules.decision("regress").unmoved]
+    assert "easier version from the next session" not in result["advice"][0]
+
+
+def test_a_progress_that_moves_something_says_the_usual(programme, journal):
+    _, result, _ = checkin(programme, journal, "2026-03-08")
+    assert any(m["from"] != m["to"] for m in result["items"])
+    assert result["advice"] == [programme.rules.decision("progress").advice]
+
+
+def test_a_flare_leaves_out_what_the_candidate_rules_exclude_until_pain_settles(programme, journal):
+    flared, result, _ = checkin(programme, journal, "2026-03-08", pain=6, morning="worse")
+    assert [p["exercise"] for p in result["paused"]] == ["toy_soldiers"]
+    rule = programme.planner.engine.rules["exclude.ballistic_with_high_pain"]
+    assert result["paused"][0]["reasons"] == [rule.rationale]
+    for day in days(flared):
+        for item in day["items"]:
+            assert item["paused"] == (item["exercise"] == "toy_soldiers" and day["date"] > "2026-03-08")
+    still, result, _ = checkin(programme, flared, "2026-03-15", pain=6)
+    assert [p["exercise"] for p in result["paused"]] == ["toy_soldiers"] and result["resumed"] == []
+    settled, result, _ = checkin(programme, still, "2026-03-22", pain=2, morning="better")
+    assert result["paused"] == [] and result["resumed"] == ["toy_soldiers"]
+    assert not any(i["paused"] for d in days(settled) for i in d["items"] if d["date"] > "2026-03-22")
+
+
+def test_the_exclusions_are_the_candidate_layers_own(programme, journal, tmp_path):
+    """An exclusion added to rules/candidates.yaml reaches the programme with no other change."""
+    import shutil
+
+    from hipcoach.kb.bundled import knowledge_dir, rules_dir
+    from hipcoach.programme.programme import Programme
+
+    rules = tmp_path / "rules"
+    shutil.copytree(rules_dir(), rules)
+    text = (rules / "candidates.yaml").read_text(encoding="utf-8")
+    (rules / "candidates.yaml").write_text(text + """
+  - id: exclude.stretch_with_pain_test
+    when:
+      - answer: {pain_level: {gte: 5}}
+    then: {exclude: [ninety_ninety_stretch]}
+    rationale: "A test exclusion."
+    source: physio_practice
+""", encoding="utf-8")
+    other = Programme(knowledge_dir(), rules)
+    started = other.start(RUNNER, "2026-03-02", 6, RUN_DAYS)[1]
+    _, result, _ = checkin(other, started, "2026-03-08", pain=5)
+    assert [p["exercise"] for p in result["paused"]] == ["ninety_ninety_stretch"]
+    _, result, _ = checkin(programme, journal, "2026-03-08", pain=5)
+    assert result["paused"] == []
+
+
+# ------------------------------------------------------------------ progressions that progress
+
+def top(programme, journal):
+    return {ex: programme.rungs.rung(ex, step).id for ex, step in current_steps(journal).items()}
+
+
+def test_steady_progress_reaches_the_top_of_each_chain(programme, journal):
+    done, results = sequence(programme, journal, [(2, "same", 1)] * 8, every=5)
+    assert [r["decision"] for r in results] == ["progress"] * 8
+    reached = top(programme, done)
+    assert reached["quads_isometric"] == "high_step_down"  # isometric -> wall squat -> step-downs
+    assert reached["clamshell"] == "side_plank_leg_lift"  # clamshell -> abduction -> side plank
+    # by week 3 the knee work is weight-bearing
+    done, _ = sequence(programme, journal, [(2, "same", 1)] * 2)
+    week3 = next(d for d in done["programme"][2]["days"] if d["slot"] == "strength_days")
+    knee = next(i for i in week3["items"] if i["exercise"] == "quads_isometric")
+    assert programme.rungs.rung("quads_isometric", knee["step"]).id == "shallow_wall_squat"
+
+
+def test_two_items_of_one_chain_never_share_a_version(programme):
+    outer = {"knee_pain": "outside", "pain_level": 3, "squat_difficulty": True,
+             "getting_up_difficulty": True, "minutes": 20}
+    journal = programme.start(outer, "2026-03-02", 6, RUN_DAYS)[1]
+    assert {"clamshell", "side_plank"} <= set(programme.exercises(journal))  # one chain, two items
+    reports = [(1, "better", 1)] * 5 + [(6, "same", 1)] + [(1, "better", 1)] * 2
+    journal, results = sequence(programme, journal, reports, start="2026-03-07", every=5)
+    for day in days(journal):
+        versions = [programme.rungs.rung(i["exercise"], i["step"]).id for i in day["items"]]
+        assert len(versions) == len(set(versions))
+    assert "progress.item.next_taken" in [b["rule"] for r in results for b in r["because"]]
+
+
+def test_a_check_in_says_exactly_what_moved(programme, journal):
+    from hipcoach.cli.programme_cli import _wording
+    from hipcoach.present.programme import render_checkin
+
+    _, result, _ = checkin(programme, journal, "2026-03-08")
+    text = render_checkin(result, programme.describe, _wording(programme), "text")
+    assert "Clamshell -> Clamshell with a band (one step harder)" in text
+    _, result, _ = checkin(programme, journal, "2026-03-08", pain=4)
+    text = render_checkin(result, programme.describe, _wording(programme), "text")
+    assert "harder version" not in text and "stays as it is" in text
+
+
+def test_no_phase_heading_names_work_the_runner_is_not_doing(programme):
+    for phase in programme.knowledge.phases:
+        assert "single-leg" not in phase.name.lower() and "loaded" not in phase.name.lower()
+
+
+def test_idle_weeks_hold_and_a_long_gap_is_one_check_in(programme, journal):
+    j, results = sequence(programme, journal, [(2, "same", 0), (2, "same", 0)])
+    assert [r["decision"] for r in results] == ["hold", "hold"]
+    assert current_steps(j) == current_steps(journal)
+    j, results = sequence(programme, j, [(2, "same", 1)], start="2026-04-05")
+    assert results[0]["decision"] == "progress"
+
+
+def test_a_phase_note_never_contradicts_the_dose_it_is_added_to(programme):
+    """The note goes on every exercise of its category: it names no sets, reps or kind of move."""
+    import re
+
+    for phase in programme.knowledge.phases:
+        for cue in phase.cues.values():
+            assert not re.search(r"\bsets? of\b|\d+ sets|feet planted|single-leg|loaded", cue), cue
+
+
+def test_the_last_check_in_announces_no_change_for_sessions_that_will_not_happen(programme, journal):
+    from hipcoach.cli.programme_cli import _wording
+    from hipcoach.present.programme import render_checkin
+
+    _, results = sequence(programme, journal, [(2, "same", 1)] * 6)
+    last = results[-1]
+    assert [r["last"] for r in results] == [False] * 5 + [True]
+    assert all(m["from"] == m["to"] for m in last["items"])
+    assert last["advice"] == [programme.rules.last_checkin]
+    text = render_checkin(last, programme.describe, _wording(programme), "text")
+    assert "From the next session" not in text and "Where you got to:" in text
+    assert "hipcoach programme start" in text
+
+
+def test_a_dose_for_several_times_a_day_is_not_reached_in_a_block_done_with_runs(programme, journal):
+    done, results = sequence(programme, journal, [(2, "same", 1)] * 4)
+    slots = {d["slot"] for d in days(done) for i in d["items"] if i["exercise"] == "ninety_ninety_stretch"}
+    assert slots <= {"before_run", "after_run"}  # guards the test: the stretch goes with runs
+    assert programme.rungs.rung("ninety_ninety_stretch", current_steps(done)["ninety_ninety_stretch"]
+                                ).per_day == 1
+    assert "progress.item.not_with_runs" in [b["rule"] for r in results for b in r["because"]]

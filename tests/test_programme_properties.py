@@ -7,9 +7,11 @@ from __future__ import annotations
 import datetime as dt
 from itertools import pairwise
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hipcoach.errors import ProgrammeError
 from hipcoach.programme.programme import Checkin
 
 RUNNERS = [
@@ -54,6 +56,11 @@ def test_any_valid_checkins_keep_the_programme_sound(programme, runner, run_days
         last = journal["checkins"][-1]["date"] if journal["checkins"] else None
         planned = len(programme.planned_dates(journal, last, date.isoformat()))
         report = Checkin(date.isoformat(), pain, morning, round(share * planned), tuple(flags))
+        if date > programme.last_day(journal):
+            with pytest.raises(ProgrammeError, match="start the next programme"):
+                programme.checkin(journal, report)
+            break
+        before = [day for week in journal["programme"] for day in week["days"]]
         journal, result, _ = programme.checkin(journal, report)
         days = [day for week in journal["programme"] for day in week["days"]]
         assert max(programme.day_minutes(days).values(), default=0) <= budget + 1e-9
@@ -66,5 +73,9 @@ def test_any_valid_checkins_keep_the_programme_sound(programme, runner, run_days
             assert all(day["date"] <= date.isoformat() for day in days)
         if result["decision"] == "refer":
             break
-        for move in result["items"]:
-            assert abs(move["to"] - move["from"]) <= 1
+        for move in result["items"]:  # one rung, or past rungs needing what the runner lacks
+            way = 1 if move["to"] > move["from"] else -1
+            for step in range(move["from"] + way, move["to"], way):
+                rung = programme.rungs.rung(move["exercise"], step)
+                assert not set(rung.equipment) <= set(journal["answers"]["equipment"])
+        assert before is not None

@@ -9,7 +9,8 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import TextIO
@@ -246,3 +247,28 @@ def write_atomic(path: Path, write: Callable[[TextIO], object]) -> None:
     """Call ``write`` on a temporary file beside ``path``, then rename it over ``path``."""
     with AtomicFiles(path) as (stream,):
         write(stream)
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the file at ``path`` for the block: a second process waits
+    until the first is done. Made for a file replaced by :func:`write_atomic`, read and
+    written in the block: the lock is taken on the file the name holds once the lock is
+    granted (a rename while waiting means the lock is taken again on the new file), so
+    whoever holds it reads what the one before wrote."""
+    import fcntl  # POSIX only, and only when a file must be locked
+
+    while True:
+        handle = os.open(path, os.O_RDONLY)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            if os.fstat(handle).st_ino == os.stat(path).st_ino:
+                break
+        except BaseException:
+            os.close(handle)
+            raise
+        os.close(handle)  # replaced while waiting: lock the file the name holds now
+    try:
+        yield
+    finally:
+        os.close(handle)  # closing releases the lock

@@ -107,7 +107,23 @@ class MappingError(DataFileError):
 
 
 class ProgrammeError(HipcoachError):
-    """A programme cannot start, or a check-in or journal contradicts what the programme holds."""
+    """A programme cannot start, or a check-in or journal contradicts what the programme holds.
+
+    ``field`` names what was wrong in the library's words (a check-in's ``pain_during``, a
+    programme's ``start``), with the ``value`` given, so a caller such as the CLI can say it in
+    its own (``--pain-during``); None when the trouble is not one value's."""
+
+    def __init__(self, problem: str, field: str | None = None, value: Any = None) -> None:
+        self.problem = problem
+        self.field = field
+        self.value = value
+        super().__init__(problem if field is None else f"{field} {_shown(value)}: {problem}")
+
+
+def _shown(value: Any) -> str:
+    """A value as an error shows it beside its field: plain text for a string, short."""
+    text = value if isinstance(value, str) else excerpt(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 class ClusterError(HipcoachError):

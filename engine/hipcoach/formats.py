@@ -306,16 +306,21 @@ class CheckinPremise(TypedDict):
     pain_during: int
     next_morning: NextMorning
     thirds_done: int  # sessions done since the check-in before, in whole thirds of those planned
-class RedFlagPremise(TypedDict):
-    red_flag: str
+    days: int  # days since the check-in before (the start counts as the day before it)
+    rise: int  # pain during exercise minus that of the check-in before (0 for the first)
+class TriagePremise(TypedDict):
+    """A referral the triage rules concluded from what the check-in reported."""
+
+    triage: str  # the triage layer's reason id
+    urgency: str
 class DecisionPremise(TypedDict):
     decision: Decision
 class StepPremise(TypedDict):
     exercise: str
     step: int
-    next: str  # ok, end, equipment or time
+    next: str  # ok, end, equipment, time or taken
     prev: str
-ProgressPremise = CheckinPremise | RedFlagPremise | DecisionPremise | StepPremise
+ProgressPremise = CheckinPremise | TriagePremise | DecisionPremise | StepPremise
 
 #: One progress rule firing behind a decision; ``exercise`` names the item it decided for alone,
 #: or is None for the whole programme.
@@ -328,6 +333,7 @@ class JournalItem(TypedDict):
     exercise: str  # the exercise of the plan, whose ladder the item climbs
     dose: str  # the dose of the rung in the week's phase
     step: int  # the rung: 0 the plan's own exercise, 1 one harder, -1 one easier
+    paused: bool  # left out for now: the candidate rules exclude it at the last check-in's pain
 
 
 class JournalDay(TypedDict):
@@ -349,26 +355,58 @@ class JournalCheckin(TypedDict):
     sessions: int
     red_flags: list[str]
     decision: Decision
+    urgency: str | None  # a referral's: the most urgent of its reasons
+    changed: bool  # whether it changed any day after it (calendar events carry a SEQUENCE)
     because: list[ProgressSupport]
+
+
+class JournalProvenance(TypedDict):
+    """Which hipcoach and which knowledge and rule base made (or last re-planned) a journal."""
+
+    hipcoach: str
+    fingerprint: str
+
+
+class Replan(TypedDict):
+    """The remaining weeks re-planned under another knowledge and rule base (``--replan``)."""
+
+    date: str
+    previous: JournalProvenance
 
 
 class Journal(TypedDict):
     version: int
+    provenance: JournalProvenance
     answers: dict[str, Any]
     start: str
     weeks: int
     run_days: list[str]
     programme: list[JournalWeek]
     checkins: list[JournalCheckin]
+    replans: list[Replan]
 
 
 #: One item's rung before and after a check-in.
 Move = TypedDict("Move", {"exercise": str, "from": int, "to": int})
 
 
+class Paused(TypedDict):
+    """An item the candidate rules leave out at the check-in's pain, and the rules' reasons."""
+
+    exercise: str
+    step: int
+    reasons: list[str]
+
+
 class CheckinResult(TypedDict):
     decision: Decision
+    urgency: str | None  # a referral's, as in a plan: emergency, same_day or soon
+    referral: Referral | None  # what the runner reads first and last, as in a plan
+    reasons: list[Reason]  # a referral's reasons, most urgent first, as in a plan
     items: list[Move]
+    paused: list[Paused]  # left out from the next session until the rules allow them again
+    resumed: list[str]  # back from the next session: the rules allow them again
+    last: bool  # nothing is planned after this check-in: the programme is over
     because: list[ProgressSupport]
     advice: list[str]
 

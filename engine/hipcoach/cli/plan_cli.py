@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from ..atomic import write_atomic
 from ..errors import AnswersError
 from ..formats import FORMATS, json_schema
 from ..kb.answers import dumps, normalise, read_answers, should_ask
@@ -94,7 +95,8 @@ def ask(save: Path | None, fmt: str, minutes: int | None, explain: bool, brief: 
     answers = normalise(answers, planner.kb)
     if save is not None:
         try:
-            save.write_text(dumps(answers), encoding="utf-8")
+            text = dumps(answers)
+            write_atomic(save, lambda stream: stream.write(text))  # whole or not at all
         except OSError as exc:
             raise click.ClickException(f"cannot save answers to {save}: {exc}") from exc
         click.echo(f"Answers saved to {save}", err=True)

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
+from ..atomic import locked
+from ..errors import ProgrammeError
+from ..formats import Journal
 from ..kb.answers import read_answers
+from ..present.calendar import parse_remind
 from ..present.labels import Labels
 from ..present.programme import (
     CHECKIN_FORMATS,
@@ -26,6 +32,35 @@ from .options import engine_options, input_file, unwritable
 
 #: A journal to read: a missing file or a folder is bad input (exit 1), not a usage error.
 JOURNAL = click.Path(path_type=Path)
+#: The option that gives each value the programme names in its errors.
+OPTIONS = {"pain_during": "--pain-during", "next_morning": "--next-morning",
+           "sessions": "--sessions", "red_flags": "--red-flag", "date": "--date",
+           "start": "--start", "weeks": "--weeks", "run_days": "--run-days"}
+
+
+@contextmanager
+def _as_options() -> Iterator[None]:
+    """The programme's errors about one value, said with the option that gave it."""
+    try:
+        yield
+    except ProgrammeError as exc:
+        if exc.field not in OPTIONS:
+            raise
+        shown = str(exc.value) if exc.value not in (None, "") else ""
+        raise click.ClickException(
+            f"{OPTIONS[exc.field]}{' ' + shown[:40] if shown else ''}: {exc.problem}") from exc
+
+
+def _referred(prog: Programme, journal: Journal) -> bool:
+    """Print the referral the journal's answers get now, if any (a journal is triaged again
+    whenever it is read: its answers may have been edited)."""
+    plan = prog.triage(journal)
+    if plan is None:
+        return False
+    click.echo("The answers in this journal now get a referral, so the programme is not shown "
+               "and no check-in is recorded.", err=True)
+    click.echo(render(plan, "text"), nl=False)
+    return True
 
 
 def _wording(programme: Programme) -> Wording:
@@ -33,7 +68,8 @@ def _wording(programme: Programme) -> Wording:
         labels=Labels.of(programme.planner.kb, programme.planner.rulebase,
                          programme.planner.provenance),
         phases={p.id: (p.name, p.focus) for p in programme.knowledge.phases},
-        decisions={d.id: d.label for d in programme.rules.decisions})
+        decisions={d.id: d.label for d in programme.rules.decisions},
+        flags={c.value: c.label for c in programme.planner.kb.questions["red_flags"].choices})
 
 
 @click.group()
@@ -72,10 +108,13 @@ def start(answers: str, journal_file: Path, weeks: int, start_date: str | None, 
     if journal_file.exists() and not force:
         raise click.ClickException(f"{journal_file} exists: use --force to replace it, or "
                                    "another --journal")
-    days = parse_run_days(run_days)
+    with _as_options():
+        days = parse_run_days(run_days)
     prog = Programme(kb, rules)
     raw = read_answers(sys.stdin.buffer, "<stdin>") if answers == "-" else read_answers(Path(answers))
-    plan, journal = prog.start(dict(raw), start_date or dt.date.today().isoformat(), weeks, days)
+    with _as_options():
+        plan, journal = prog.start(dict(raw), start_date or dt.date.today().isoformat(), weeks,
+                                   days)
     if journal is None:
         click.echo(render(plan, "text"), nl=False)
         raise click.ClickException("no programme started: see a clinician first")
@@ -90,20 +129,36 @@ def start(answers: str, journal_file: Path, weeks: int, start_date: str | None, 
 @click.option("--format", "fmt", type=click.Choice(SHOW_FORMATS), default="text",
               show_default=True,
               help="text and markdown are for runners; html is a handout to print (dose by week, "
-                   "a tick-box log); ics is a calendar file with a day's session per event, for a "
-                   "phone or calendar app; json is the journal.")
+                   "a tick-box log); ics is a calendar file with a day's session per event and a "
+                   "check-in event each week, for a phone or calendar app; json is the journal.")
+@click.option("--remind", default=None, metavar="HH:MM",
+              help="With --format ics: a reminder at this time on the day of each event.")
 @engine_options
-def show(journal_file: Path, week: int | None, fmt: str, kb: Path | None, rules: Path | None) -> None:
+def show(journal_file: Path, week: int | None, fmt: str, remind: str | None, kb: Path | None,
+         rules: Path | None) -> None:
     """Print the programme in JOURNAL_FILE, every week or one.
 
     Save a handout or calendar with a redirect: `hipcoach programme show me.json --format ics >
-    hips.ics`, then open the file on your phone or import it into a calendar.
+    hips.ics`, then open the file on your phone or import it into a calendar. After a check-in,
+    import it again: the events it changed carry a higher SEQUENCE, so the app updates them.
+    A journal made with other knowledge and rules is refused (check in with --replan), and
+    answers that now get a referral print the referral instead.
     """
+    alarm = None
+    if remind is not None:
+        if fmt != "ics":
+            raise click.UsageError("--remind goes with --format ics")
+        try:
+            alarm = parse_remind(remind)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--remind") from exc
     prog = Programme(kb, rules)
     journal = prog.load(journal_file)
+    if _referred(prog, journal):
+        return
     if week is not None and not 1 <= week <= journal["weeks"]:
         raise click.ClickException(f"--week {week}: the programme has weeks 1 to {journal['weeks']}")
-    click.echo(render_weeks(journal, prog.describe, _wording(prog), fmt, week), nl=False)
+    click.echo(render_weeks(journal, prog.describe, _wording(prog), fmt, week, alarm), nl=False)
 
 
 @programme.command()
@@ -119,37 +174,55 @@ def show(journal_file: Path, week: int | None, fmt: str, kb: Path | None, rules:
                    "names them, such as swelling.")
 @click.option("--date", "date", default=None, metavar="YYYY-MM-DD",
               help="The day of the check-in (default: today).")
+@click.option("--replan", is_flag=True,
+              help="The journal was made with other knowledge and rules: re-plan the weeks "
+                   "after this check-in under these (exercises keep the steps they reached "
+                   "where the new ladders have them), record that in the journal, then check "
+                   "in.")
 @click.option("--format", "fmt", type=click.Choice(CHECKIN_FORMATS), default="text",
               show_default=True, help="text is for runners; json is for other tools.")
 @click.option("--trace", "trace_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the rule trace as JSON Lines, for `hipcoach trace ...`.")
 @engine_options
 def checkin(journal_file: Path, pain_during: int, next_morning: str, sessions: int,
-            red_flags: tuple[str, ...], date: str | None, fmt: str, trace_file: Path | None,
-            kb: Path | None, rules: Path | None) -> None:
+            red_flags: tuple[str, ...], date: str | None, replan: bool, fmt: str,
+            trace_file: Path | None, kb: Path | None, rules: Path | None) -> None:
     """Report how the sessions since the last check-in went; print the decision and why, and
     move the remaining weeks' exercises up or down their ladders in JOURNAL_FILE.
 
-    Pain up to 3/10, no worse the next morning and at least two thirds of the sessions done
-    moves up a step; 4-5/10 or too few sessions holds; more than 5/10 or worse the next
-    morning eases off a step; a red flag, pain rising to above 5/10, or no improvement over
-    three check-ins ends in advice to see a clinician. A check-in that contradicts the journal
-    changes nothing.
+    A red flag, or pain at the level at which `hipcoach plan` refers, goes through the same
+    triage rules as a plan and ends the programme with the same referral (exit 0, as `plan`).
+    Otherwise pain up to 3/10, no worse the next morning and at least two thirds of the
+    sessions done moves up a step; 4-5/10, pain higher than at the last check-in or too few
+    sessions holds; more than 5/10, worse the next morning or pain rising at two check-ins
+    running eases off a step; pain rising to above 5/10 or no improvement over three
+    check-ins refers. Exercises the plan's rules leave out at the reported pain are left out
+    until a check-in's pain allows them. A check-in that contradicts the journal changes
+    nothing. Two check-ins at once on one journal take turns.
     """
     prog = Programme(kb, rules)
-    journal = prog.load(journal_file)
-    report = Checkin(date or dt.date.today().isoformat(), pain_during, next_morning, sessions,
-                     tuple(dict.fromkeys(red_flags)))
-    updated, result, verdict = prog.checkin(journal, report)
-    if trace_file is not None:
-        from ..trace.tracefile import write_traces  # here: a plain check-in never loads traces
+    with locked(journal_file):  # from reading the journal to replacing it
+        journal = prog.load(journal_file, replan=replan)
+        if _referred(prog, journal):
+            return
+        report = Checkin(date or dt.date.today().isoformat(), pain_during, next_morning,
+                         sessions, tuple(dict.fromkeys(red_flags)))
+        with _as_options():
+            if journal["provenance"]["fingerprint"] != prog.provenance["fingerprint"]:
+                journal = prog.replan(journal, report.date)
+            updated, result, verdict = prog.checkin(journal, report)
+        if trace_file is not None:
+            from ..trace.tracefile import write_traces  # here: a plain check-in never loads traces
 
-        try:
-            write_traces(trace_file, [prog.trace(updated, verdict, updated["checkins"][-1]["date"])])
-        except OSError as exc:
-            raise click.ClickException(f"cannot write the trace to {trace_file}: "
-                                       f"{unwritable(exc, trace_file)}") from exc
-    write_journal(journal_file, updated)
+            try:
+                write_traces(trace_file,
+                             [prog.trace(updated, verdict, updated["checkins"][-1]["date"])])
+            except OSError as exc:
+                raise click.ClickException(f"cannot write the trace to {trace_file}: "
+                                           f"{unwritable(exc, trace_file)}") from exc
+        write_journal(journal_file, updated)
+    ended = ": the programme ends here" if result["decision"] == "refer" else ""
+    click.echo(f"Check-in recorded in {journal_file}{ended}", err=True)
     click.echo(render_checkin(result, prog.describe, _wording(prog), fmt), nl=False)
 
 

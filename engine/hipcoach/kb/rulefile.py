@@ -39,8 +39,10 @@ DECISIONS = ("refer", "regress", "hold", "progress")
 #: How the runner felt the morning after exercise, as a check-in reports it.
 NEXT_MORNING = ("better", "same", "worse")
 #: Whether an item can move one rung: ``ok``, or why not (the ladder ends there, the rung needs
-#: equipment the runner lacks, or it would take a day past the runner's minutes).
-STEP_ENDS = ("ok", "end", "equipment", "time")
+#: equipment the runner lacks, it would take a day past the runner's minutes, another item of
+#: the programme is already that version, or it is done several times a day and the item's block
+#: is tied to runs).
+STEP_ENDS = ("ok", "end", "equipment", "time", "taken", "slot")
 #: Fact types a pattern can match, and the fields each carries. (Not `id`: durable_rules takes a
 #: fact's `id` as its identity.)
 FACT_FIELDS = {
@@ -54,15 +56,15 @@ FACT_FIELDS = {
     "ruled_out": ("demand",),
     "item": ("exercise", "category", "when"),
     # the progress layer's facts (see reasoning.facts): a check-in `back` check-ins before the
-    # latest (0 is the latest), a red flag reported with the latest, the programme's decision,
-    # and one item's place on its ladder
-    "checkin": ("back", "pain_during", "next_morning", "thirds_done"),
-    "red_flag": ("flag",),
+    # latest (0 is the latest), a referral the triage rules concluded from the latest (its
+    # reason and urgency), the programme's decision, and one item's place on its ladder
+    "checkin": ("back", "pain_during", "next_morning", "thirds_done", "days", "rise"),
+    "triage": ("reason", "urgency"),
     "decision": ("kind",),
     "step": ("exercise", "step", "next", "prev"),
 }
 #: The fact types only progress rules match, and progress rules match no others.
-PROGRESS_FACTS = ("checkin", "red_flag", "decision", "step")
+PROGRESS_FACTS = ("checkin", "triage", "decision", "step")
 T = TypeVar("T")
 #: The layer whose conclusions each kind of derived fact is.
 FACT_LAYER = {"symptom": "symptoms", "cause": "causes", "candidate": "candidates",
@@ -152,6 +154,14 @@ class Urgency(NamedTuple):
     id: str
     heading: str
     advice: str
+    #: the same urgency worded for a runner part-way through a programme (optional: the
+    #: heading and advice above otherwise)
+    during_heading: str | None = None
+    during_advice: str | None = None
+
+    def during(self) -> tuple[str, str]:
+        """The heading and advice for a referral at a programme's check-in."""
+        return self.during_heading or self.heading, self.during_advice or self.advice
 
 
 class Rule(NamedTuple):
@@ -186,11 +196,13 @@ class Slot(NamedTuple):
 
 
 class Decision(NamedTuple):
-    """One kind of check-in decision: what the runner reads as its heading, and what to do."""
+    """One kind of check-in decision: what the runner reads as its heading, and what to do;
+    ``unmoved`` is what to do instead when the decision moves an item and none could move."""
 
     id: str
     label: str
     advice: str
+    unmoved: str | None = None
 
 
 class ProgressRules(NamedTuple):
@@ -199,6 +211,8 @@ class ProgressRules(NamedTuple):
     rules: tuple[Rule, ...]
     decisions: tuple[Decision, ...]
     digest: str
+    #: what a check-in after which nothing more is planned says instead of any move
+    last_checkin: str = ""
 
     def by_id(self) -> dict[str, Rule]:
         return {rule.id: rule for rule in self.rules}
@@ -273,11 +287,12 @@ def load_progress_rules(directory: Path, kb: KnowledgeBase) -> ProgressRules:
     path = Path(directory) / f"{PROGRESS}.yaml"
     data = load_yaml(path, RuleError)
     head = Entry(data, str(path), "file", RuleError)
-    head.only({"layer", "decisions", "rules"})
+    head.only({"layer", "decisions", "last_checkin", "rules"})
     if head.text("layer") != PROGRESS:
         head.fail(f"'layer' must be {PROGRESS!r} in {path.name}")
     decisions = _named_texts(head, "decisions", Decision, ("label", "advice"),
-                             f"every decision, strongest first: {', '.join(DECISIONS)}")
+                             f"every decision, strongest first: {', '.join(DECISIONS)}",
+                             optional=("unmoved",))
     if tuple(d.id for d in decisions) != DECISIONS:
         head.fail(f"'decisions' must list {', '.join(DECISIONS)}, in that order (strongest first)")
     context = _Context(kb, set(), set())
@@ -285,7 +300,8 @@ def load_progress_rules(directory: Path, kb: KnowledgeBase) -> ProgressRules:
                   for order, entry in enumerate(entries(data, "rules", str(path), RuleError)))
     import hashlib  # only when loading, as in load_rules
 
-    return ProgressRules(rules, decisions, hashlib.sha256(path.read_bytes()).hexdigest())
+    return ProgressRules(rules, decisions, hashlib.sha256(path.read_bytes()).hexdigest(),
+                         head.text("last_checkin"))
 
 
 class _Context(NamedTuple):
@@ -299,7 +315,8 @@ class _Context(NamedTuple):
 
 def _urgencies(head: Entry) -> tuple[Urgency, ...]:
     return _named_texts(head, "urgencies", Urgency, ("heading", "advice"),
-                        "at least one urgency, most urgent first")
+                        "at least one urgency, most urgent first",
+                        optional=("during_heading", "during_advice"))
 
 
 def _slots(head: Entry) -> tuple[Slot, ...]:
@@ -307,12 +324,14 @@ def _slots(head: Entry) -> tuple[Slot, ...]:
 
 
 def _named_texts(head: Entry, key: str, kind: Callable[..., T], fields: tuple[str, ...],
-                 what: str) -> tuple[T, ...]:
-    """The non-empty list under ``key`` of a rule file's head, each entry an id and text fields."""
+                 what: str, optional: tuple[str, ...] = ()) -> tuple[T, ...]:
+    """The non-empty list under ``key`` of a rule file's head, each entry an id and text fields
+    (``optional`` ones may be left out)."""
     result = []
     for entry in entries(head.data, key, head.file, RuleError):
-        entry.only({"id", *fields})
-        result.append(kind(entry.data["id"], *(entry.text(field) for field in fields)))
+        entry.only({"id", *fields, *optional})
+        result.append(kind(entry.data["id"], *(entry.text(field) for field in fields),
+                           *(entry.text(field, None) for field in optional)))
     if not result:
         head.fail(f"{key!r} must list {what}")
     return tuple(result)
@@ -581,7 +600,7 @@ def _value(entry: Entry, where: str, fact: str, key: str, value: Any, kb: Knowle
         ("candidate", "category"): kb.vocabulary.categories, ("item", "category"): kb.vocabulary.categories,
         ("item", "when"): kb.vocabulary.when,
         ("requires", "item"): kb.questions["equipment"].values,
-        ("checkin", "next_morning"): NEXT_MORNING, ("red_flag", "flag"): _values(kb, "red_flags"),
+        ("checkin", "next_morning"): NEXT_MORNING,
         ("decision", "kind"): DECISIONS, ("step", "exercise"): kb.exercises,
         ("step", "next"): STEP_ENDS, ("step", "prev"): STEP_ENDS,
     }

@@ -8,8 +8,13 @@ for the same journal:
 - ``UID`` is the date and a digest of the journal's identity (its version, answers and start
   date), not of its check-ins or later weeks: when a check-in changes the weeks ahead, the
   re-exported file updates those days' events instead of adding a second copy of each.
-- ``DTSTAMP`` is the start date at midnight UTC rather than the clock's time, which would make
-  every export differ.
+- ``SEQUENCE`` counts the check-ins (and re-plans) before the event's day that changed the
+  days after them, and ``DTSTAMP`` is the date of the latest of them (the start date before
+  any), at midnight UTC: both come from the journal, never the clock, so the same journal gives
+  the same file, and an event a check-in changed carries a higher ``SEQUENCE`` and a later
+  ``DTSTAMP``, which is what calendar apps need to take the update.
+- Each week ends with an all-day check-in event, and ``remind`` (hour, minute) adds a
+  ``VALARM`` at that time of the event's day to every event.
 - Lines end in CRLF and are folded at 75 octets (never inside a UTF-8 character); text values
   escape backslash, ``;``, ``,`` and newlines.
 """
@@ -32,12 +37,14 @@ LINE_OCTETS = 75
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-def programme_ics(journal: Mapping[str, Any], describe: Describe, labels: Labels) -> str:
+def programme_ics(journal: Mapping[str, Any], describe: Describe, labels: Labels,
+                  remind: tuple[int, int] | None = None) -> str:
     """The journal's sessions as a calendar: an all-day ``VEVENT`` per date, its ``SUMMARY``
     naming the week, phase and slots, its ``DESCRIPTION`` each slot's exercises with their
-    doses."""
+    doses; a check-in event at the end of each week; a reminder on each at ``remind``."""
     identity = _identity(journal)
-    stamp = f"{_compact(day(journal['start']))}T000000Z"
+    changes = sorted([c["date"] for c in journal.get("checkins", []) if c.get("changed")] +
+                     [r["date"] for r in journal.get("replans", [])])
     names: dict[tuple[str, int], str] = {}
 
     def name(exercise: str, step: int) -> str:
@@ -45,25 +52,83 @@ def programme_ics(journal: Mapping[str, Any], describe: Describe, labels: Labels
             names[exercise, step] = str(describe(exercise, step)["name"])
         return names[exercise, step]
 
+    def stamped(date: datetime.date) -> list[str]:
+        before = [c for c in changes if c < date.isoformat()]
+        stamp = day(before[-1]) if before else day(journal["start"])
+        return [f"DTSTAMP:{_compact(stamp)}T000000Z", f"SEQUENCE:{len(before)}"]
+
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN",
              "METHOD:PUBLISH", "X-WR-CALNAME:Hip programme"]
     if labels.provenance is not None:  # extension properties: which hipcoach and rules made it
         lines += [f"X-HIPCOACH-VERSION:{escape(labels.provenance.version)}",
                   f"X-HIPCOACH-FINGERPRINT:{labels.provenance.fingerprint}"]
+    events: list[tuple[datetime.date, int, list[str]]] = []
     for entry in days(journal, labels):
-        lines += [
-            "BEGIN:VEVENT",
+        events.append((entry.date, 0, [
             f"UID:{_compact(entry.date)}-{identity}@hipcoach",
-            f"DTSTAMP:{stamp}",
-            f"DTSTART;VALUE=DATE:{_compact(entry.date)}",
-            f"DTEND;VALUE=DATE:{_compact(entry.date + datetime.timedelta(days=1))}",
+            *stamped(entry.date),
+            *_all_day(entry.date),
             f"SUMMARY:{escape(summary(entry, labels))}",
             f"DESCRIPTION:{escape(_description(entry, name, labels))}",
             "TRANSP:TRANSPARENT",  # hip work does not make the day busy
-            "END:VEVENT",
-        ]
+        ]))
+    for week, date in _checkin_days(journal):
+        events.append((date, 1, [
+            f"UID:checkin-{_compact(date)}-{identity}@hipcoach",
+            f"DTSTAMP:{_compact(day(journal['start']))}T000000Z", "SEQUENCE:0",
+            *_all_day(date),
+            f"SUMMARY:{escape(f'Hip programme: check in (end of week {week})')}",
+            f"DESCRIPTION:{escape(CHECKIN_HOWTO)}",
+            "TRANSP:TRANSPARENT",
+        ]))
+    for _, _, event in sorted(events, key=lambda e: (e[0], e[1])):
+        lines += ["BEGIN:VEVENT", *event, *_alarm(remind), "END:VEVENT"]
     lines.append("END:VCALENDAR")
     return "".join(fold(line) + "\r\n" for line in lines)
+
+
+#: What a check-in event tells the runner to do.
+CHECKIN_HOWTO = ("How did the hip work go this week? Check in: hipcoach programme checkin "
+                 "JOURNAL --pain-during 0-10 --next-morning better|same|worse --sessions N "
+                 "(add --red-flag ID for any warning sign).")
+
+
+def _checkin_days(journal: Mapping[str, Any]) -> list[tuple[int, datetime.date]]:
+    """The last day of each week shown, while the programme goes on (not after a referral)."""
+    start = day(journal["start"])
+    checkins = journal.get("checkins", [])
+    ended = checkins[-1]["date"] if checkins and checkins[-1]["decision"] == "refer" else None
+    found = []
+    for week in journal["programme"]:
+        date = start + datetime.timedelta(weeks=week["week"], days=-1)
+        if ended is None or date.isoformat() <= ended:
+            found.append((int(week["week"]), date))
+    return found
+
+
+def _all_day(date: datetime.date) -> list[str]:
+    return [f"DTSTART;VALUE=DATE:{_compact(date)}",
+            f"DTEND;VALUE=DATE:{_compact(date + datetime.timedelta(days=1))}"]
+
+
+def _alarm(remind: tuple[int, int] | None) -> list[str]:
+    """A reminder at ``remind`` (hour, minute) of the event's day: an all-day event starts at
+    midnight, so the trigger is that long after its start."""
+    if remind is None:
+        return []
+    hour, minute = remind
+    return ["BEGIN:VALARM", "ACTION:DISPLAY", "DESCRIPTION:Hip programme",
+            f"TRIGGER;RELATED=START:PT{hour}H{minute}M", "END:VALARM"]
+
+
+def parse_remind(text: str) -> tuple[int, int]:
+    """``HH:MM`` (24-hour) as (hour, minute); anything else is a ValueError saying what to
+    write."""
+    hour, sep, minute = text.partition(":")
+    if sep and hour.isdigit() and minute.isdigit() and len(minute) == 2 and len(hour) <= 2 \
+            and int(hour) < 24 and int(minute) < 60:
+        return int(hour), int(minute)
+    raise ValueError("write a time of day as HH:MM, such as 07:30")
 
 
 def summary(entry: Day, labels: Labels) -> str:

@@ -2,9 +2,11 @@
 
 The journal (written by ``hipcoach programme``) is a plain JSON dict::
 
-    {version, answers, start, weeks, run_days,
-     programme: [{week, phase, days: [{date, slot, items: [{exercise, dose, step}]}]}],
-     checkins: [{date, pain_during, next_morning, sessions, red_flags, decision, because}]}
+    {version, provenance, answers, start, weeks, run_days,
+     programme: [{week, phase, days: [{date, slot, items: [{exercise, dose, step, paused}]}]}],
+     checkins: [{date, pain_during, next_morning, sessions, red_flags, decision, urgency,
+                 changed, because}],
+     replans: [{date, previous}]}
 
 It lists one entry per (date, slot). The handout's log and the calendar both need a date's
 slots together and in the order of a day, so that grouping lives here once.
@@ -42,13 +44,17 @@ class Day:
 
 def days(journal: Mapping[str, Any], labels: Labels) -> list[Day]:
     """Every date with hip work, in date order, with its slots in the order of a day. A date or a
-    slot the journal lists twice is merged, so a day is one calendar event and one log column."""
+    slot the journal lists twice is merged, so a day is one calendar event and one log column.
+    Items paused at a check-in are left out, and so is a slot (or a date) left with none."""
     found: dict[datetime.date, tuple[int, str, dict[str, list[Mapping[str, Any]]]]] = {}
     for week in journal["programme"]:
         for entry in week["days"]:
+            items = [item for item in entry["items"] if not item.get("paused")]
+            if not items:
+                continue
             date = day(entry["date"])
             _, _, slots = found.setdefault(date, (week["week"], str(week["phase"]), {}))
-            slots.setdefault(entry["slot"], []).extend(entry["items"])
+            slots.setdefault(entry["slot"], []).extend(items)
     return [Day(date, number, phase,
                 tuple(Session(slot, tuple(items))
                       for slot, items in sorted(slots.items(), key=lambda s: labels.slot_order(s[0]))))

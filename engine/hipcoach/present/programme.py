@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..formats import CheckinResult, Journal, JournalWeek
 from .journal import Describe
 from .labels import Labels, dated
+from .render import render_referral
 from .words import lower_first
 
 #: The formats each command offers: ``html`` is the printable handout (:mod:`.handout`), ``ics``
@@ -25,16 +26,19 @@ SHOW_FORMATS = ("text", "markdown", "json", "html", "ics")
 CHECKIN_FORMATS = ("text", "json")
 #: Width of the pain chart's bar for 10/10.
 CHART_WIDTH = 20
+#: What a day shows for an item the rules leave out at the last check-in's pain.
+PAUSED = "left out for now (the pain at the last check-in); a check-in brings it back when it allows"
 
 
 @dataclass(frozen=True)
 class Wording:
-    """The words a runner reads: the slot and category labels, the phases (name, focus) and the
-    decisions."""
+    """The words a runner reads: the slot and category labels, the phases (name, focus), the
+    decisions and the red flags (the questionnaire's labels)."""
 
     labels: Labels
     phases: Mapping[str, tuple[str, str]]
     decisions: Mapping[str, str]
+    flags: Mapping[str, str] = field(default_factory=dict)
 
 
 def to_json(value: Any) -> str:
@@ -42,19 +46,22 @@ def to_json(value: Any) -> str:
 
 
 def render_weeks(journal: Journal, describe: Describe, wording: Wording, fmt: str,
-                 week: int | None = None) -> str:
-    """The programme's weeks (or only ``week``) in ``fmt``."""
+                 week: int | None = None, remind: tuple[int, int] | None = None) -> str:
+    """The programme's weeks (or only ``week``) in ``fmt``; ``remind`` (hour, minute) adds a
+    reminder at that time to each calendar event."""
     weeks = [w for w in journal["programme"] if week is None or w["week"] == week]
     if fmt == "json":
         return to_json(weeks[0] if week is not None else journal)
+    # the handout and the calendar show each week's phase by its name, never its id
+    named = [{**w, "phase": wording.phases.get(w["phase"], (w["phase"], ""))[0]} for w in weeks]
     if fmt == "html":
         from .handout import programme_html  # here: jinja2 loads only for a handout
 
-        return programme_html({**journal, "programme": weeks}, describe, wording.labels)
+        return programme_html({**journal, "programme": named}, describe, wording.labels)
     if fmt == "ics":
         from .calendar import programme_ics
 
-        return programme_ics({**journal, "programme": weeks}, describe, wording.labels)
+        return programme_ics({**journal, "programme": named}, describe, wording.labels, remind)
     markdown = fmt == "markdown"
     lines: list[str] = []
     for entry in weeks:
@@ -81,16 +88,20 @@ def _week(week: JournalWeek, total: int, describe: Describe, wording: Wording,
         lines.append(f"**{label}**" if markdown else f"  {label}")
         for item in day["items"]:
             named = describe(item["exercise"], item["step"])["name"]
-            lines.append(f"- {named}: {item['dose']}" if markdown else f"    * {named}: {item['dose']}")
+            dose = PAUSED if item["paused"] else item["dose"]
+            lines.append(f"- {named}: {dose}" if markdown else f"    * {named}: {dose}")
         if markdown:
             lines.append("")
     return lines + [""]
 
 
 def render_checkin(result: CheckinResult, describe: Describe, wording: Wording, fmt: str) -> str:
-    """A check-in's decision, why, what changes and what to do."""
+    """A check-in's decision, why, what changes and what to do; a referral reads as a plan's
+    referral does (the most urgent action first), nothing else."""
     if fmt == "json":
         return to_json(result)
+    if result["decision"] == "refer":
+        return render_referral(result)
     decision = result["decision"]
     lines = [f"Decision: {wording.decisions.get(decision, decision)}", "", "Why:"]
     for support in result["because"]:
@@ -98,25 +109,48 @@ def render_checkin(result: CheckinResult, describe: Describe, wording: Wording, 
             if support["exercise"] else ""
         rationale = support["rationale"]
         lines.append(f"  * {who}{lower_first(rationale) if who else rationale}")
-        readings = [_reading(p) for p in support["from"] if "checkin" in p or "red_flag" in p]
+        readings = [_reading(p) for p in support["from"] if "checkin" in p]
         if readings:
             lines.append(f"      (from {'; '.join(readings)})")
+    for paused in result["paused"]:
+        name = describe(paused["exercise"], paused["step"])["name"]
+        lines += [f"  * {name}: {lower_first(why)}" for why in paused["reasons"]]
     moves = result["items"]
-    if moves and decision != "refer":
+    if result["last"]:
+        lines += ["", "Where you got to:"]
+        lines += [f"  * {describe(m['exercise'], m['from'])['name']}" for m in moves]
+        return "\n".join(lines + ["", *result["advice"]]) + "\n"
+    if moves or result["paused"] or result["resumed"]:
         lines += ["", "From the next session:"]
-        for move in moves:
-            before, after = move["from"], move["to"]
-            old = describe(move["exercise"], before)["name"]
-            new = describe(move["exercise"], after)["name"]
-            way = "harder" if after > before else "easier"
-            if before == after:
-                lines.append(f"  * {old}: stays")
-            elif new == old:  # a step of a dose ladder
-                lines.append(f"  * {old}: one step {way} (the dose)")
-            else:
-                lines.append(f"  * {old} -> {new} (one step {way})")
+    for move in moves:
+        before, after = move["from"], move["to"]
+        old = describe(move["exercise"], before)["name"]
+        new = describe(move["exercise"], after)["name"]
+        way = "harder" if after > before else "easier"
+        if before == after:
+            lines.append(f"  * {old}: stays as it is")
+        elif new == old:  # a step of a dose ladder
+            lines.append(f"  * {old}: one step {way} (the dose){_skipped(after - before)}")
+        else:
+            lines.append(f"  * {old} -> {new} (one step {way}{_skipped(after - before)})")
+    for paused in result["paused"]:
+        name = describe(paused["exercise"], paused["step"])["name"]
+        lines.append(f"  * {name}: left out until a check-in's pain allows it again")
+    for exercise in result["resumed"]:
+        step = next((m["to"] for m in moves if m["exercise"] == exercise), 0)
+        lines.append(f"  * {describe(exercise, step)['name']}: back in the programme")
     lines += ["", *result["advice"]]
     return "\n".join(lines) + "\n"
+
+
+def _skipped(steps: int) -> str:
+    """What a move past versions the runner's equipment rules out says about them."""
+    count = abs(steps) - 1
+    if count == 0:
+        return ""
+    if count == 1:
+        return ", past the version in between, which needs equipment you did not list"
+    return f", past {count} versions in between, which need equipment you did not list"
 
 
 def _step_of(support: Mapping[str, Any]) -> int:
@@ -124,9 +158,7 @@ def _step_of(support: Mapping[str, Any]) -> int:
 
 
 def _reading(premise: Mapping[str, Any]) -> str:
-    """A check-in or a warning sign a decision rests on, in words."""
-    if "red_flag" in premise:
-        return f"the warning sign {premise['red_flag']}"
+    """A check-in a decision rests on, in words."""
     sessions = {0: "under a third", 1: "a third or more", 2: "two thirds or more", 3: "all"}
     return (f"check-in of {premise['date']}: pain {premise['pain_during']}/10, "
             f"{premise['next_morning']} the next morning, "
@@ -144,10 +176,10 @@ def render_history(journal: Journal, wording: Wording, fmt: str) -> str:
         return f"No check-ins yet since the start on {journal['start']}.\n"
     lines = ["CHECK-INS", ""]
     for c in checkins:
-        flags = f", red flags: {', '.join(c['red_flags'])}" if c["red_flags"] else ""
         lines.append(f"  {c['date']}  pain {c['pain_during']:>2}/10, {c['next_morning']} the next "
-                     f"morning, {c['sessions']} sessions{flags}: "
+                     f"morning, {c['sessions']} sessions: "
                      f"{wording.decisions.get(c['decision'], c['decision'])}")
+        lines += [f"      warning sign: {wording.flags.get(flag, flag)}" for flag in c["red_flags"]]
     lines += ["", "PAIN DURING EXERCISE (0-10; up to 3 is fine, above 5 means ease off)", ""]
     lines += _chart([(c["date"], c["pain_during"]) for c in checkins])
     return "\n".join(lines) + "\n"

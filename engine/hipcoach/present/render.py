@@ -98,6 +98,14 @@ class _Page:
         self.lines.append("")
 
 
+def render_referral(report: Plan, markdown: bool = False) -> str:
+    """A referral as a plan shows it (its ``referral`` heading first, its ``reasons``, then the
+    closing advice), for any report shaped so: a plan, or a programme check-in."""
+    page = _Page(markdown)
+    _referral(report, page)
+    return "\n".join(page.lines).rstrip("\n") + "\n"
+
+
 def _referral(plan: Plan, page: _Page) -> None:
     words = referral_words(plan)
     page.title(words.heading)

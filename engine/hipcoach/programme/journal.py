@@ -1,8 +1,10 @@
 """The journal: a programme and its check-ins in one JSON file, written whole or not at all.
 
 Everything a later command needs is in it (the answers, the calendar with each item's rung and
-dose, every check-in with its decision and reasons), so ``show``, ``checkin`` and ``history``
-read it alone. It is checked against its format (``formats.Journal``) on reading: a file edited
+dose, every check-in with its decision and reasons, and the provenance of the knowledge and rule
+base that made it), so ``show``, ``checkin`` and ``history`` read it alone. A command that
+reads and then replaces it holds :func:`hipcoach.atomic.locked` on it in between. It is
+checked against its format (``formats.Journal``) on reading: a file edited
 by hand or cut short is one clear error, never a half-read programme.
 """
 
@@ -18,7 +20,9 @@ from ..errors import ProgrammeError
 from ..formats import Journal
 from ..kb.schema import read_limited
 
-VERSION = 1
+#: 2: the journal records the knowledge and rule base that made it, re-plans, each item's
+#: pause and each check-in's urgency and whether it changed the days after it.
+VERSION = 2
 
 
 def dumps(journal: Journal) -> str:
@@ -49,6 +53,10 @@ def read_journal(path: Path | BinaryIO, name: str | None = None) -> Journal:
     except (ValueError, RecursionError):
         raise ProgrammeError(f"{name}: not a hipcoach journal (not JSON); start one with "
                              "`hipcoach programme start`") from None
+    if isinstance(data, dict) and data.get("version") == 1:
+        raise ProgrammeError(f"{path} was written by an older hipcoach, before journals recorded "
+                             "the rules that made them; start a new programme with `hipcoach "
+                             "programme start`")
     wrong = formats.problem(data, Journal)
     if wrong is None and data["version"] != VERSION:
         wrong = f"version {data['version']!r} is not {VERSION}"

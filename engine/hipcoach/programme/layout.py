@@ -25,16 +25,16 @@ STRENGTH_SLOT = "strength_days"
 _BEFORE_HARD, _HARD, _RUN = 4, 2, 1
 
 
-def parse_date(text: str, what: str) -> dt.date:
-    """A ``YYYY-MM-DD`` date, or a one-line error naming ``what`` was given."""
+def parse_date(text: str, field: str) -> dt.date:
+    """A ``YYYY-MM-DD`` date, or a one-line error naming the ``field`` it was given for."""
     try:
-        return dt.date.fromisoformat(text) if len(text) == 10 else _bad_date(text, what)
+        return dt.date.fromisoformat(text) if len(text) == 10 else _bad_date(text, field)
     except ValueError:
-        return _bad_date(text, what)
+        return _bad_date(text, field)
 
 
-def _bad_date(text: str, what: str) -> dt.date:
-    raise ProgrammeError(f"{what} {text[:40]!r} is not a date: write YYYY-MM-DD, such as 2026-03-02")
+def _bad_date(text: str, field: str) -> dt.date:
+    raise ProgrammeError("not a date: write YYYY-MM-DD, such as 2026-03-02", field, text)
 
 
 _DAY_NAMES = dict(zip(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
@@ -50,8 +50,8 @@ def parse_run_days(text: str) -> tuple[str, ...]:
             continue
         day = part if part in WEEKDAYS else _DAY_NAMES.get(part)
         if day is None:
-            raise ProgrammeError(f"--run-days: {part[:20]!r} is not a day; write days such as "
-                                 "mon,wed,sat")
+            raise ProgrammeError("not a day; write days such as mon,wed,sat", "run_days",
+                                 part)
         days.add(day)
     return tuple(day for day in WEEKDAYS if day in days)
 

@@ -44,6 +44,12 @@ class Rungs:
         cue = phase.cues.get(rung.category)
         return f"{rung.dose} ({cue})" if cue else rung.dose
 
+    def has(self, exercise: str, step: int) -> bool:
+        """Whether ``exercise`` has a rung at ``step`` here (a journal written with other
+        ladders may name one that is gone)."""
+        ladder = self.knowledge.ladders.get(exercise)
+        return ladder is not None and ladder.at(step) is not None
+
     def reach(self, exercise: str, step: int, equipment: Collection[str]) -> str:
         """Whether ``step`` can be used: ``ok``, ``end`` (past the end of the ladder) or
         ``equipment`` (the rung needs something the runner did not list)."""

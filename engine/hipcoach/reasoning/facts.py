@@ -85,18 +85,22 @@ def item_facts(exercises: Iterable[Exercise]) -> list[Fact]:
 
 # ------------------------------------------------------------------- a programme's check-ins
 
-def checkin_facts(readings: Sequence[tuple[int, str, int]]) -> list[Fact]:
-    """The latest check-ins, oldest first, each ``(pain_during, next_morning, thirds_done)``:
-    the last is ``back`` 0, the one before it 1, and so on."""
+def checkin_facts(readings: Sequence[tuple[int, str, int, int]], kept: int) -> list[Fact]:
+    """The latest ``kept`` of every check-in so far, oldest first, each ``(pain_during,
+    next_morning, thirds_done, days)``: the last is ``back`` 0, the one before it 1, and so on;
+    ``rise`` is the pain's change since the check-in before (0 for the first: none before it)."""
     last = len(readings) - 1
     return [{TYPE_FIELD: "checkin", "back": last - index, "pain_during": pain,
-             "next_morning": morning, "thirds_done": thirds}
-            for index, (pain, morning, thirds) in enumerate(readings)]
+             "next_morning": morning, "thirds_done": thirds, "days": days,
+             "rise": pain - readings[index - 1][0] if index else 0}
+            for index, (pain, morning, thirds, days) in enumerate(readings)][-kept:]
 
 
-def red_flag_facts(flags: Iterable[str]) -> list[Fact]:
-    """The red flags reported with the latest check-in (triage's ids)."""
-    return [{TYPE_FIELD: "red_flag", "flag": flag} for flag in flags]
+def triage_facts(referrals: Iterable[tuple[str, str]]) -> list[Fact]:
+    """The referrals the triage rules concluded from the latest check-in, each ``(reason,
+    urgency)``."""
+    return [{TYPE_FIELD: "triage", "reason": reason, "urgency": urgency}
+            for reason, urgency in referrals]
 
 
 def decision_fact(kind: str) -> Fact:

@@ -1,6 +1,8 @@
 """The progress layer: a check-in in, the programme's decision (and any item's own) out.
 
-The latest check-ins and red flags are asserted as facts and the progress rules fire in
+The latest check-ins, and the referrals the triage layer concluded from what the latest one
+reported (its red flags and pain, run through ``rules/triage.yaml`` by the planner), are asserted
+as facts and the progress rules fire in
 durable_rules, through the same adapter as the plan's layers. The strongest decision that fired
 is the programme's (refer, then regress, hold, progress: the order of ``decisions`` in
 ``rules/progress.yaml``). That decision and each item's place on its ladder are then asserted,
@@ -19,7 +21,7 @@ from ..errors import EngineError
 from ..kb.rulefile import ProgressRules
 from .durable import adapter
 from .durable.conditions import compile_ruleset
-from .facts import checkin_facts, decision_fact, kind_of, red_flag_facts, step_facts
+from .facts import checkin_facts, decision_fact, kind_of, step_facts, triage_facts
 
 #: How many check-ins the rules see: the latest and the two before it.
 HISTORY = 3
@@ -63,11 +65,14 @@ class ProgressEngine:
         self.order = [d.id for d in rules.decisions]  # strongest first
         self.ruleset = adapter.register(compile_ruleset(rules))
 
-    def decide(self, readings: Sequence[tuple[int, str, int]], red_flags: Sequence[str],
+    def decide(self, readings: Sequence[tuple[int, str, int, int]],
+               referrals: Sequence[tuple[str, str]],
                steps: Sequence[tuple[str, int, str, str]]) -> Verdict:
-        """Decide on the latest of ``readings`` (``(pain_during, next_morning, thirds_done)``,
-        oldest first; only the last :data:`HISTORY` count), the red flags reported with it, and
-        the items' ``(exercise, step, next, prev)``."""
+        """Decide on the latest of ``readings`` (``(pain_during, next_morning, thirds_done,
+        days)``,
+        oldest first, every one so far: the last :data:`HISTORY` are asserted, each with its rise
+        since the one before), the triage referrals ``(reason,
+        urgency)`` concluded from it, and the items' ``(exercise, step, next, prev)``."""
         firings: list[Firing] = []
         events: list[dict[str, Any]] = []
 
@@ -79,7 +84,7 @@ class ProgressEngine:
                            "matched": matched, "concludes": [{"kind": "decide", "id": decision}]})
 
         with adapter.Session(self.ruleset, on_fire) as session:
-            session.assert_facts(checkin_facts(readings[-HISTORY:]) + red_flag_facts(red_flags))
+            session.assert_facts(checkin_facts(readings, HISTORY) + triage_facts(referrals))
             overall = list(firings)
             if not overall:
                 raise EngineError("no progress rule fired for this check-in: rules/progress.yaml "
