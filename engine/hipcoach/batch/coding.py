@@ -134,7 +134,7 @@ class Coder:
         for answer in self.answers:
             value_codes[answer] = self._answer(answer, columns, count, bad)
         given = {answer: self._given(answer, columns, count) for answer in self.answers}
-        nothing = ~np.logical_or.reduce([given[a] for a in self.feeds]) if self.feeds \
+        nothing = ~np.stack([given[a] for a in self.feeds]).any(axis=0) if self.feeds \
             else np.ones(count, bool)
         nothing &= ~rejected
         for row in np.flatnonzero(nothing):
