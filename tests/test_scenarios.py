@@ -192,7 +192,8 @@ def test_a_refused_check_in_is_a_failure_not_a_crash(tmp_path):
                       "sessions": 0, "expect": {"decision": "progress"}}]}])
     result = invoke("kb", "test", path)
     assert result.exit_code == 1
-    assert "  got:      refused: --date 2026-03-01: the programme starts on 2026-03-02" in result.stdout
+    # the programme's error names the check-in's own key (`date`), not a command-line flag
+    assert "  got:      refused: date 2026-03-01: the programme starts on 2026-03-02" in result.stdout
 
 
 def test_a_file_without_scenarios_says_so(tmp_path):

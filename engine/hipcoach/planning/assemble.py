@@ -238,10 +238,11 @@ class _Chooser:
                 f"{_fmt(self.left)} of your {_fmt(self.budget)} min remained")
 
 
-def _excluded(exercise: str, support: Support, derivation: Derivation, rules: dict[str, Rule],
+def excluded(exercise: str, support: Support, derivation: Derivation, rules: dict[str, Rule],
               kb: KnowledgeBase) -> Drop:
     """An exclusion as the runner reads it: the missing equipment, the movement demand the
-    runner's answers rule out and why, or the caution's rationale."""
+    runner's answers rule out and why, or the caution's rationale (the plan's and the
+    programme's one wording)."""
     needs = [p.value for p in support.premises if p.kind == "requires"]
     if needs:
         names = " and ".join(kb.vocabulary.equipment_name(item) for item in needs)
@@ -267,7 +268,7 @@ def choose(derivation: Derivation, kb: KnowledgeBase, requirements: list[Rule], 
     chosen_ids = {p.exercise for p in chooser.chosen}
     for exercise, supports in derivation.exclusions.items():
         if exercise in derivation.conclusions["candidate"]:
-            drops[exercise] = _excluded(exercise, supports[0], derivation, rules, kb)
+            drops[exercise] = excluded(exercise, supports[0], derivation, rules, kb)
     for candidate in chooser.eligible:
         if candidate.id not in chosen_ids and candidate.id not in drops:
             drops[candidate.id] = chooser.drop(candidate)

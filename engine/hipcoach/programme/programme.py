@@ -26,6 +26,7 @@ from ..kb.bundled import knowledge_dir, rules_dir
 from ..kb.ladders import load_programme_knowledge
 from ..kb.provenance import SHORT
 from ..kb.rulefile import NEXT_MORNING, load_progress_rules
+from ..planning.assemble import excluded as excluded_as
 from ..planning.planner import Planner
 from ..reasoning.facts import kind_of
 from ..reasoning.inference import Support
@@ -250,8 +251,9 @@ class Programme:
         at_pain, derivation = self.planner.run(_answers_at(journal, report))
         state = current_state(journal)
         steps = {ex: step for ex, (step, _) in state.items()}
-        excluded = {ex: [self.planner.engine.rules[s.rule].rationale
-                         for s in self._exclusions(derivation.exclusions, ex, steps[ex])]
+        rules, kb = self.planner.engine.rules, self.planner.kb
+        excluded = {ex: [excluded_as(version, s, derivation, rules, kb).reason
+                         for version, s in self._exclusions(derivation.exclusions, ex, steps[ex])]
                     for ex in state}
         paused = {ex: why for ex, why in excluded.items() if why}
         order = [ex for ex in state
@@ -306,12 +308,12 @@ class Programme:
         return journal, result, verdict
 
     def _exclusions(self, exclusions: Mapping[str, Sequence[Support]], exercise: str,
-                    step: int) -> list[Support]:
-        """The candidate layer's exclusions of an item: of its exercise, or of the version it
-        is at when that is an exercise of its own."""
+                    step: int) -> list[tuple[str, Support]]:
+        """The candidate layer's exclusions of an item, each with the exercise it excludes: its
+        own, or the version it is at when that is an exercise of its own."""
         rung = self.rungs.rung(exercise, step).id
-        return list(exclusions.get(exercise, [])) + \
-            (list(exclusions.get(rung, [])) if rung != exercise else [])
+        versions = [exercise] + ([rung] if rung != exercise else [])
+        return [(version, s) for version in versions for s in exclusions.get(version, [])]
 
     def _reasons(self, at_pain: Plan, verdict: Verdict) -> list[formats.Reason]:
         """A referral's reasons, most urgent first: the triage rules' (as the plan for the
