@@ -275,7 +275,8 @@ def test_a_column_per_option_reads_not_ticked_as_not_ticked(tmp_path: Path, tick
                       f'a,{unticked},{unticked},3\nb,"{ticked}",{unticked},3\n', encoding="utf-8")
     out = tmp_path / "out"
     # the other red flags were never asked: say so (the ticks given are still read)
-    ok(invoke("score", survey, "--mapping", mapping, "--assume", "red_flags=", "-o", out, "-q"))
+    ok(invoke("score", survey, "--mapping", mapping, "--assume", "red_flags=",
+              *assume_args("respondent_id,red_flags,pain_level"), "-o", out, "-q"))
     assert [(row["respondent_id"], row["status"], row["referral_reasons"])
             for row in table(out / "plans.csv")] == [("a", "plan", ""),
                                                      ("b", "refer", "swelling")]
@@ -289,7 +290,8 @@ def test_a_tick_cell_that_is_neither_is_rejected_quoting_it(tmp_path: Path) -> N
     survey = tmp_path / "s.csv"
     survey.write_text("respondent_id,swelling,pain_level\na,maybe,3\nb,0,3\n", encoding="utf-8")
     out = tmp_path / "out"
-    ok(invoke("score", survey, "--mapping", mapping, "--assume", "red_flags=", "-o", out, "-q"))
+    ok(invoke("score", survey, "--mapping", mapping, "--assume", "red_flags=",
+              *assume_args("respondent_id,red_flags,pain_level"), "-o", out, "-q"))
     (error,) = table(out / "errors.csv")
     assert (error["respondent_id"], error["value"]) == ("a", "maybe")
     assert error["problem"].startswith("red_flags: 'maybe' is neither ticked nor not ticked")
@@ -308,7 +310,8 @@ def test_none_of_these_maps_to_nothing_ticked(tmp_path: Path) -> None:
     survey.write_text("respondent_id,flags,pain_level\na,None of these apply to me,3\n"
                       "b,Swelling,3\n", encoding="utf-8")
     out = tmp_path / "out"
-    ok(invoke("score", survey, "--mapping", mapping, "-o", out, "-q"))
+    ok(invoke("score", survey, "--mapping", mapping, *assume_args("respondent_id,red_flags,pain_level"),
+              "-o", out, "-q"))
     assert [row["status"] for row in table(out / "plans.csv")] == ["plan", "refer"]
 
 
@@ -353,24 +356,25 @@ def test_excels_sep_line_is_honoured(tmp_path: Path, reference: Path) -> None:
 
 def test_decimal_commas_where_they_are_unambiguous(tmp_path: Path) -> None:
     head = "respondent_id;pain_level;knee_pain;sitting_hours;red_flags\n"
+    assume = assume_args(head.replace(";", ","))
     survey = tmp_path / "s.csv"
     survey.write_text(head + "a;3;front;6,5;\nb;3;front;6.5;\n", encoding="utf-8")
     out = tmp_path / "out"
-    ok(invoke("score", survey, "-o", out, "-q"))
+    ok(invoke("score", survey, *assume, "-o", out, "-q"))
     plans = table(out / "plans.csv")
     assert len(plans) == 2 and without_id(plans[:1]) == without_id(plans[1:])
     # in a comma-delimited file a quoted "6,5" is refused unless --decimal says so, never 65
     comma = tmp_path / "c.csv"
     comma.write_text(head.replace(";", ",") + 'a,3,front,"6,5",\n', encoding="utf-8")
-    failed(1, invoke("score", comma, "-o", tmp_path / "c"), "scored 0 of 1 rows")
+    failed(1, invoke("score", comma, *assume, "-o", tmp_path / "c"), "scored 0 of 1 rows")
     (error,) = table(tmp_path / "c" / "errors.csv")
     assert error["problem"].startswith("sitting_hours: '6,5' is not an answer")
-    ok(invoke("score", comma, "--decimal", ",", "-o", tmp_path / "d", "-q"))
+    ok(invoke("score", comma, *assume, "--decimal", ",", "-o", tmp_path / "d", "-q"))
     assert without_id(table(tmp_path / "d" / "plans.csv")) == without_id(plans[:1])
     # a thousands separator is never read as a decimal one
     thousands = tmp_path / "t.csv"
     thousands.write_text(head + "a;3;front;1.000,5;\n", encoding="utf-8")
-    failed(1, invoke("score", thousands, "-o", tmp_path / "t"), "scored 0 of 1 rows")
+    failed(1, invoke("score", thousands, *assume, "-o", tmp_path / "t"), "scored 0 of 1 rows")
 
 
 def test_typographic_apostrophes_match_the_plain_labels(tmp_path: Path) -> None:
@@ -383,6 +387,7 @@ def test_typographic_apostrophes_match_the_plain_labels(tmp_path: Path) -> None:
             f'a,"{curly}",No knee pain,\n')
     survey.write_bytes(text.encode("cp1252"))
     out = tmp_path / "out"
-    ok(invoke("score", survey, "--encoding", "cp1252", "-o", out, "-q"))
+    ok(invoke("score", survey, "--encoding", "cp1252",
+              *assume_args("respondent_id,red_flags,knee_pain,pain_level"), "-o", out, "-q"))
     (plan,) = table(out / "plans.csv")
     assert plan["status"] == "refer"

@@ -290,9 +290,12 @@ def test_a_group_counts_what_its_rows_hold(tmp_path):
 def test_numbers_are_grouped_in_the_bands_the_rules_tell_apart(tmp_path, kb, rulebase):
     out = scored(SURVEYS / "plain.csv", tmp_path, "--group-by", "age", "--no-small-cell-rule")
     page = _Report((out / "report.html").read_text(encoding="utf-8"))
-    assert list(page.tables["groups"]) == ["12–64"]
+    # the rules compare age at 16 and 18 (triage, advice), 40 (symptoms) and 65: the survey's
+    # runners, 23 to 52, fall in two of those bands
+    assert list(page.tables["groups"]) == ["18–39", "40–64"]
     compared = Profiler(rulebase, kb).compared
-    assert Bands(kb.questions["age"], compared["age"]).labels == ["12–64", "65–100"]
+    assert Bands(kb.questions["age"], compared["age"]).labels == \
+        ["12–15", "16–17", "18–39", "40–64", "65–100"]
     km = Bands(kb.questions["weekly_km"], compared["weekly_km"])
     assert km.labels[:2] == ["0", "over 0 to under 30"] and km.labels[-1] == "60 to 300"
     assert [km.label(v) for v in (0, 0.5, 29.9, 30, 59, 60, 300)] == \

@@ -420,10 +420,15 @@ def test_bom_crlf_and_a_quoted_newline(tmp_path: Path, planner: Planner) -> None
 
 def test_a_row_with_no_answers_is_rejected_not_given_a_default_plan(tmp_path: Path,
                                                                      planner: Planner) -> None:
-    """A submission with every question blank used to get a full plan made of defaults."""
+    """A submission with every question blank used to get a full plan made of defaults. The row
+    beside it answers only what triage reads (a blank triage answer rejects a row of its own)."""
     names = [q for q in planner.kb.questions]
+    triage = {"age": "34", "knee_pain": "none", "hip_pain": "none", "low_back": "none",
+              "pain_level": "0", "red_flags": ""}
+    assert set(triage) == set(TRIAGE_DEFAULTS)
     survey = write(tmp_path / "s.csv", "respondent_id," + ",".join(names) + "\n"
-                   "r1" + "," * len(names) + "\n" + "r2,34" + "," * (len(names) - 1) + "\n")
+                   "r1" + "," * len(names) + "\n"
+                   "r2," + ",".join(triage.get(name, "") for name in names) + "\n")
     summary = run(planner, survey, tmp_path / "out")
     assert [row["respondent_id"] for row in table(tmp_path / "out" / "plans.csv")] == ["r2"]
     (error,) = table(tmp_path / "out" / "errors.csv")

@@ -413,34 +413,37 @@ def test_mapping_init_writes_a_mapping_score_accepts(tmp_path: Path, name: str) 
 def test_a_blank_pain_level_for_a_runner_in_pain_rejects_the_row(tmp_path: Path) -> None:
     """pain_level is a triage answer: scored as 0, a runner at 9/10 would get exercises. Where
     the questionnaire's skip logic says it was not asked (no pain anywhere), the blank is right
-    and takes the default."""
+    and takes the default. A blank pain site is a blank triage answer: rejected too."""
     survey = write(tmp_path / "s.csv",
-                   "respondent_id,knee_pain,hip_pain,low_back,pain_level,red_flags,age\n"
-                   "knee,front,none,none,,,30\nhip,none,back,none,,,30\nback,none,none,pain,,,30\n"
-                   "fine,none,none,none,,,30\nsaid,front,none,none,9,,30\nblank_site,,,,,,30\n")
+                   "respondent_id,knee_pain,hip_pain,low_back,pain_level,red_flags,age,weekly_km\n"
+                   "knee,front,none,none,,,30,20\nhip,none,back,none,,,30,20\n"
+                   "back,none,none,pain,,,30,20\nfine,none,none,none,,,30,\n"
+                   "said,front,none,none,9,,30,20\nblank_site,,,,,,30,20\n")
     out = tmp_path / "out"
     result = ok(invoke("score", survey, "-o", out))
-    assert "scored 3 of 6 rows, 3 rejected" in result.stderr
-    assert [row["respondent_id"] for row in table(out / "plans.csv")] == \
-        ["fine", "said", "blank_site"]
+    assert "scored 2 of 6 rows, 4 rejected" in result.stderr
+    assert [row["respondent_id"] for row in table(out / "plans.csv")] == ["fine", "said"]
     errors = {row["respondent_id"]: row for row in table(out / "errors.csv")}
-    assert set(errors) == {"knee", "hip", "back"}
+    assert set(errors) == {"knee", "hip", "back", "blank_site"}
+    assert errors["blank_site"]["column"] == "knee_pain"
+    assert errors["blank_site"]["problem"].startswith("knee_pain is blank: the triage rules need it")
     assert errors["knee"]["column"] == "pain_level"
     assert errors["knee"]["problem"].startswith(
         "pain_level is blank for a respondent whose knee_pain is front: the triage rules need it")
     assert "hip_pain is back" in errors["hip"]["problem"]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert summary["rejected_by_reason"] == {"a blank answer triage needs": 3}
+    assert summary["rejected_by_reason"] == {"a blank answer triage needs": 4}
     # the policy for other blanks: the default, counted per answer where it was asked
-    assert summary["defaulted_rows"]["knee_pain"] == 1  # blank_site: asked of everyone
-    assert summary["defaulted_rows"]["minutes"] == 3  # no column: all three scored rows
+    assert summary["defaulted_rows"]["weekly_km"] == 1  # fine: asked of everyone
+    assert summary["defaulted_rows"]["minutes"] == 2  # no column: both scored rows
     assert "pain_level" not in summary["defaulted_rows"]
 
 
 def test_a_blank_pain_level_is_reported_with_o_dash_too(tmp_path: Path) -> None:
     survey = write(tmp_path / "s.csv", "respondent_id,knee_pain,pain_level,red_flags\n"
                                        "a,front,,\nb,none,,\n")
-    result = ok(invoke("score", survey, "-o", "-", "-q"))
+    assume = assume_args("respondent_id,knee_pain,pain_level,red_flags")
+    result = ok(invoke("score", survey, *assume, "-o", "-", "-q"))
     assert result.stderr.startswith("rejected: row 2 (a): pain_level: pain_level is blank")
     assert len(result.stdout.splitlines()) == 2  # the header and b
 
@@ -448,9 +451,11 @@ def test_a_blank_pain_level_is_reported_with_o_dash_too(tmp_path: Path) -> None:
 def test_an_assumed_answer_is_never_counted_as_defaulted(tmp_path: Path) -> None:
     survey = write(tmp_path / "s.csv", "respondent_id,knee_pain,red_flags\na,none,\n")
     out = tmp_path / "out"
-    ok(invoke("score", survey, "--assume", "pain_level=0", "-o", out, "-q"))
+    others = assume_args("respondent_id,knee_pain,red_flags,pain_level")  # age, hip, back
+    ok(invoke("score", survey, "--assume", "pain_level=0", *others, "-o", out, "-q"))
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert summary["assumed"] == {"pain_level": 0}
+    assert summary["assumed"] == {"pain_level": 0, "age": 35, "hip_pain": "none",
+                                  "low_back": "none"}
     assert "pain_level" not in summary["defaulted_rows"] and summary["scored"] == 1
 
 
@@ -458,7 +463,8 @@ def test_every_row_rejected_exits_1_and_writes_the_errors(tmp_path: Path) -> Non
     survey = write(tmp_path / "s.csv", "respondent_id,knee_pain,pain_level,red_flags\n"
                                        "a,front,,\nb,sideways,3,\n")
     out = tmp_path / "out"
-    failed(invoke("score", survey, "-o", out, "-q"),
+    failed(invoke("score", survey, *assume_args("respondent_id,knee_pain,pain_level,red_flags"),
+                  "-o", out, "-q"),
            "scored 0 of 2 rows: every row was rejected; see errors.csv")
     assert len(table(out / "errors.csv")) == 2 and table(out / "plans.csv") == []
 
@@ -470,11 +476,12 @@ def varied(path: Path, count: int) -> Path:
     import random
 
     rng = random.Random(5)
-    lines = ["respondent_id,age,weekly_km,sitting_hours,knee_pain,pain_level,red_flags,minutes"]
+    lines = ["respondent_id,age,weekly_km,sitting_hours,knee_pain,hip_pain,low_back,pain_level,"
+             "red_flags,minutes"]
     for n in range(count):
         lines.append(f"r{n},{rng.randint(12, 100)},{rng.randint(0, 120)},{rng.randint(0, 24)},"
-                     f"{rng.choice(['none', 'front', 'outside'])},{rng.randint(0, 7)},,"
-                     f"{rng.randint(5, 90)}")
+                     f"{rng.choice(['none', 'front', 'outside'])},{rng.choice(['none', 'outside'])},"
+                     f"{rng.choice(['none', 'pain'])},{rng.randint(0, 7)},,{rng.randint(5, 90)}")
     return write(path, "\n".join(lines) + "\n")
 
 

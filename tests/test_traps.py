@@ -290,7 +290,6 @@ def test_rows_in_is_scored_plus_rejected_whatever_the_field_counts(records: list
         survey = write(Path(folder) / "s.csv", "\n".join(lines) + "\n")
         result = invoke("score", survey, *ASSUME, "--delimiter", delimiter, "-o",
                         Path(folder) / "out", "-q")
-        assert result.exit_code == 0, result.output
         summary = summary_of(Path(folder) / "out")
         # a run that scores nobody says so with exit 1, after writing the outputs that say why
         assert result.exit_code == (0 if summary["scored"] else 1), result.output
