@@ -114,9 +114,14 @@ def test_a_triage_number_starts_blank_and_required_and_a_blank_is_refused(client
     pain = next(i for i in page.inputs if i.get("name") == "pain_level")
     assert pain["value"] == "" and "required" in pain
     age = next(i for i in page.inputs if i.get("name") == "age")
-    assert age["value"] == "35"  # other questions offer their default, as `ask` does
+    assert age["value"] == "" and "required" in age  # age is read by triage too
     response = post(client, "/answers", NO_FLAGS + fields({"knee_pain": "front"}) + [("pain_level", "")])
     assert response.status_code == 400 and "pain_level" in Page(response.text).text
+    screened = {"age": 35, "knee_pain": "front", "hip_pain": "none", "low_back": "none",
+                "pain_level": 2}
+    page = Page(post(client, "/answers", NO_FLAGS + fields(screened)).text)
+    km = next(i for i in page.inputs if i.get("name") == "weekly_km")
+    assert km["value"] == str(QUESTIONS["weekly_km"].default)  # others offer their default, as `ask` does
 
 
 def test_the_page_script_is_given_the_questions_that_may_follow(client):
@@ -183,7 +188,9 @@ def test_the_calendar_and_journal_downloads_are_the_programmes(client, programme
     calendar = post(client, "/download/calendar", fields(DESK) + PROGRAMME)
     icalendar = pytest.importorskip("icalendar")
     events = icalendar.Calendar.from_ical(calendar.text).walk("VEVENT")
-    assert len(events) == len({d["date"] for w in expected["programme"] for d in w["days"]})
+    sessions = [e for e in events if not str(e["UID"]).startswith("checkin-")]
+    assert len(sessions) == len({d["date"] for w in expected["programme"] for d in w["days"]})
+    assert len(events) - len(sessions) == len(expected["programme"])  # a check-in each week
 
 
 # ----------------------------------------------------------------------------- referrals
@@ -395,14 +402,14 @@ def test_a_checkin_with_a_red_flag_ends_in_a_referral(client):
 
 @pytest.mark.parametrize(("upload", "report", "words"), [
     (b"not json", [], "the journal file: not a hipcoach journal"),
-    (b'{"version": 1}', [], "the journal file: not a hipcoach journal"),
+    (b'{"version": 1}', [], "the journal file was written by an older hipcoach"),
     (None, [], "no journal file"),
     ("ok", [("pain_during", "eleven")], "pain_during"),
     ("ok", [("sessions", "²")], "sessions: '²' is not a whole number"),
     ("ok", [("pain_during", "11")], "pain_during 11: pain is rated 0 to 10"),
     ("ok", [("sessions", "99")], "sessions 99: 5 sessions were planned"),
     ("ok", [("date", "2026-02-01")], "date 2026-02-01: the programme starts on 2026-03-02"),
-    ("ok", [("red_flags", "sore")], "red_flags 'sore' is not a red flag"),
+    ("ok", [("red_flags", "sore")], "red_flags sore: not a red flag"),
     ("ok", [("bogus", "1")], "bogus: unknown field"),
 ])
 def test_a_bad_checkin_gets_400_saying_what(client, upload, report, words):

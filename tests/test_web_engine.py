@@ -33,7 +33,8 @@ def test_the_engine_plans_as_the_planner_does(engine, planner):
     answers = {"knee_pain": "front", "equipment": ["mat"]}
     assert call(engine, "plan", answers) == planner.plan(answers)
     assert engine.about.questions == planner.kb.questions
-    assert engine.about.triage == {"red_flags", "pain_level"}
+    assert engine.about.triage == {"age", "red_flags", "knee_pain", "hip_pain", "low_back", "pain_level"}
+    assert engine.about.decisive == {"red_flags", "pain_level"}
 
 
 def test_a_refused_answer_names_its_field(engine):

@@ -54,7 +54,7 @@ def read_journal(path: Path | BinaryIO, name: str | None = None) -> Journal:
         raise ProgrammeError(f"{name}: not a hipcoach journal (not JSON); start one with "
                              "`hipcoach programme start`") from None
     if isinstance(data, dict) and data.get("version") == 1:
-        raise ProgrammeError(f"{path} was written by an older hipcoach, before journals recorded "
+        raise ProgrammeError(f"{name} was written by an older hipcoach, before journals recorded "
                              "the rules that made them; start a new programme with `hipcoach "
                              "programme start`")
     wrong = formats.problem(data, Journal)

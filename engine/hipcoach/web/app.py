@@ -47,10 +47,10 @@ PROGRAMME_FIELDS = ("_start", "_run_days", "_weeks")
 #: The check-in's fields, named as ``hipcoach programme checkin`` names its options.
 CHECKIN_FIELDS = ("pain_during", "next_morning", "sessions", "red_flags", "date")
 JOURNAL_FIELD = "journal"
-#: The programme's errors name `hipcoach programme`'s options; each is one of these fields here.
-OPTION_FIELDS = {"--start": "_start", "--weeks": "_weeks", "--run-days": "_run_days",
-                 "--date": "date", "--pain-during": "pain_during", "--next-morning": "next_morning",
-                 "--sessions": "sessions", "--red-flag": "red_flags"}
+#: The page's field for each value the programme names in its errors (its own words).
+PAGE_FIELDS = {"start": "_start", "weeks": "_weeks", "run_days": "_run_days", "date": "date",
+               "pain_during": "pain_during", "next_morning": "next_morning",
+               "sessions": "sessions", "red_flags": "red_flags"}
 #: At most this many fields in one form (the questionnaire's checkboxes and hidden fields fit
 #: many times over).
 MAX_FIELDS = 400
@@ -89,7 +89,8 @@ class Site:
 
     def __init__(self, engine: EngineProcess) -> None:
         self.engine = engine
-        self.steps = Steps(engine.about.questions, engine.about.triage)
+        self.steps = Steps(engine.about.questions, engine.about.triage,
+                           engine.about.decisive)
 
     # ----------------------------------------------------------------------- plumbing
 
@@ -315,12 +316,10 @@ _TITLES = {400: "Something in the form needs fixing", 403: "This form cannot be 
 
 
 def _in_field_names(message: str, field: str | None) -> tuple[str, str | None]:
-    """A programme's message, which names the command line's options, in the pages' field
-    names, and the first field it names when the engine named none."""
-    for option, name in OPTION_FIELDS.items():
-        if option in message:
-            field = field or name
-            message = message.replace(option, name)
+    """A refusal in the pages' field names: the programme names a value in its own words, at
+    the start of its message (:class:`~hipcoach.errors.ProgrammeError`)."""
+    if field in PAGE_FIELDS and message.startswith(field):
+        return PAGE_FIELDS[field] + message[len(field):], PAGE_FIELDS[field]
     return message, field
 
 

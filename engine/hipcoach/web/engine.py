@@ -25,7 +25,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from ..errors import AnswersError, HipcoachError
+from ..errors import AnswersError, HipcoachError, ProgrammeError
 from ..kb.answers import dumps, normalise
 from ..kb.knowledge import Question
 from ..present.labels import Labels
@@ -49,7 +49,8 @@ class EngineLost(Exception):
 
 
 class Refused(Exception):
-    """The engine refused the input; ``field`` is the answer id at fault, when one is."""
+    """The engine refused the input; ``field`` is the answer id, or the programme's name of the
+    value, at fault, when one is."""
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
@@ -62,6 +63,7 @@ class About:
 
     questions: Mapping[str, Question]
     triage: frozenset[str]  # the answers triage rules read
+    decisive: frozenset[str]  # the answers some triage rule reads on their own
     labels: Labels
     decisions: Mapping[str, str]
     made_by: str  # the one footer every page a runner reads ends with (kb.provenance)
@@ -83,8 +85,11 @@ class _Work:
     def about(self) -> About:
         planner = self.programme.planner
         provenance = planner.provenance
+        triage = planner.rulebase.layer("triage")
         return About(dict(planner.kb.questions),
-                     frozenset(f for rule in planner.rulebase.layer("triage") for f in rule.answers_used),
+                     frozenset(f for rule in triage for f in rule.answers_used),
+                     frozenset(f for rule in triage if len(rule.answers_used) == 1
+                               for f in rule.answers_used),
                      self.wording.labels, dict(self.wording.decisions), provenance.footer())
 
     def plan(self, answers: Mapping[str, Any]) -> Any:
@@ -135,6 +140,8 @@ def _child(connection: Connection, knowledge: Path | None, rules: Path | None) -
             connection.send(("ok", methods[kind](*args)))
         except AnswersError as exc:
             connection.send(("refused", (str(exc), exc.key)))
+        except ProgrammeError as exc:
+            connection.send(("refused", (str(exc), exc.field)))
         except HipcoachError as exc:
             connection.send(("refused", (str(exc), None)))
 

@@ -3,8 +3,11 @@
 Everything comes from the questionnaire (``knowledge/questionnaire.yaml``, the one definition
 `ask`, `questionnaire` and `score` use): the questions, their labels, help, defaults and
 ranges, and the skip logic (:func:`hipcoach.kb.answers.should_ask`, the function `ask` uses).
-The questions that triage reads and that depend on no other answer come first, so red flags are
-asked before anything else.
+The questions triage reads come first, so no other question is asked before triage has its
+answers: those that decide a referral on their own (a triage rule reads them and nothing else)
+and depend on no other answer on a step of their own, so red flags are asked before anything
+else; then the other triage questions whose skip logic reads only triage answers; then the rest,
+each group in questionnaire order.
 
 Without JavaScript the form is answered step by step: a new step starts wherever a question's
 skip logic reads an answer of the step being filled in, so the server always knows, when it
@@ -94,17 +97,23 @@ def hidden(question: Question, value: Any) -> list[str]:
 class Steps:
     """The questionnaire's pages, in asking order."""
 
-    def __init__(self, questions: Mapping[str, Question], triage: frozenset[str]) -> None:
+    def __init__(self, questions: Mapping[str, Question], triage: frozenset[str],
+                 decisive: frozenset[str]) -> None:
+        """``triage``: the answers triage rules read; ``decisive``: those some triage rule
+        reads on their own."""
         self.questions = questions
         self.triage = triage
-        first = [q for q in questions.values() if q.id in triage and not q.ask_if_any]
-        order = first + [q for q in questions.values() if q not in first]
-        self.steps: list[list[Question]] = []
-        for question in order:
+        self.decisive = decisive
+        first = [q for q in questions.values() if q.id in decisive and not q.ask_if_any]
+        screened = [q for q in questions.values() if q not in first and q.id in triage
+                    and all(c.answer in triage for c in q.ask_if_any)]
+        self.steps: list[list[Question]] = [first] if first else []
+        for question in screened + [q for q in questions.values()
+                                    if q not in first and q not in screened]:
             here = {q.id for q in self.steps[-1]} if self.steps else set()
             reads = {c.answer for c in question.ask_if_any}
-            starts = not self.steps or reads & here or (self.steps[-1][-1].id in triage
-                                                         and question.id not in triage)
+            starts = (not self.steps or self.steps[-1] is first or reads & here
+                      or (self.steps[-1][-1].id in triage and question.id not in triage))
             if starts:
                 self.steps.append([question])
             else:
@@ -120,16 +129,19 @@ class Steps:
 
     def page(self, number: int, answers: Mapping[str, Any]) -> tuple[list[Field], list[Field]]:
         """The fields of step ``number`` (those that apply), and the fields of the steps after
-        it up to the next triage question, which the page's script shows when they apply. A
-        step with a triage question is never shown with later ones: its answer is checked
-        first."""
+        it up to the next triage question, which the page's script shows when they apply.
+        Once a page holds a triage question, only further triage questions join it, and none
+        once it holds an answer that decides a referral on its own: triage answers are checked
+        before anything else is asked."""
         now = [self.field(q, answers) for q in self.steps[number]
                if q.id not in answers and should_ask(q, answers)]
         later: list[Field] = []
-        step = self.steps[number]
-        while not any(q.id in self.triage for q in step) and number + 1 < len(self.steps):
-            number += 1
-            step = self.steps[number]
+        alone = any(q.id in self.decisive for q in self.steps[number])
+        triaged = any(q.id in self.triage for q in self.steps[number])
+        for step in [] if alone else self.steps[number + 1:]:
+            if triaged and not all(q.id in self.triage for q in step):
+                break
+            triaged = triaged or any(q.id in self.triage for q in step)
             later += [self.field(q, answers) for q in step if q.id not in answers]
         return now, later
 
