@@ -39,8 +39,9 @@ from .rulefile import Pattern, Ref, Requirement, Rule, RuleBase, Test
 COMBINES = ("symptom", "cause", "propose")
 #: The answer that sets a runner's daily budget, in minutes.
 MINUTES = "minutes"
-#: Require rules checked together at most (their subsets are searched).
-MAX_TOGETHER = 12
+#: Require rules that can fire together checked together at most: a group that fits is checked
+#: once, whole; the subsets of one that does not are searched.
+MAX_TOGETHER = 16
 #: A whole-number question with at most this many values is checked at every value.
 WHOLE_RANGE = 1000
 
@@ -317,39 +318,70 @@ def _over_budget(rules: list[Rule], premises: dict[str, Premises], kb: Knowledge
     question = kb.questions.get(MINUTES)
     if question is None or question.max is None:
         return
-    requires = [r for r in rules if r.conclusion == "require"]
-    if len(requires) > MAX_TOGETHER:  # say what is not covered rather than take minutes
-        yield Issue("requirements_over_budget", "caution", requires[MAX_TOGETHER],
-                    f"only the first {MAX_TOGETHER} require rules are checked together for "
-                    f"the minutes they need; this one and the {len(requires) - MAX_TOGETHER - 1} "
-                    f"after it are not")
-        requires = requires[:MAX_TOGETHER]
     exercises = [kb.exercises[e] for e in sorted(candidates)]
+    # one that can never be met alone is left out: kb check's other findings say so
+    requires = [r for r in rules if r.conclusion == "require" and _cheapest((r,), exercises)]
     found: list[frozenset[str]] = []
-    for size in range(2, len(requires) + 1):
-        for group in itertools.combinations(requires, size):
-            ids = frozenset(r.id for r in group)
-            if any(done <= ids for done in found):
-                continue  # a smaller group already says it
-            if not all(premises[a.id].compatible(premises[b.id])
-                       for a, b in itertools.combinations(group, 2)):
-                continue
-            budget = min(premises[r.id].budget() for r in group)
-            cheapest = _cheapest(group, exercises)
-            if cheapest is None:
-                continue  # one of them can never be met: kb check's other findings say so
-            minutes, items = cheapest
-            if minutes <= budget and items <= rulebase.max_items:
-                continue
-            found.append(ids)
-            others = ", ".join(_where(r) for r in group[:-1])
-            limit = (f"{minutes:g} minutes a day, more than the {budget:g} the questionnaire "
-                     f"allows" if minutes > budget else
-                     f"{items} exercises, more than the plan's max_items ({rulebase.max_items})")
-            yield Issue("requirements_over_budget", "error", group[-1],
-                        f"can fire together with {others}, and meeting them all takes at least "
-                        f"{limit}: such a plan can never be balanced. Share an exercise between "
-                        f"them, or let one give way.")
+    told = False
+    for clique in _together(requires, premises):
+        if len(clique) > MAX_TOGETHER:  # say what is not covered rather than take minutes
+            if not told:
+                yield Issue("requirements_over_budget", "caution", clique[MAX_TOGETHER],
+                            f"only the first {MAX_TOGETHER} require rules that can fire together are "
+                            f"checked together for the minutes they need; this one and the "
+                            f"{len(clique) - MAX_TOGETHER - 1} after it are not")
+                told = True
+            clique = clique[:MAX_TOGETHER]
+        if _fits(clique, premises, exercises, rulebase):
+            continue  # every smaller group of them fits too
+        for size in range(2, len(clique) + 1):
+            for group in itertools.combinations(clique, size):
+                ids = frozenset(r.id for r in group)
+                if any(done <= ids for done in found) or _fits(group, premises, exercises, rulebase):
+                    continue  # a smaller group already says it, or they fit
+                found.append(ids)
+                budget = min(premises[r.id].budget() for r in group)
+                minutes, items = _cheapest(group, exercises) or (0.0, 0)
+                others = ", ".join(_where(r) for r in group[:-1])
+                limit = (f"{minutes:g} minutes a day, more than the {budget:g} the questionnaire "
+                         f"allows" if minutes > budget else
+                         f"{items} exercises, more than the plan's max_items ({rulebase.max_items})")
+                yield Issue("requirements_over_budget", "error", group[-1],
+                            f"can fire together with {others}, and meeting them all takes at least "
+                            f"{limit}: such a plan can never be balanced. Share an exercise between "
+                            f"them, or let one give way.")
+
+
+def _together(requires: list[Rule], premises: dict[str, Premises]) -> Iterator[tuple[Rule, ...]]:
+    """Each largest group of ``requires`` that can all fire at once (every two compatible), in
+    rule order: requirements that exclude each other are never in one group."""
+    order = {r.id: n for n, r in enumerate(requires)}
+    near = {r.id: {s.id for s in requires if s is not r and premises[r.id].compatible(premises[s.id])}
+            for r in requires}
+    by_id = {r.id: r for r in requires}
+
+    def grow(chosen: list[str], left: set[str], done: set[str]) -> Iterator[tuple[Rule, ...]]:
+        if not left and not done:
+            if len(chosen) > 1:
+                yield tuple(by_id[i] for i in sorted(chosen, key=order.__getitem__))
+            return
+        for ident in sorted(left, key=order.__getitem__):
+            yield from grow([*chosen, ident], left & near[ident], done & near[ident])
+            left = left - {ident}
+            done = done | {ident}
+
+    yield from grow([], set(by_id), set())
+
+
+def _fits(group: tuple[Rule, ...], premises: dict[str, Premises], exercises: list[Any],
+          rulebase: RuleBase) -> bool:
+    """Whether the quickest way to meet every requirement of ``group`` fits the minutes they
+    all allow and the plan's ``max_items`` (if it does, so does every smaller group of them)."""
+    cheapest = _cheapest(group, exercises)
+    if cheapest is None:
+        return True
+    minutes, items = cheapest
+    return minutes <= min(premises[r.id].budget() for r in group) and items <= rulebase.max_items
 
 
 def _cheapest(group: tuple[Rule, ...], exercises: list[Any]) -> tuple[float, int] | None:
