@@ -148,7 +148,10 @@ def test_answer_test_no_allowed_value_passes_never_fires(data_copy, test, shown)
 def test_answer_test_some_allowed_value_passes_is_fine(data_copy, test):
     knowledge, rules = data_copy
     edit(rules / "triage.yaml", set_when(SEVERE, {"answer": {"pain_level": test}}))
-    assert errors(knowledge, rules) == []
+    found = errors(knowledge, rules)
+    # a referral at pain 0 rightly leaves the rules for pain 0 no effect (the verifier says so,
+    # naming the referral); nothing else is wrong with an answer test some answer passes
+    assert [f for f in found if not (f.check == "conflict" and f"where {SEVERE} (" in f.message)] == []
 
 
 def test_whole_number_answer_between_two_numbers_with_no_whole_number_never_fires(data_copy):

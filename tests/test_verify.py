@@ -93,19 +93,40 @@ def test_a_rule_with_more_premises_and_the_same_conclusion_is_a_subsumed_caution
     assert "caution(s) to look at" in result.stdout.splitlines()[-1]
 
 
-def test_a_proposal_its_exclusion_always_cancels_is_a_conflict(data_copy):
+def ruled_out_exercise(path: Path, kb: Any) -> tuple[dict[str, Any], str]:
+    """The file's first rule_out rule on answers only, and an exercise making a demand it rules out."""
+    return next((r, e.id) for r in rules_of(path) if "rule_out" in r["then"]
+                and all(set(p) == {"answer"} for p in r["when"])
+                for e in kb.exercises.values() if set(e.demands) & set(r["then"]["rule_out"]))
+
+
+def test_a_proposal_its_exclusion_always_cancels_is_a_conflict(data_copy, kb):
+    """The bundled exclusions are generic: one joins each candidate with the demands it makes
+    and the demands rule_out rules conclude. A proposal made only where a rule_out rule fires,
+    of an exercise making a demand that rule rules out, can never be chosen."""
     knowledge, rules = data_copy
     path = rules / "candidates.yaml"
-    exclusion = next(r for r in rules_of(path) if isinstance(r["then"].get("exclude"), list)
-                     and all(set(p) == {"answer"} for p in r["when"]))
-    exercise = exclusion["then"]["exclude"][0]
+    exclusion = next(r for r in rules_of(path) if "exclude" in r["then"]
+                     and any(p.get("fact") == "ruled_out" for p in r["when"]))
+    rule_out, exercise = ruled_out_exercise(path, kb)
     proposal = first(path, "propose")
     plant(path, {**copy.deepcopy(proposal), "id": "conflicting.rule",
-                 "when": [*proposal["when"], *exclusion["when"]], "then": {"propose": [exercise]}})
+                 "when": [*proposal["when"], *rule_out["when"]], "then": {"propose": [exercise]}})
     result = kb_check(knowledge, rules)
     assert result.exit_code == 1, result.output
     [line] = [x for x in lines_of(result, "conflict") if "conflicting.rule" in x]
     assert f"proposes {exercise}, which {exclusion['id']} ({path}) excludes" in line
+    assert f"concluded by {rule_out['id']} ({path})" in line
+
+
+def test_a_proposal_an_exclusion_cancels_only_sometimes_is_no_conflict(data_copy, kb):
+    knowledge, rules = data_copy
+    path = rules / "candidates.yaml"
+    _, exercise = ruled_out_exercise(path, kb)
+    proposal = first(path, "propose")
+    plant(path, {**copy.deepcopy(proposal), "id": "sometimes.rule",
+                 "then": {"propose": [exercise]}})  # not only where the demand is ruled out
+    assert not [x for x in lines_of(kb_check(knowledge, rules), "conflict") if "sometimes.rule" in x]
 
 
 def test_a_plan_step_that_holds_only_when_the_runner_is_referred_is_a_conflict(data_copy):

@@ -22,7 +22,10 @@ derived fact that makes B fire makes A fire too (:meth:`Premises.narrower`). The
   ``max_items``), even with the quickest exercises the rules can propose.
 
 Patterns that join on another pattern (``ref``) are compared as written: two rules match them
-alike only when they join alike. Nothing here runs the engine.
+alike only when they join alike. An exclusion of a matched candidate is the exception: it is
+compared per exercise, with its joins on knowledge facts (equipment, demands) read from the
+knowledge base and a joined fact a rule concludes (a ruled-out demand) standing for that rule's
+premises. Nothing here runs the engine.
 """
 
 from __future__ import annotations
@@ -33,14 +36,15 @@ from typing import Any, NamedTuple
 
 from .knowledge import KnowledgeBase, Question
 from .ops import holds
-from .rulefile import Pattern, Ref, Requirement, Rule, RuleBase, Test
+from .rulefile import FACT_FIELDS, Pattern, Ref, Requirement, Rule, RuleBase, Test
 
 #: Conclusions whose certainty combines (cf1 + cf2 - cf1*cf2) when several rules conclude them.
 COMBINES = ("symptom", "cause", "propose")
 #: The answer that sets a runner's daily budget, in minutes.
 MINUTES = "minutes"
-#: Require rules checked together at most (their subsets are searched).
-MAX_TOGETHER = 12
+#: Require rules that can fire together checked together at most: a group that fits is checked
+#: once, whole; the subsets of one that does not are searched.
+MAX_TOGETHER = 16
 #: A whole-number question with at most this many values is checked at every value.
 WHOLE_RANGE = 1000
 
@@ -270,32 +274,114 @@ def _redundant(rules: list[Rule], premises: dict[str, Premises]) -> Iterator[Iss
                         f"({_named(same)}).{counted}.")
 
 
-def _excluded_ids(rule: Rule, kb: KnowledgeBase) -> tuple[frozenset[str], Pattern | None]:
-    """What an exclusion rules out, and the candidate pattern it rules out (for a ``ref``)."""
-    if not isinstance(rule.target, Ref):
-        return frozenset(rule.target), None
-    pattern = next(p for p in rule.patterns if p.alias == rule.target.alias)
-    tests = [t for t in pattern.tests if not _is_join(t) and t.field != "cf"]
-    ids = frozenset(e.id for e in kb.exercises.values()
-                    if all(holds(t.op, e.id if t.field == "exercise" else getattr(e, t.field),
-                                 t.value) for t in tests))
-    return ids, pattern
+#: Fact types the knowledge base holds before any rule fires, as the rows the engine asserts
+#: (``reasoning.facts.knowledge_facts``): an exclusion that joins them is compared per row.
+KNOWLEDGE_ROWS = {
+    "requires": lambda ex: [{"exercise": ex.id, "item": item} for item in ex.equipment],
+    "demands": lambda ex: [{"exercise": ex.id, "demand": demand} for demand in ex.demands],
+}
+#: One-field derived facts asserted whenever any one rule concluding them fires (no certainty
+#: to combine), and that conclusion: a pattern on one stands for the premises of such a rule.
+CONCLUDED_BY = {"ruled_out": "rule_out"}
+
+
+def _bound(test: Test, binding: dict[str, dict[str, Any]]) -> Test:
+    """``test`` with a join on an already bound fact replaced by that fact's value."""
+    ref = test.value
+    if isinstance(ref, Ref) and ref.alias in binding:
+        return Test(test.field, "eq", binding[ref.alias][ref.field])
+    return test
+
+
+def _matches(row: dict[str, Any], tests: Iterable[Test]) -> bool:
+    return all(not isinstance(t.value, Ref) and holds(t.op, row[t.field], t.value) for t in tests)
+
+
+class _Case(NamedTuple):
+    """One way an exclusion rules exercises out: the ids, what else must hold, and the rule
+    whose conclusion a joined fact stands for (None if none)."""
+
+    ids: frozenset[str]
+    premises: Premises
+    via: Rule | None
+
+
+def _cases(exclusion: Rule, rules: list[Rule], premises: dict[str, Premises],
+           kb: KnowledgeBase) -> Iterator[_Case]:
+    """Every way ``exclusion`` rules exercises out. An exclusion of listed ids is one case. One
+    that rules out a matched candidate is taken per exercise: its joins on knowledge facts are
+    replaced by the rows that exercise has, and a joined fact a rule concludes (a ruled-out
+    demand) by that rule's premises, one case per such rule."""
+    if not isinstance(exclusion.target, Ref):
+        yield _Case(frozenset(exclusion.target), premises[exclusion.id], None)
+        return
+    candidate = next(p for p in exclusion.patterns if p.alias == exclusion.target.alias)
+    tests = [t for t in candidate.tests if not _is_join(t) and t.field != "cf"]
+    for ex in kb.exercises.values():
+        row = {"exercise": ex.id, "category": ex.category}
+        if _matches(row, tests):
+            for patterns, via in _ground(list(exclusion.patterns), {candidate.alias: row}, ex,
+                                         rules, kb):
+                rest = [p for p in patterns if p is not candidate]
+                yield _Case(frozenset({ex.id}), Premises(exclusion._replace(patterns=tuple(rest)), kb),
+                            via)
+
+
+def _ground(patterns: list[Pattern], binding: dict[str, dict[str, Any]], ex: Any,
+            rules: list[Rule], kb: KnowledgeBase) -> Iterator[tuple[list[Pattern], Rule | None]]:
+    """``patterns`` with the knowledge facts of ``ex`` joined in and each joined fact a rule
+    concludes replaced by that rule's patterns (one result per choice of rows and rules)."""
+    if not patterns:
+        yield [], None
+        return
+    first_, later = patterns[0], patterns[1:]
+    pattern = first_._replace(tests=tuple(_bound(t, binding) for t in first_.tests))
+    if first_.alias in binding:  # the candidate itself
+        for done, via in _ground(later, binding, ex, rules, kb):
+            yield [first_, *done], via
+        return
+    if pattern.fact in KNOWLEDGE_ROWS:
+        rows = [r for r in KNOWLEDGE_ROWS[pattern.fact](ex) if _matches(r, pattern.tests)]
+        if pattern.negated:
+            if not rows:
+                yield from _ground(later, binding, ex, rules, kb)
+            return
+        for row in rows:
+            yield from _ground(later, {**binding, first_.alias: row}, ex, rules, kb)
+        return
+    concluded = CONCLUDED_BY.get(pattern.fact)
+    if concluded is None or pattern.negated or any(_is_join(t) for t in pattern.tests):
+        for done, via in _ground(later, binding, ex, rules, kb):
+            yield [pattern, *done], via
+        return
+    fields: tuple[str, ...] = FACT_FIELDS[pattern.fact] or ()
+    field = fields[0]  # the one field, which the conclusion's ids fill
+    for rule in (r for r in rules if r.conclusion == concluded):
+        if any(_matches({field: value}, pattern.tests) for value in rule.target):
+            for done, via in _ground(later, binding, ex, rules, kb):
+                yield [*rule.patterns, *done], via or rule
 
 
 def _excluded_proposals(rules: list[Rule], premises: dict[str, Premises],
                         kb: KnowledgeBase) -> Iterator[Issue]:
+    """A proposal an exclusion cancels wherever it fires. A case is compared alone: where the
+    proposal is cancelled only by several rules between them, nothing is said."""
     proposals = [r for r in rules if r.conclusion == "propose"]
     for exclusion in (r for r in rules if r.conclusion == "exclude"):
-        ids, matched = _excluded_ids(exclusion, kb)
-        # the candidate an exclusion matches is the proposal itself: compare the rest
-        rest = Premises(exclusion, kb, skip=matched) if matched is not None else premises[exclusion.id]
+        cases = list(_cases(exclusion, rules, premises, kb))
         for proposal in proposals:
-            both = ids & set(proposal.target)
-            if both and premises[proposal.id].narrower(rest):
-                yield Issue("conflict", "error", proposal,
-                            f"proposes {_named(both)}, which {_where(exclusion)} excludes "
-                            f"whenever this rule fires (its premises are the same or broader): "
-                            f"the proposal can never be chosen.")
+            cancelled = [(case.ids & set(proposal.target), case.via) for case in cases
+                         if case.ids & set(proposal.target)
+                         and premises[proposal.id].narrower(case.premises)]
+            if not cancelled:
+                continue
+            both = frozenset().union(*(ids for ids, _ in cancelled))
+            vias = sorted({_where(via) for _, via in cancelled if via is not None})
+            through = f"; what it joins is concluded by {', '.join(vias)}" if vias else ""
+            yield Issue("conflict", "error", proposal,
+                        f"proposes {_named(both)}, which {_where(exclusion)} excludes "
+                        f"whenever this rule fires (its premises are the same or broader"
+                        f"{through}): the proposal can never be chosen.")
 
 
 def _after_referral(rules: list[Rule], premises: dict[str, Premises]) -> Iterator[Issue]:
@@ -317,39 +403,70 @@ def _over_budget(rules: list[Rule], premises: dict[str, Premises], kb: Knowledge
     question = kb.questions.get(MINUTES)
     if question is None or question.max is None:
         return
-    requires = [r for r in rules if r.conclusion == "require"]
-    if len(requires) > MAX_TOGETHER:  # say what is not covered rather than take minutes
-        yield Issue("requirements_over_budget", "caution", requires[MAX_TOGETHER],
-                    f"only the first {MAX_TOGETHER} require rules are checked together for "
-                    f"the minutes they need; this one and the {len(requires) - MAX_TOGETHER - 1} "
-                    f"after it are not")
-        requires = requires[:MAX_TOGETHER]
     exercises = [kb.exercises[e] for e in sorted(candidates)]
+    # one that can never be met alone is left out: kb check's other findings say so
+    requires = [r for r in rules if r.conclusion == "require" and _cheapest((r,), exercises)]
     found: list[frozenset[str]] = []
-    for size in range(2, len(requires) + 1):
-        for group in itertools.combinations(requires, size):
-            ids = frozenset(r.id for r in group)
-            if any(done <= ids for done in found):
-                continue  # a smaller group already says it
-            if not all(premises[a.id].compatible(premises[b.id])
-                       for a, b in itertools.combinations(group, 2)):
-                continue
-            budget = min(premises[r.id].budget() for r in group)
-            cheapest = _cheapest(group, exercises)
-            if cheapest is None:
-                continue  # one of them can never be met: kb check's other findings say so
-            minutes, items = cheapest
-            if minutes <= budget and items <= rulebase.max_items:
-                continue
-            found.append(ids)
-            others = ", ".join(_where(r) for r in group[:-1])
-            limit = (f"{minutes:g} minutes a day, more than the {budget:g} the questionnaire "
-                     f"allows" if minutes > budget else
-                     f"{items} exercises, more than the plan's max_items ({rulebase.max_items})")
-            yield Issue("requirements_over_budget", "error", group[-1],
-                        f"can fire together with {others}, and meeting them all takes at least "
-                        f"{limit}: such a plan can never be balanced. Share an exercise between "
-                        f"them, or let one give way.")
+    told = False
+    for clique in _together(requires, premises):
+        if len(clique) > MAX_TOGETHER:  # say what is not covered rather than take minutes
+            if not told:
+                yield Issue("requirements_over_budget", "caution", clique[MAX_TOGETHER],
+                            f"only the first {MAX_TOGETHER} require rules that can fire together are "
+                            f"checked together for the minutes they need; this one and the "
+                            f"{len(clique) - MAX_TOGETHER - 1} after it are not")
+                told = True
+            clique = clique[:MAX_TOGETHER]
+        if _fits(clique, premises, exercises, rulebase):
+            continue  # every smaller group of them fits too
+        for size in range(2, len(clique) + 1):
+            for group in itertools.combinations(clique, size):
+                ids = frozenset(r.id for r in group)
+                if any(done <= ids for done in found) or _fits(group, premises, exercises, rulebase):
+                    continue  # a smaller group already says it, or they fit
+                found.append(ids)
+                budget = min(premises[r.id].budget() for r in group)
+                minutes, items = _cheapest(group, exercises) or (0.0, 0)
+                others = ", ".join(_where(r) for r in group[:-1])
+                limit = (f"{minutes:g} minutes a day, more than the {budget:g} the questionnaire "
+                         f"allows" if minutes > budget else
+                         f"{items} exercises, more than the plan's max_items ({rulebase.max_items})")
+                yield Issue("requirements_over_budget", "error", group[-1],
+                            f"can fire together with {others}, and meeting them all takes at least "
+                            f"{limit}: such a plan can never be balanced. Share an exercise between "
+                            f"them, or let one give way.")
+
+
+def _together(requires: list[Rule], premises: dict[str, Premises]) -> Iterator[tuple[Rule, ...]]:
+    """Each largest group of ``requires`` that can all fire at once (every two compatible), in
+    rule order: requirements that exclude each other are never in one group."""
+    order = {r.id: n for n, r in enumerate(requires)}
+    near = {r.id: {s.id for s in requires if s is not r and premises[r.id].compatible(premises[s.id])}
+            for r in requires}
+    by_id = {r.id: r for r in requires}
+
+    def grow(chosen: list[str], left: set[str], done: set[str]) -> Iterator[tuple[Rule, ...]]:
+        if not left and not done:
+            if len(chosen) > 1:
+                yield tuple(by_id[i] for i in sorted(chosen, key=order.__getitem__))
+            return
+        for ident in sorted(left, key=order.__getitem__):
+            yield from grow([*chosen, ident], left & near[ident], done & near[ident])
+            left = left - {ident}
+            done = done | {ident}
+
+    yield from grow([], set(by_id), set())
+
+
+def _fits(group: tuple[Rule, ...], premises: dict[str, Premises], exercises: list[Any],
+          rulebase: RuleBase) -> bool:
+    """Whether the quickest way to meet every requirement of ``group`` fits the minutes they
+    all allow and the plan's ``max_items`` (if it does, so does every smaller group of them)."""
+    cheapest = _cheapest(group, exercises)
+    if cheapest is None:
+        return True
+    minutes, items = cheapest
+    return minutes <= min(premises[r.id].budget() for r in group) and items <= rulebase.max_items
 
 
 def _cheapest(group: tuple[Rule, ...], exercises: list[Any]) -> tuple[float, int] | None:
