@@ -5,6 +5,8 @@ hold (their first rule of a kind), never from a rule id written here."""
 
 from __future__ import annotations
 
+import pytest
+
 import copy
 from pathlib import Path
 from typing import Any
@@ -212,6 +214,7 @@ def test_narrower_agrees_with_every_allowed_answer(kb, op_a, a, op_b, b):
     assert premises(op_b, b).narrower(premises(op_a, a)) == (passes_b <= passes_a)
 
 
+@pytest.mark.slow  # about a minute: kb check over 17 planted require rules that can all fire at once
 def test_more_require_rules_than_are_checked_together_is_a_caution(data_copy):
     from hipcoach.kb.verify import MAX_TOGETHER
 

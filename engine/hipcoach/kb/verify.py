@@ -45,6 +45,8 @@ MINUTES = "minutes"
 #: Require rules that can fire together checked together at most: a group that fits is checked
 #: once, whole; the subsets of one that does not are searched.
 MAX_TOGETHER = 16
+#: Require rules searched subset by subset for the smallest groups that cannot all be met.
+SEARCHED = 4
 #: A whole-number question with at most this many values is checked at every value.
 WHOLE_RANGE = 1000
 
@@ -419,22 +421,34 @@ def _over_budget(rules: list[Rule], premises: dict[str, Premises], kb: Knowledge
             clique = clique[:MAX_TOGETHER]
         if _fits(clique, premises, exercises, rulebase):
             continue  # every smaller group of them fits too
-        for size in range(2, len(clique) + 1):
-            for group in itertools.combinations(clique, size):
-                ids = frozenset(r.id for r in group)
-                if any(done <= ids for done in found) or _fits(group, premises, exercises, rulebase):
-                    continue  # a smaller group already says it, or they fit
-                found.append(ids)
-                budget = min(premises[r.id].budget() for r in group)
-                minutes, items = _cheapest(group, exercises) or (0.0, 0)
-                others = ", ".join(_where(r) for r in group[:-1])
-                limit = (f"{minutes:g} minutes a day, more than the {budget:g} the questionnaire "
-                         f"allows" if minutes > budget else
-                         f"{items} exercises, more than the plan's max_items ({rulebase.max_items})")
-                yield Issue("requirements_over_budget", "error", group[-1],
-                            f"can fire together with {others}, and meeting them all takes at least "
-                            f"{limit}: such a plan can never be balanced. Share an exercise between "
-                            f"them, or let one give way.")
+        # the smallest groups that do not fit name the rules to change; beyond SEARCHED rules a
+        # group the size of the clique is named whole (the search would grow as 2^n)
+        sizes = [*range(2, min(len(clique), SEARCHED) + 1)]
+        before = len(found)
+        for group in (g for size in sizes for g in itertools.combinations(clique, size)):
+            ids = frozenset(r.id for r in group)
+            if any(done <= ids for done in found) or _fits(group, premises, exercises, rulebase):
+                continue  # a smaller group already says it, or they fit
+            found.append(ids)
+            yield _over(group, premises, exercises, rulebase)
+        if len(found) == before and len(clique) > SEARCHED:
+            found.append(frozenset(r.id for r in clique))
+            yield _over(clique, premises, exercises, rulebase)
+
+
+def _over(group: tuple[Rule, ...], premises: dict[str, Premises], exercises: list[Any],
+          rulebase: RuleBase) -> Issue:
+    """The finding for ``group``, require rules that can fire together but never all be met."""
+    budget = min(premises[r.id].budget() for r in group)
+    minutes, items = _cheapest(group, exercises) or (0.0, 0)
+    others = ", ".join(_where(r) for r in group[:-1])
+    limit = (f"{minutes:g} minutes a day, more than the {budget:g} the questionnaire "
+             f"allows" if minutes > budget else
+             f"{items} exercises, more than the plan's max_items ({rulebase.max_items})")
+    return Issue("requirements_over_budget", "error", group[-1],
+                 f"can fire together with {others}, and meeting them all takes at least "
+                 f"{limit}: such a plan can never be balanced. Share an exercise between "
+                 f"them, or let one give way.")
 
 
 def _together(requires: list[Rule], premises: dict[str, Premises]) -> Iterator[tuple[Rule, ...]]:
@@ -472,13 +486,15 @@ def _fits(group: tuple[Rule, ...], premises: dict[str, Premises], exercises: lis
 def _cheapest(group: tuple[Rule, ...], exercises: list[Any]) -> tuple[float, int] | None:
     """The fewest minutes (and, separately, the fewest exercises) that meet every requirement
     in ``group``, one exercise may meet several; None when one cannot be met at all."""
-    full = (1 << len(group)) - 1
+    # rules asking the same of the plan are met by the same exercises: one bit for each
+    targets = list(dict.fromkeys(rule.target for rule in group))
+    full = (1 << len(targets)) - 1
     covers = []
     for ex in exercises:
-        mask = sum(1 << i for i, rule in enumerate(group) if rule.target.met_by(ex.category, ex.targets))
+        mask = sum(1 << i for i, target in enumerate(targets) if target.met_by(ex.category, ex.targets))
         if mask:
             covers.append((mask, float(ex.day_minutes)))
-    if not covers or any(not any(m & (1 << i) for m, _ in covers) for i in range(len(group))):
+    if not covers or any(not any(m & (1 << i) for m, _ in covers) for i in range(len(targets))):
         return None
     inf = float("inf")
     minutes = [inf] * (full + 1)
