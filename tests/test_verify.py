@@ -5,12 +5,11 @@ hold (their first rule of a kind), never from a rule id written here."""
 
 from __future__ import annotations
 
-import pytest
-
 import copy
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
