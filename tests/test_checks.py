@@ -360,6 +360,13 @@ def test_an_exercise_whose_steps_show_an_undeclared_demand_is_reported(data_copy
     assert "say 'kneel' but it does not declare the demand kneeling" in finding.message
 
 
+def test_a_ladder_rung_whose_steps_show_an_undeclared_demand_is_reported(data_copy):
+    knowledge, rules = data_copy
+    edit(knowledge / "ladders.yaml", set_key("rungs", "low_step_down", "demands", []))
+    finding = only(check(knowledge, rules), "demands", knowledge / "ladders.yaml", "low_step_down")
+    assert "say 'free heel' but it does not declare the demand single_leg_stance" in finding.message
+
+
 def test_a_requirement_one_rule_out_leaves_no_exercise_for_is_reported(data_copy):
     knowledge, rules = data_copy
     edit(knowledge / "exercises.yaml", set_key("exercises", "wall_ball_release_glutes", "demands",

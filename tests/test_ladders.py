@@ -41,6 +41,12 @@ def test_a_dose_rung_keeps_its_exercise_name_and_steps(programme, kb):
     assert rung.per_day == 2 and rung.day_minutes == 2 * rung.minutes
 
 
+def test_a_dose_rung_makes_its_exercise_demands_and_other_rungs_their_own(programme, kb):
+    ladder = programme.knowledge.ladders["quads_isometric"]
+    assert ladder.at(1).demands == kb.exercises["quads_isometric"].demands
+    assert programme.knowledge.ladders["shallow_wall_squat"].at(2).demands == ("single_leg_stance",)
+
+
 def test_rungs_are_not_plannable_exercises(programme, kb):
     rung_ids = {r.id for ladder in programme.knowledge.ladders.values() for r in ladder.rungs}
     assert rung_ids - set(kb.exercises)  # there are inline rungs...
@@ -83,6 +89,13 @@ BROKEN_LADDERS = [
      "banded_clamshell", "missing required key 'equipment'"),
     ("unknown equipment", lambda d: _rung(d, "banded_clamshell").update(equipment=["kettlebell"]),
      "banded_clamshell", "'kettlebell'"),
+    ("missing demands", lambda d: _rung(d, "low_step_down").pop("demands"),
+     "low_step_down", "missing required key 'demands'"),
+    ("unknown demand", lambda d: _rung(d, "low_step_down").update(demands=["hopping"]),
+     "low_step_down", "'hopping'"),
+    ("demand twice", lambda d: _rung(d, "low_step_down").update(
+        demands=["single_leg_stance", "single_leg_stance"]),
+     "low_step_down", "'demands' lists a demand twice"),
     ("rung named like an exercise", lambda d: _rung(d, "banded_clamshell").update(id="clamshell"),
      "clamshell", "a rung needs an id of its own"),
     ("self", lambda d: _link(d, "clamshell").update(harder="clamshell"),
@@ -112,7 +125,7 @@ def test_a_ladder_that_joins_back_into_itself_is_refused(data_copy):
 
     def circle(data):
         data["rungs"].append({"id": "bridge_march", "name": "Bridge march", "category": "strength",
-                              "equipment": [], "dose": "2 × 10", "minutes": 3,
+                              "equipment": [], "demands": [], "dose": "2 × 10", "minutes": 3,
                               "steps": ["Bridge, then march."], "source": "physio_practice"})
         data["links"].append({"id": "single_leg_bridge_hold", "harder": "bridge_march",
                               "source": "physio_practice"})
@@ -129,6 +142,7 @@ def test_a_pure_circle_is_named_as_one(data_copy):
 
     def circle(data):
         data["rungs"] = [{"id": f"r{i}", "name": f"R{i}", "category": "strength", "equipment": [],
+                          "demands": [],
                           "dose": "2 × 10", "minutes": 3, "steps": ["Do it."],
                           "source": "physio_practice"} for i in range(3)]
         data["links"] = [{"id": f"r{i}", "harder": f"r{(i + 1) % 3}", "source": "physio_practice"}

@@ -486,3 +486,25 @@ def test_a_dose_for_several_times_a_day_is_not_reached_in_a_block_done_with_runs
     assert programme.rungs.rung("ninety_ninety_stretch", current_steps(done)["ninety_ninety_stretch"]
                                 ).per_day == 1
     assert "progress.item.not_with_runs" in [b["rule"] for r in results for b in r["because"]]
+
+
+#: Kneecap pain and outer-hip tendon pain: the candidate rules rule out single-leg stance.
+OUTER_HIP = {"knee_pain": "front", "hip_pain": "outside", "pain_level": 2, "minutes": 30,
+             "equipment": ["mat", "resistance_band"]}
+
+
+def test_low_pain_never_reaches_a_version_whose_demand_the_answers_rule_out(programme):
+    journal = programme.start(OUTER_HIP, "2026-03-02", 6, RUN_DAYS)[1]
+    results = []
+    for week in range(8):
+        date = (dt.date(2026, 3, 8) + dt.timedelta(days=5 * week)).isoformat()
+        journal, result, _ = checkin(programme, journal, date, pain=1)
+        results.append(result)
+    reached = {programme.rungs.rung(item["exercise"], item["step"]).id
+               for day in days(journal) for item in day["items"]}
+    assert "shallow_wall_squat" in programme.exercises(journal)
+    assert "deeper_wall_squat" in reached  # the ladder still climbs as far as it may
+    assert not reached & {"low_step_down", "high_step_down"}  # single-leg stance
+    held = [b["rationale"] for r in results for b in r["because"]
+            if b["exercise"] == "shallow_wall_squat"]
+    assert "The harder versions ask for a movement your answers leave out for now, so this one stays." in held

@@ -25,7 +25,7 @@ from typing import Any
 
 from ..errors import DataFileError
 from .knowledge import PROGRAMME_FILES, KnowledgeBase, Question, load_knowledge
-from .ladders import load_programme_knowledge
+from .ladders import LADDERS, Rung, load_programme_knowledge
 from .ops import holds
 from .rulefile import PROGRESS, Pattern, Requirement, Rule, RuleBase, Test, load_progress_rules, load_rules
 from .verify import verify
@@ -63,6 +63,7 @@ class _Context:
     reach: dict[str, set[str]]
     blocked: dict[str, str]  # rule id -> why it can never fire
     programme_sources: frozenset[str]  # cited by the ladders, phases and progress rules
+    rungs: tuple[Rung, ...]  # the ladders' versions that are not exercises
 
     def file(self, name: str) -> str:
         return str(self.knowledge / name)
@@ -76,13 +77,13 @@ def check(knowledge: Path, rules: Path) -> list[Finding]:
     try:
         kb = load_knowledge(knowledge)
         rulebase = load_rules(rules, kb)
-        programme_sources = _programme_sources(Path(knowledge), Path(rules), kb)
+        programme_sources, rungs = _programme_sources(Path(knowledge), Path(rules), kb)
     except DataFileError as exc:
         return [Finding("load", exc.file, exc.entry, exc.problem)]
     reach = reachable(kb, rulebase)
     blocked = {rule.id: reason for rule in rulebase.rules
                if (reason := blocker(rule, kb, rulebase, reach)) is not None}
-    ctx = _Context(kb, rulebase, Path(knowledge), reach, blocked, programme_sources)
+    ctx = _Context(kb, rulebase, Path(knowledge), reach, blocked, programme_sources, rungs)
     findings = [finding for run in (_unreachable, _never_fires, _category_coverage,
                                     _no_equipment_requirements, _unread_questions,
                                     _uncited_sources, _verified, _idle_demands,
@@ -91,16 +92,22 @@ def check(knowledge: Path, rules: Path) -> list[Finding]:
     return sorted(findings, key=lambda f: (f.file, f.entry or ""))  # stable: check order kept
 
 
-def _programme_sources(knowledge: Path, rules: Path, kb: KnowledgeBase) -> frozenset[str]:
+def _programme_sources(knowledge: Path, rules: Path,
+                       kb: KnowledgeBase) -> tuple[frozenset[str], tuple[Rung, ...]]:
     """Load the programme's files, which check the ladders (no circles, one category, variants
-    that exist, equipment stated), the phases and the progress rules; the sources they cite.
-    A folder for plans only, without them, has none."""
+    that exist, equipment and demands stated), the phases and the progress rules; the sources
+    they cite, and the ladders' versions that are not exercises. A folder for plans only,
+    without them, has none."""
     cited: set[str] = set()
+    rungs: dict[str, Rung] = {}
     if any((knowledge / name).exists() for name in PROGRAMME_FILES):
-        cited |= load_programme_knowledge(knowledge, kb).sources
+        loaded = load_programme_knowledge(knowledge, kb)
+        cited |= loaded.sources
+        rungs = {rung.id: rung for ladder in loaded.ladders.values() for rung in ladder.rungs
+                 if rung.id not in kb.exercises}
     if (rules / f"{PROGRESS}.yaml").exists():
         cited |= {rule.source for rule in load_progress_rules(rules, kb).rules}
-    return frozenset(cited)
+    return frozenset(cited), tuple(rungs[ident] for ident in sorted(rungs))
 
 
 # ------------------------------------------------------------------------------ reachability
@@ -346,14 +353,17 @@ def _idle_demands(ctx: _Context) -> Iterator[Finding]:
 
 
 def _undeclared_demands(ctx: _Context) -> Iterator[Finding]:
-    """An exercise whose own words show a demand it does not declare slips past every exclusion
-    of that demand (vocabulary.yaml ``demand_cues``)."""
-    for ex in ctx.kb.exercises.values():
-        text = " ".join((ex.cue, *ex.steps)).lower()
+    """An exercise, or a version of one on a ladder, whose own words show a demand it does not
+    declare slips past every exclusion of that demand (vocabulary.yaml ``demand_cues``)."""
+    versions = [("exercises.yaml", ex.id, (ex.cue, *ex.steps), ex.demands)
+                for ex in ctx.kb.exercises.values()]
+    versions += [(LADDERS, rung.id, rung.steps, rung.demands) for rung in ctx.rungs]
+    for file, ident, words, declared in versions:
+        text = " ".join(words).lower()
         for demand, phrases in ctx.kb.vocabulary.demand_cues.items():
             said = next((p for p in phrases if p in text), None)
-            if said is not None and demand not in ex.demands:
-                yield Finding("demands", ctx.file("exercises.yaml"), ex.id,
+            if said is not None and demand not in declared:
+                yield Finding("demands", ctx.file(file), ident,
                               f"its cue or steps say {said!r} but it does not declare the demand "
                               f"{demand}: add it to 'demands'")
 

@@ -5,7 +5,7 @@ A ladder is an exercise with its easier and harder versions in order. The versio
 exercises (``rungs``) are never planned: they are reached only along a ladder, so adding one
 cannot change any plan. Both files are checked on load, each problem naming the file, the entry
 and what is wrong: a link to nothing, a ladder that goes round in a circle or changes category,
-a rung without its equipment, phases with gaps.
+a rung without its equipment or its movement demands, phases with gaps.
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ class Rung:
     steps: tuple[str, ...]
     cautions: tuple[str, ...]
     source: str
+    #: the movement demands it makes (vocabulary.yaml `demands`): the programme never moves an
+    #: item onto a version whose demand the runner's answers rule out
+    demands: tuple[str, ...] = ()
 
     @property
     def day_minutes(self) -> float:
@@ -96,7 +99,7 @@ def load_programme_knowledge(directory: Path, kb: KnowledgeBase) -> ProgrammeKno
 def _rung_of(exercise: Exercise) -> Rung:
     return Rung(exercise.id, exercise.name, exercise.category, exercise.equipment, exercise.dose,
                 exercise.minutes, exercise.per_day, exercise.steps, exercise.cautions,
-                exercise.source)
+                exercise.source, exercise.demands)
 
 
 def _ladders(path: Path, kb: KnowledgeBase, cited: set[str]) -> dict[str, Ladder]:
@@ -165,7 +168,7 @@ def _ladder(exercise: str, nodes: dict[str, Rung], harder: dict[str, str],
 
 def _rung(entry: Entry, kb: KnowledgeBase) -> Rung:
     entry.only({"id", "dose_of", "name", "category", "equipment", "dose", "minutes", "per_day",
-                "steps", "cautions", "source"})
+                "steps", "cautions", "source", "demands"})
     base_id = entry.text("dose_of", None)
     base: Exercise | None = None
     if base_id is not None:
@@ -185,6 +188,13 @@ def _rung(entry: Entry, kb: KnowledgeBase) -> Rung:
             return read()
         return getattr(base, key)
 
+    demand_choices = kb.vocabulary.demands
+    if base is None and demand_choices and not entry.has("demands"):
+        entry.fail("missing required key 'demands': list the movement demands it makes "
+                   f"({', '.join(demand_choices)}), or [] for none")
+    demands = inherited("demands", lambda: tuple(entry.choices("demands", demand_choices, [])))
+    if len(set(demands)) != len(demands):
+        entry.fail("'demands' lists a demand twice")
     steps = inherited("steps", lambda: tuple(entry.strings("steps")))
     if not steps:
         entry.fail("'steps' must hold at least one step")
@@ -199,6 +209,7 @@ def _rung(entry: Entry, kb: KnowledgeBase) -> Rung:
         steps=steps,
         cautions=inherited("cautions", lambda: tuple(entry.strings("cautions", []))),
         source=_source(entry, kb),
+        demands=demands,
     )
 
 

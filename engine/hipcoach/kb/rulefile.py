@@ -40,9 +40,9 @@ DECISIONS = ("refer", "regress", "hold", "progress")
 NEXT_MORNING = ("better", "same", "worse")
 #: Whether an item can move one rung: ``ok``, or why not (the ladder ends there, the rung needs
 #: equipment the runner lacks, it would take a day past the runner's minutes, another item of
-#: the programme is already that version, or it is done several times a day and the item's block
-#: is tied to runs).
-STEP_ENDS = ("ok", "end", "equipment", "time", "taken", "slot")
+#: the programme is already that version, it is done several times a day and the item's block
+#: is tied to runs, or it makes a movement demand the runner's answers rule out).
+STEP_ENDS = ("ok", "end", "equipment", "time", "taken", "slot", "demand")
 #: Fact types a pattern can match, and the fields each carries. (Not `id`: durable_rules takes a
 #: fact's `id` as its identity.)
 FACT_FIELDS = {

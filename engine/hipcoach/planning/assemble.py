@@ -249,10 +249,17 @@ def excluded(exercise: str, support: Support, derivation: Derivation, rules: dic
         return Drop(exercise, "equipment", f"needs {names}, which you don't have", support.rule)
     demands = [p.value for p in support.premises if p.kind == "demands"]
     if demands:
-        why = rules[derivation.ruled_out[demands[0]][0].rule].rationale
-        return Drop(exercise, "caution", f"it asks for {kb.vocabulary.demand_words(demands[0])}, "
-                    f"which is left out for you: {why}", support.rule)
+        return Drop(exercise, "caution", ruled_out_reason(demands[0], derivation, rules, kb),
+                    support.rule)
     return Drop(exercise, "caution", rules[support.rule].rationale, support.rule)
+
+
+def ruled_out_reason(demand: str, derivation: Derivation, rules: dict[str, Rule],
+                     kb: KnowledgeBase) -> str:
+    """Why a version making ``demand``, which the runner's answers rule out, is left out, in
+    the words a runner reads (the plan's and the programme's one wording)."""
+    why = rules[derivation.ruled_out[demand][0].rule].rationale
+    return f"it asks for {kb.vocabulary.demand_words(demand)}, which is left out for you: {why}"
 
 
 def choose(derivation: Derivation, kb: KnowledgeBase, requirements: list[Rule], budget: float,

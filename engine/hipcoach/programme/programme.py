@@ -27,6 +27,7 @@ from ..kb.ladders import load_programme_knowledge
 from ..kb.provenance import SHORT
 from ..kb.rulefile import NEXT_MORNING, load_progress_rules
 from ..planning.assemble import excluded as excluded_as
+from ..planning.assemble import ruled_out_reason
 from ..planning.planner import Planner
 from ..reasoning.facts import kind_of
 from ..reasoning.inference import Support
@@ -254,6 +255,9 @@ class Programme:
         rules, kb = self.planner.engine.rules, self.planner.kb
         excluded = {ex: [excluded_as(version, s, derivation, rules, kb).reason
                          for version, s in self._exclusions(derivation.exclusions, ex, steps[ex])]
+                    or [ruled_out_reason(demand, derivation, rules, kb)
+                        for demand in self.rungs.rung(ex, steps[ex]).demands
+                        if demand in derivation.ruled_out]
                     for ex in state}
         paused = {ex: why for ex, why in excluded.items() if why}
         order = [ex for ex in state
@@ -262,8 +266,9 @@ class Programme:
                   if day["date"] > date.isoformat()]
         equipment = journal["answers"].get("equipment", [])
         budget = journal["answers"]["minutes"]
-        up = self._reach(order, steps, future, 1, equipment, budget)
-        down = self._reach(order, steps, future, -1, equipment, budget)
+        ruled_out = set(derivation.ruled_out)
+        up = self._reach(order, steps, future, 1, equipment, ruled_out, budget)
+        down = self._reach(order, steps, future, -1, equipment, ruled_out, budget)
         referrals = [(r["id"], str(r["urgency"])) for r in at_pain["reasons"]]
         verdict = self.engine.decide(readings, referrals,
                                      [(ex, steps[ex], up[ex][0], down[ex][0]) for ex in order])
@@ -422,10 +427,12 @@ class Programme:
 
     def _reach(self, order: Sequence[str], steps: Mapping[str, int],
                future: Sequence[formats.JournalDay], direction: int, equipment: Collection[str],
-               budget: float) -> dict[str, tuple[str, int]]:
+               ruled_out: Collection[str], budget: float) -> dict[str, tuple[str, int]]:
         """For each item in ``order``, whether it can move along its ladder in ``direction``,
-        and to which step: ``ok``, or why not (``end``, ``equipment``, ``time``, ``taken``). A
-        rung that needs equipment the runner lacks is stepped over to the next that fits; a
+        and to which step: ``ok``, or why not (``end``, ``equipment``, ``demand``, ``time``,
+        ``taken``). A rung that needs equipment the runner lacks, or makes a demand in
+        ``ruled_out`` (the candidate rules' ``ruled_out`` facts for the runner's answers at the
+        check-in's pain), is stepped over to the next that fits; a
         rung another item of the programme is at is not taken, nor one dosed several times a day
         for an item done before or after runs (``slot``). Items are tried in order, each
         move kept when it fits, so all the moves found ``ok`` fit together."""
@@ -435,8 +442,9 @@ class Programme:
                      for item in day["items"]}
         for ex in order:
             step, why = trial[ex] + direction, "end"
-            while (found := self.rungs.reach(ex, step, equipment)) == "equipment":
-                step, why = step + direction, "equipment"
+            while (found := self.rungs.reach(ex, step, equipment, ruled_out)) in ("equipment",
+                                                                                  "demand"):
+                step, why = step + direction, found
             if found == "ok":
                 taken = {self.rungs.rung(other, at).id for other, at in trial.items() if other != ex}
                 if self.rungs.rung(ex, step).id in taken:

@@ -50,14 +50,19 @@ class Rungs:
         ladder = self.knowledge.ladders.get(exercise)
         return ladder is not None and ladder.at(step) is not None
 
-    def reach(self, exercise: str, step: int, equipment: Collection[str]) -> str:
-        """Whether ``step`` can be used: ``ok``, ``end`` (past the end of the ladder) or
-        ``equipment`` (the rung needs something the runner did not list)."""
+    def reach(self, exercise: str, step: int, equipment: Collection[str],
+              ruled_out: Collection[str]) -> str:
+        """Whether ``step`` can be used: ``ok``, ``end`` (past the end of the ladder),
+        ``equipment`` (the rung needs something the runner did not list) or ``demand`` (the
+        rung makes a movement demand in ``ruled_out``, the demands the runner's answers rule
+        out)."""
         ladder = self.knowledge.ladders.get(exercise)
         rung = ladder.at(step) if ladder is not None else None
         if rung is None:
             return "end"
-        return "ok" if set(rung.equipment) <= set(equipment) else "equipment"
+        if not set(rung.equipment) <= set(equipment):
+            return "equipment"
+        return "demand" if set(rung.demands) & set(ruled_out) else "ok"
 
     def describe(self, exercise: str, step: int) -> Description:
         """``{name, steps, cautions, category}`` of ``exercise`` at ``step``: the function
