@@ -39,8 +39,10 @@ PAIN_GUIDE = ("Rate the worst pain (0–10) during and the next morning: up to 3
 
 
 @functools.cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.PackageLoader("hipcoach.present", "templates"),
+def environment(package: str = "hipcoach.present") -> jinja2.Environment:
+    """The one way hipcoach's pages are templated: ``package``'s ``templates/``, every value
+    escaped, an undefined name an error (the handout's, and the web pages' with their package)."""
+    return jinja2.Environment(loader=jinja2.PackageLoader(package, "templates"),
                               autoescape=jinja2.select_autoescape(default=True,
                                                                   default_for_string=True),
                               undefined=jinja2.StrictUndefined, trim_blocks=True,
@@ -48,7 +50,7 @@ def _environment() -> jinja2.Environment:
 
 
 def _page(template: str, **context: Any) -> str:
-    html = _environment().get_template(template).render(not_a_diagnosis=NOT_A_DIAGNOSIS, **context)
+    html = environment().get_template(template).render(not_a_diagnosis=NOT_A_DIAGNOSIS, **context)
     return html.rstrip("\n") + "\n"
 
 

@@ -20,7 +20,6 @@ from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from starlette.applications import Starlette
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
@@ -30,6 +29,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from ..present.explain import explain_item
+from ..present.handout import environment
 from ..present.render import SHOWN_DROPS, to_json
 from ..present.words import NOT_A_DIAGNOSIS, amount, lower_first, referral_words, serves_text, worded
 from ..programme.layout import WEEKDAYS
@@ -75,15 +75,6 @@ class Problem(Exception):
         self.field = field
 
 
-@functools.cache
-def _templates() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.PackageLoader("hipcoach.web", "templates"),
-                              autoescape=jinja2.select_autoescape(default=True,
-                                                                  default_for_string=True),
-                              undefined=jinja2.StrictUndefined, trim_blocks=True,
-                              lstrip_blocks=True)
-
-
 class Site:
     """The pages, on one engine process."""
 
@@ -109,7 +100,7 @@ class Site:
     def page(self, request: Request, template: str, status: int = 200, **context: Any) -> Response:
         token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
         about = self.engine.about
-        html = _templates().get_template(template).render(
+        html = environment("hipcoach.web").get_template(template).render(
             nonce=request.state.nonce, csrf=token, csrf_field=CSRF_FIELD,
             not_a_diagnosis=NOT_A_DIAGNOSIS, made_by=about.made_by, **context)
         response = HTMLResponse(html, status_code=status)
